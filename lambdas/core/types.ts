@@ -1,0 +1,84 @@
+/**
+ * The reconcile domain as plain data. Pure functions in lambdas/core take and return these; adapters
+ * (DynamoDB, bunq, CLI) translate to and from them. Everything serialises to JSON.
+ */
+
+export type EntryStatus = 'ACTIVE' | 'INACTIVE';
+
+/** One IP entry as bunq holds it (a PermittedIp), reduced to what planning needs. */
+export interface ActualEntry {
+  id: number;
+  /** Dotted quad, or `*` (the app-only wildcard), exactly as bunq returned it. */
+  ip: string;
+  status: EntryStatus;
+  /** bunq's creation time, used to keep the oldest of duplicates; may be null if bunq omits it. */
+  created: string | null;
+}
+
+/**
+ * A desired-IP item as read from the DesiredIps table (entry = "ip#..."), before validation. `ip`
+ * is unknown because an operator may have typed anything in the console.
+ */
+export interface DesiredItem {
+  /** The item's sort key, e.g. "ip#203.0.113.7" — identifies the item in reports. */
+  entry: string;
+  ip: unknown;
+  note?: string;
+  /** Epoch seconds after which the entry is no longer desired (temporary access). */
+  expiresAt?: number;
+}
+
+export type Mode = 'enforce' | 'additive' | 'observe';
+
+export interface CredentialConfig {
+  /** The operator's name for the credential, e.g. "prod" (the DesiredIps partition key). */
+  credential: string;
+  /** bunq user id the credential belongs to. */
+  userId: number;
+  /** bunq CredentialPasswordIp id. */
+  credentialPasswordIpId: number;
+  /** Secrets Manager secret that holds the BunqContext. */
+  secretName: string;
+  mode: Mode;
+  maxDeactivationsPerRun: number;
+  /** IPs never deactivated (the reconciler's own egress IPs). */
+  protectedIps: string[];
+}
+
+export type Operation =
+  | { kind: 'add'; ip: string }
+  | { kind: 'reactivate'; ip: string; entryId: number }
+  | { kind: 'deactivate'; ip: string; entryId: number; reason: 'undesired' | 'duplicate' };
+
+export type GuardId =
+  | 'wildcard-untouchable'
+  | 'invalid-desired-freezes-deactivations'
+  | 'never-empty'
+  | 'protected-ip'
+  | 'max-deactivations'
+  | 'mode-additive'
+  | 'mode-observe';
+
+export interface BlockedOperation {
+  operation: Operation;
+  guard: GuardId;
+  reason: string;
+}
+
+export interface InvalidDesired {
+  entry: string;
+  /** The raw value, stringified for display (never trusted further). */
+  value: string;
+  reason: string;
+}
+
+export type Drift =
+  | { kind: 'missing'; ip: string }
+  | { kind: 'inactive'; ip: string; entryId: number }
+  | { kind: 'undesired-active'; ip: string; entryId: number }
+  | { kind: 'duplicate-active'; ip: string; entryId: number };
+
+export interface Warning {
+  code: 'active-wildcard' | 'expired-desired' | 'invalid-desired' | 'guard-blocked' | string;
+  message: string;
+}
