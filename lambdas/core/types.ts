@@ -82,3 +82,16 @@ export interface Warning {
   code: 'active-wildcard' | 'expired-desired' | 'invalid-desired' | 'guard-blocked' | string;
   message: string;
 }
+
+/**
+ * What the executor needs from bunq for one credential. Implemented over the bunq client by
+ * lambdas/bunq/whitelist-port.ts; errors thrown are BunqError (lambdas/bunq/errors.ts).
+ */
+export interface WhitelistPort {
+  /** Every entry of the credential (all pages), including `*` entries, in any order. */
+  listEntries(): Promise<ActualEntry[]>;
+  /** POST a new ACTIVE entry; resolves to bunq's id for it. */
+  addEntry(ip: string): Promise<number>;
+  /** PUT the status of an existing entry. */
+  setStatus(entryId: number, status: EntryStatus): Promise<void>;
+}
