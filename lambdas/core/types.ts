@@ -95,3 +95,74 @@ export interface WhitelistPort {
   /** PUT the status of an existing entry. */
   setStatus(entryId: number, status: EntryStatus): Promise<void>;
 }
+
+export interface ExpiredDesired {
+  entry: string;
+  ip: string;
+  expiresAt: number;
+}
+
+/** The output of plan(): what a run would do, and why not more. Pure data. */
+export interface Plan {
+  credential: string;
+  mode: Mode;
+  /** Valid, de-duplicated, unexpired desired IPs, sorted. */
+  desiredIps: string[];
+  invalid: InvalidDesired[];
+  expired: ExpiredDesired[];
+  drift: Drift[];
+  /** In execution order: additions and re-activations first, then deactivations. */
+  operations: Operation[];
+  blocked: BlockedOperation[];
+  warnings: Warning[];
+}
+
+export type OperationOutcome =
+  /** bunq confirmed the change. */
+  | 'applied'
+  /** A re-activation bunq refused, carried out instead as a new ACTIVE entry. */
+  | 'applied-as-add'
+  /** After an unknown outcome, a re-read showed the change had been made. */
+  | 'confirmed-after-reread'
+  | 'failed'
+  /** Not tried because an earlier step failed or the verifying read did not pass. */
+  | 'not-attempted';
+
+export interface OperationResult {
+  operation: Operation;
+  outcome: OperationOutcome;
+  /** The entry id created or changed, when known. */
+  entryId?: number;
+  error?: { kind: string; message: string };
+}
+
+export type RunOutcome =
+  /** Nothing to do. */
+  | 'in-sync'
+  /** Every planned operation applied; blocked ones may remain (see plan.blocked). */
+  | 'converged'
+  /** Some operations applied, then a failure stopped the run. */
+  | 'partial'
+  /** Nothing applied and the run failed (e.g. bunq unreachable on the first read). */
+  | 'failed'
+  /** observe mode: drift reported, nothing applied. */
+  | 'observed';
+
+/** What one reconcile run did. Handlers, the CLI and the metrics all read this. */
+export interface ExecutionResult {
+  credential: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  outcome: RunOutcome;
+  plan: Plan;
+  /** Entries read at the start of the run (empty if that read failed). */
+  before: ActualEntry[];
+  /** Entries read last (after writes), or null if never re-read. */
+  after: ActualEntry[] | null;
+  operations: OperationResult[];
+  /** bunq reads (list calls, each page counted) and writes (POST/PUT) this run made. */
+  reads: number;
+  writes: number;
+  error?: { kind: string; message: string };
+}
