@@ -1,0 +1,248 @@
+/**
+ * One logical bunq API call, end to end: wait for the rate limiter, build bunq's headers, sign the
+ * body, send, verify the reply signature, turn error replies into BunqErrors, and retry what may be
+ * retried (see retry-policy.ts). Session handling sits one level up, in the client.
+ *
+ * Signing decision: every request that carries an auth token is signed over its exact body bytes
+ * (an empty body for GET/DELETE). bunq requires it only on device-server and session-server and
+ * ignores it elsewhere (bunq-api.md §3.1), so signing more is harmless and keeps one code path.
+ * POST /installation is never signed: bunq has no key of ours yet.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../shared/clock';
+import { BunqError, type BunqErrorKind } from './errors';
+import { describe, errorForReply, summaryFor } from './error-mapping';
+import { EnvelopeError, parseJson, responseItems, errorDescriptions, type ResponseItem } from './envelope';
+import { redact, type BunqLogger } from './logger';
+import type { RateLimiter } from './rate-limiter';
+import { backoffMs, verdictFor, type Failure, type RetryOptions } from './retry-policy';
+import { signBody, verifyBody } from './signing';
+import { TransportError, type HttpMethod, type HttpResponse, type Transport } from './transport';
+
+export const DEFAULT_USER_AGENT = 'bunq-ip-reconciler/0.1';
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** Counters for tests and benchmarks; one object per client, mutated in place. */
+export interface BunqStats {
+  /** HTTP requests sent (every attempt, retries included). */
+  requests: number;
+  byMethod: Record<HttpMethod, number>;
+  retries: number;
+  /** Requests that had to wait for the client-side rate limiter. */
+  rateLimitWaits: number;
+  sessionRefreshes: number;
+}
+
+export function emptyStats(): BunqStats {
+  return { requests: 0, byMethod: { GET: 0, POST: 0, PUT: 0, DELETE: 0 }, retries: 0, rateLimitWaits: 0, sessionRefreshes: 0 };
+}
+
+/** Everything a call needs that does not change from call to call. */
+export interface CallEnvironment {
+  baseUrl: string;
+  transport: Transport;
+  limiter: RateLimiter;
+  clock: Clock;
+  retry: RetryOptions;
+  random: () => number;
+  timeoutMs: number;
+  localAddress?: string;
+  userAgent: string;
+  language?: string;
+  region?: string;
+  logger: BunqLogger;
+  newRequestId: () => string;
+  stats: BunqStats;
+  /** Secrets to scrub from any text that reaches an error or a log line. */
+  secrets: () => readonly string[];
+}
+
+export interface CallSpec {
+  method: HttpMethod;
+  /** Path and query, starting with /v1/. */
+  path: string;
+  /** Route pattern with ids replaced, e.g. /v1/user/{id}/credential-password-ip (limiter key). */
+  route: string;
+  body?: unknown;
+  /** The X-Bunq-Client-Authentication token; omitted only for POST /installation. */
+  token?: string;
+  /** Our private key, to sign the body. */
+  privateKeyPem?: string;
+  /** bunq's key; when given, every reply but a 429 must carry a valid signature. */
+  serverPublicKeyPem?: string;
+  /** Whether sending the call twice is harmless (see retry-policy.ts). */
+  repeatable: boolean;
+}
+
+export interface CallResult {
+  json: unknown;
+  items: ResponseItem[];
+  status: number;
+  requestId: string;
+  responseId: string | undefined;
+}
+
+/** Replaces numeric path segments with {id}: the rate-limit bucket and a stable metric label. */
+export function routeOf(path: string): string {
+  const pathOnly = path.split('?')[0] ?? path;
+  return pathOnly.replace(/\/\d+(?=\/|$)/g, '/{id}');
+}
+
+export function newRequestId(): string {
+  return randomUUID();
+}
+
+export async function callBunq(env: CallEnvironment, spec: CallSpec): Promise<CallResult> {
+  const operation = `${spec.method} ${spec.path.split('?')[0] ?? spec.path}`;
+  const bodyBytes = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body), 'utf8');
+  const clean = (text: string): string => redact(text, env.secrets());
+
+  for (let attempt = 1; ; attempt++) {
+    const waited = await env.limiter.acquire(spec.method, spec.route);
+    if (waited > 0) env.stats.rateLimitWaits++;
+
+    const requestId = env.newRequestId();
+    const headers: Record<string, string> = {
+      'User-Agent': env.userAgent,
+      'Cache-Control': 'no-cache',
+      'X-Bunq-Client-Request-Id': requestId,
+    };
+    if (env.language !== undefined) headers['X-Bunq-Language'] = env.language;
+    if (env.region !== undefined) headers['X-Bunq-Region'] = env.region;
+    if (bodyBytes !== undefined) headers['Content-Type'] = 'application/json';
+    if (spec.token !== undefined) headers['X-Bunq-Client-Authentication'] = spec.token;
+    if (spec.token !== undefined && spec.privateKeyPem !== undefined) {
+      headers['X-Bunq-Client-Signature'] = signBody(spec.privateKeyPem, bodyBytes ?? Buffer.alloc(0));
+    }
+
+    env.stats.requests++;
+    env.stats.byMethod[spec.method]++;
+    const started = env.clock.now();
+    let failure: Failure;
+    let failureError: BunqError;
+    let reason: string;
+    try {
+      const response = await env.transport({
+        method: spec.method,
+        url: env.baseUrl + spec.path,
+        headers,
+        ...(bodyBytes !== undefined ? { body: bodyBytes } : {}),
+        timeoutMs: env.timeoutMs,
+        ...(env.localAddress !== undefined ? { localAddress: env.localAddress } : {}),
+      });
+      const responseId = response.headers['x-bunq-client-response-id'];
+      env.logger.debug('bunq call', {
+        operation, status: response.status, requestId, responseId, attempt, durationMs: env.clock.now() - started,
+      });
+      checkSignature(spec, response, operation, requestId);
+      if (response.status >= 200 && response.status < 300) {
+        return parseSuccess(response, operation, requestId, responseId);
+      }
+      failureError = errorForReply({
+        status: response.status,
+        descriptions: errorDescriptions(response.body).map(clean),
+        operation,
+        requestId,
+        ...(responseId !== undefined ? { responseId } : {}),
+      });
+      failure = { type: 'reply', kind: failureError.kind };
+      reason = `HTTP ${response.status}`;
+    } catch (err) {
+      if (err instanceof BunqError) throw err;
+      if (!(err instanceof TransportError)) throw err;
+      env.logger.debug('bunq call failed in transport', { operation, requestId, attempt, code: err.code, phase: err.phase });
+      failure = { type: 'transport', phase: err.phase };
+      reason = err.code === 'TIMEOUT' ? `no reply within ${env.timeoutMs} ms` : err.code;
+      const kind: BunqErrorKind = err.code === 'TIMEOUT' ? 'timeout' : 'network';
+      failureError = new BunqError(`${operation}: ${summaryFor(kind)} (${err.code})`, {
+        kind, requestId, operation, retryable: true, cause: new Error(clean(err.message)),
+      });
+    }
+
+    const verdict = verdictFor(failure, spec.repeatable);
+    if (verdict === 'outcome-unknown') {
+      throw new BunqError(
+        describe(operation, `${summaryFor('outcome-unknown')} (${reason}); re-read before retrying`, undefined,
+          failureError.descriptions, failureError.responseId),
+        {
+          kind: 'outcome-unknown',
+          ...(failureError.status !== undefined ? { status: failureError.status } : {}),
+          descriptions: [...failureError.descriptions],
+          ...(failureError.responseId !== undefined ? { responseId: failureError.responseId } : {}),
+          requestId,
+          operation,
+          retryable: false,
+          cause: failureError,
+        },
+      );
+    }
+    if (verdict === 'fail' || attempt >= env.retry.maxAttempts) throw failureError;
+
+    const rateLimited = failure.type === 'reply' && failure.kind === 'rate-limited';
+    let delay = backoffMs(attempt, rateLimited, env.retry, env.random);
+    // A backoff shorter than the endpoint's window (30 s for session-server) would only hit the
+    // limit again: wait at least the window bunq names in its 429 text, or our table's.
+    if (rateLimited) delay = Math.max(delay, rateWindowMs(failureError.descriptions) ?? env.limiter.ruleFor(spec.method, spec.route)?.windowMs ?? 0);
+    env.stats.retries++;
+    env.logger.warn('bunq call will be retried', {
+      operation, requestId, attempt, reason: failureError.kind, status: failureError.status, delayMs: delay,
+    });
+    await env.clock.sleep(delay);
+  }
+}
+
+/** 429 replies are unsigned, so a window read from one is capped: a forged text cannot stall us long. */
+export const MAX_RATE_WINDOW_MS = 60_000;
+
+/** The window of bunq's "maximum of N calls per W second" 429 text, in ms. */
+export function rateWindowMs(descriptions: readonly string[]): number | undefined {
+  for (const text of descriptions) {
+    const m = /maximum of \d+ calls? per (\d+(?:\.\d+)?) seconds?/i.exec(text);
+    if (m?.[1] !== undefined) return Math.min(MAX_RATE_WINDOW_MS, Math.round(Number(m[1]) * 1000));
+  }
+  return undefined;
+}
+
+function checkSignature(spec: CallSpec, response: HttpResponse, operation: string, requestId: string): void {
+  // bunq does not sign 429s; every other reply is signed once an installation exists.
+  if (spec.serverPublicKeyPem === undefined || response.status === 429) return;
+  const signature = response.headers['x-bunq-server-signature'];
+  if (verifyBody(spec.serverPublicKeyPem, response.body, signature)) return;
+  const responseId = response.headers['x-bunq-client-response-id'];
+  const why = signature === undefined ? 'missing X-Bunq-Server-Signature' : 'X-Bunq-Server-Signature does not match the body';
+  throw new BunqError(describe(operation, `${summaryFor('response-signature-invalid')} (${why}); reply ignored`, response.status, [], responseId), {
+    kind: 'response-signature-invalid',
+    status: response.status,
+    requestId,
+    operation,
+    ...(responseId !== undefined ? { responseId } : {}),
+  });
+}
+
+function parseSuccess(response: HttpResponse, operation: string, requestId: string, responseId: string | undefined): CallResult {
+  try {
+    const json = parseJson(response.body);
+    return { json, items: responseItems(json), status: response.status, requestId, responseId };
+  } catch (err) {
+    throw malformed(err, operation, requestId, response.status, responseId);
+  }
+}
+
+/** Turns an EnvelopeError into the BunqError a caller sees. */
+export function malformed(
+  err: unknown,
+  operation: string,
+  requestId: string | undefined,
+  status: number | undefined,
+  responseId: string | undefined,
+): BunqError {
+  if (err instanceof BunqError) return err;
+  const detail = err instanceof EnvelopeError ? err.message : 'unexpected reply';
+  return new BunqError(describe(operation, `${summaryFor('malformed-reply')}: ${detail}`, status, [], responseId), {
+    kind: 'malformed-reply',
+    operation,
+    ...(status !== undefined ? { status } : {}),
+    ...(requestId !== undefined ? { requestId } : {}),
+    ...(responseId !== undefined ? { responseId } : {}),
+  });
+}

@@ -1,0 +1,158 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../lambdas/shared/clock';
+import { createContext } from '../../lambdas/bunq/bootstrap';
+import { BunqClient } from '../../lambdas/bunq/client';
+import { generateClientKeyPair, signBody, type RsaKeyPairPem } from '../../lambdas/bunq/signing';
+import type { HttpRequest, HttpResponse, Transport } from '../../lambdas/bunq/transport';
+import type { BunqContext } from '../../lambdas/bunq/types';
+import * as api from '../../lambdas/bunq/index';
+import { catchError } from './support';
+
+// Replies the emulator never sends (it is a well-behaved bunq), played through the Transport seam
+// and signed with a real server key, so the client's checks after signature verification are hit.
+
+let server: RsaKeyPairPem;
+let client: RsaKeyPairPem;
+beforeAll(async () => {
+  [server, client] = await Promise.all([generateClientKeyPair(), generateClientKeyPair()]);
+});
+
+const BASE = 'https://bunq.test';
+const IP_LIST = '/v1/user/7/credential-password-ip/9/ip';
+
+function context(): BunqContext {
+  return {
+    version: 1, environment: 'PRODUCTION', baseUrl: BASE, apiKey: 'k'.repeat(64),
+    clientPrivateKeyPem: client.privateKeyPem, clientPublicKeyPem: client.publicKeyPem,
+    installationId: 1, installationToken: 'i'.repeat(64), serverPublicKeyPem: server.publicKeyPem,
+    deviceServerId: 2, userId: 7,
+    session: { id: 3, token: 's'.repeat(64), expiresAt: new Date(Date.UTC(2030, 0, 1)).toISOString(), timeoutSeconds: 3600 },
+  };
+}
+
+function reply(status: number, body: unknown, signed = true): HttpResponse {
+  const bytes = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  return { status, headers: signed ? { 'x-bunq-server-signature': signBody(server.privateKeyPem, bytes) } : {}, body: bytes };
+}
+
+function scripted(handler: (req: HttpRequest, n: number) => HttpResponse): { transport: Transport; urls: string[] } {
+  const urls: string[] = [];
+  return {
+    urls,
+    transport: async (req) => {
+      urls.push(req.url);
+      return handler(req, urls.length);
+    },
+  };
+}
+
+function make(handler: (req: HttpRequest, n: number) => HttpResponse): { c: BunqClient; urls: string[] } {
+  const s = scripted(handler);
+  return { c: new BunqClient({ context: context(), transport: s.transport, clock: new ManualClock(), retry: { maxAttempts: 2 } }), urls: s.urls };
+}
+
+const ip = (id: number) => ({ PermittedIp: { id, ip: `10.0.0.${id}`, status: 'ACTIVE', created: null, updated: null } });
+const page = (ids: number[], older: string | null) => ({ Response: ids.map(ip), Pagination: { future_url: null, newer_url: null, older_url: older } });
+
+describe('pagination that cannot be trusted', () => {
+  it.each([
+    ['another path', `/v1/user/7/credential-password-ip/8/ip?count=200&older_id=1`],
+    ['another host', `https://evil.test${IP_LIST}?count=200&older_id=1`],
+    ['no older_id', `${IP_LIST}?count=200`],
+    ['a non-numeric older_id', `${IP_LIST}?older_id=1;DROP`],
+  ])('refuses an older_url to %s, sending nothing there', async (_name, older) => {
+    const { c, urls } = make(() => reply(200, page([5, 4], older)));
+    const err = await catchError(c.listIps(9));
+    expect(err).toMatchObject({ kind: 'malformed-reply', message: expect.stringContaining('unusable Pagination.older_url') });
+    expect(urls).toEqual([`${BASE}${IP_LIST}?count=200`]);
+  });
+
+  it('stops a pagination loop', async () => {
+    const { c, urls } = make(() => reply(200, page([5], `${IP_LIST}?count=200&older_id=5`)));
+    expect(await catchError(c.listIps(9))).toMatchObject({ kind: 'malformed-reply' });
+    expect(urls).toHaveLength(2);
+  });
+
+  it('re-adds count=200 when bunq omits it, and keeps each id once', async () => {
+    const { c, urls } = make((_req, n) => (n === 1 ? reply(200, page([5, 4], `${IP_LIST}?older_id=4`)) : reply(200, page([4, 3], null))));
+    expect((await c.listIps(9)).map((e) => e.id)).toEqual([5, 4, 3]);
+    expect(urls[1]).toBe(`${BASE}${IP_LIST}?count=200&older_id=4`);
+  });
+
+  it('requires a Pagination block on lists', async () => {
+    const { c } = make(() => reply(200, { Response: [ip(1)] }));
+    expect(await catchError(c.listIps(9))).toMatchObject({ kind: 'malformed-reply', message: expect.stringContaining('no Pagination') });
+  });
+});
+
+describe('replies of the wrong shape or status', () => {
+  it.each([
+    ['an object of another type in a list', { Response: [ip(1), { Id: { id: 2 } }], Pagination: { older_url: null } }, 'Response[1] is Id'],
+    ['an entry without id', { Response: [{ PermittedIp: { ip: '1.2.3.4', status: 'ACTIVE' } }], Pagination: { older_url: null } }, 'PermittedIp.id'],
+    ['an unknown status', { Response: [{ PermittedIp: { id: 1, ip: '1.2.3.4', status: 'PENDING' } }], Pagination: { older_url: null } }, 'neither ACTIVE nor INACTIVE'],
+  ])('%s → malformed-reply', async (_name, body, text) => {
+    const { c } = make(() => reply(200, body));
+    const err = await catchError(c.listIps(9));
+    expect(err).toMatchObject({ kind: 'malformed-reply', operation: `GET ${IP_LIST}`, status: 200 });
+    expect((err as Error).message).toContain(text);
+  });
+
+  it('a POST reply without Id → malformed-reply', async () => {
+    const { c } = make(() => reply(200, { Response: [] }));
+    expect(await catchError(c.addIp(9, '1.2.3.4'))).toMatchObject({ kind: 'malformed-reply', message: expect.stringContaining('exactly one Id') });
+  });
+
+  it('an unexpected 3xx status → malformed-reply, not retried', async () => {
+    const { c, urls } = make(() => reply(399, ''));
+    expect(await catchError(c.getIp(9, 1))).toMatchObject({ kind: 'malformed-reply', status: 399 });
+    expect(urls).toHaveLength(1);
+  });
+
+  it('an unsigned proxy error page is not trusted (response-signature-invalid), even for a 502', async () => {
+    const { c, urls } = make(() => reply(502, '<html>Bad Gateway</html>', false));
+    expect(await catchError(c.getIp(9, 1))).toMatchObject({ kind: 'response-signature-invalid', status: 502 });
+    expect(urls).toHaveLength(1);
+  });
+
+  it('an unsigned 429 is expected and retried', async () => {
+    const { c } = make((_req, n) => (n === 1 ? reply(429, { Error: [{ error_description: 'Too many requests.' }] }, false) : reply(200, { Response: [ip(1)] })));
+    expect(await c.getIp(9, 1)).toMatchObject({ id: 1 });
+  });
+
+  it('an installation reply with a key that does not parse → malformed-reply', async () => {
+    const s = scripted(() => reply(200, { Response: [{ Id: { id: 1 } }, { Token: { token: 't'.repeat(64) } }, { ServerPublicKey: { server_public_key: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----' } }] }));
+    const err = await catchError(createContext({ apiKey: 'k'.repeat(64), environment: 'PRODUCTION', deviceDescription: 'x', keyPair: client, transport: s.transport }));
+    expect(err).toMatchObject({ kind: 'malformed-reply', operation: 'POST /v1/installation', message: expect.stringContaining('does not parse') });
+    expect(s.urls).toEqual(['https://api.bunq.com/v1/installation']);
+  });
+
+  it('a device-server reply without Id → malformed-reply; the device-server POST is not repeated on 5xx', async () => {
+    const installation = { Response: [{ Id: { id: 1 } }, { Token: { token: 't'.repeat(64) } }, { ServerPublicKey: { server_public_key: server.publicKeyPem } }] };
+    const bad = scripted((_r, n) => (n === 1 ? reply(200, installation, false) : reply(200, { Response: [] })));
+    expect(await catchError(createContext({ apiKey: 'k'.repeat(64), environment: 'SANDBOX', deviceDescription: 'x', keyPair: client, transport: bad.transport }))).toMatchObject({
+      kind: 'malformed-reply', operation: 'POST /v1/device-server',
+    });
+    const down = scripted((_r, n) => (n === 1 ? reply(200, installation, false) : reply(500, { Error: [] })));
+    expect(await catchError(createContext({ apiKey: 'k'.repeat(64), environment: 'SANDBOX', deviceDescription: 'x', keyPair: client, transport: down.transport }))).toMatchObject({
+      kind: 'outcome-unknown', status: 500,
+    });
+    expect(down.urls).toHaveLength(2);
+  });
+
+  it('a session-server reply without a user → malformed-reply, session unchanged', async () => {
+    const s = scripted(() => reply(200, { Response: [{ Id: { id: 4 } }, { Token: { token: 'n'.repeat(64) } }] }));
+    const c = new BunqClient({ context: { ...context(), session: null }, transport: s.transport, clock: new ManualClock() });
+    expect(await catchError(c.ensureSession())).toMatchObject({ kind: 'malformed-reply', operation: 'POST /v1/session-server' });
+    expect(c.context.session).toBeNull();
+    expect(c.stats.sessionRefreshes).toBe(0);
+  });
+});
+
+describe('public surface (lambdas/bunq/index.ts)', () => {
+  it('exports the client, bootstrap, port, errors and limiter', () => {
+    for (const name of ['BunqClient', 'createContext', 'whitelistPort', 'BunqError', 'isBunqError', 'RateLimiter', 'CLASSIC_RATE_LIMITS', 'nodeTransport', 'BUNQ_BASE_URLS']) {
+      expect(api).toHaveProperty(name);
+    }
+  });
+});
+
