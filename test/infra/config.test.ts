@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_CONFIG, parseConfig, rawConfigFrom } from '../../lib/config';
+
+function problemsOf(raw: Record<string, unknown>): string[] {
+  try {
+    parseConfig(raw);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('fills every default when nothing is set', () => {
+    expect(parseConfig({})).toEqual(DEFAULT_CONFIG);
+    expect(DEFAULT_CONFIG).toMatchObject({ scheduleMinutes: 5, egress: 'none', secretNamePrefix: 'bunq-ip-reconciler/', alarmEmail: undefined });
+  });
+
+  it('accepts strings from `-c key=value` and numbers from cdk.json alike', () => {
+    const fromCli = parseConfig({ scheduleMinutes: '15', workerTimeoutSeconds: ' 60 ', egress: 'nat', alarmEmail: ' ops@example.com ' });
+    const fromJson = parseConfig({ scheduleMinutes: 15, workerTimeoutSeconds: 60, egress: 'nat', alarmEmail: 'ops@example.com' });
+    expect(fromCli).toEqual(fromJson);
+    expect(fromCli).toMatchObject({ scheduleMinutes: 15, workerTimeoutSeconds: 60, egress: 'nat', alarmEmail: 'ops@example.com' });
+  });
+
+  it('accepts the longest schedule every alarm can still look back over', () => {
+    expect(parseConfig({ scheduleMinutes: 480, driftAlarmPeriods: 3, missedRunPeriods: 3 }).scheduleMinutes).toBe(480);
+  });
+
+  it('treats an empty string as unset', () => {
+    expect(parseConfig({ alarmEmail: '', scheduleMinutes: '' })).toMatchObject({ alarmEmail: undefined, scheduleMinutes: 5 });
+  });
+
+  it.each([
+    [{ scheduleMinutes: 'five' }, 'scheduleMinutes must be a whole number, got "five"'],
+    [{ scheduleMinutes: '2.5' }, 'scheduleMinutes must be a whole number'],
+    [{ scheduleMinutes: 0 }, 'scheduleMinutes must be between 1 and 1440, got 0'],
+    [{ scheduleMinutes: 'rate(5 minutes)' }, 'scheduleMinutes must be a whole number'],
+    [{ alarmEmail: 'ops@' }, 'alarmEmail must be an e-mail address'],
+    [{ alarmEmail: 'ops example.com' }, 'alarmEmail must be an e-mail address'],
+    [{ alarmEmail: 42 }, 'alarmEmail must be a string'],
+    [{ egress: 'vpn' }, `egress must be one of 'none', 'nat', got "vpn"`],
+    [{ egress: 'NAT' }, 'egress must be one of'],
+    [{ stackName: '1stack' }, 'stackName must start with a letter'],
+    [{ secretNamePrefix: 'bunq ip/' }, 'secretNamePrefix may contain only'],
+    [{ secretNamePrefix: 'bunq-ip-reconciler' }, 'secretNamePrefix must end with a separator'],
+    [{ desiredTableName: 'x' }, 'desiredTableName must be 3-255 characters'],
+    [{ desiredTableName: 'Same', stateTableName: 'Same' }, 'desiredTableName and stateTableName must differ'],
+    [{ logRetentionDays: 10 }, "logRetentionDays must be one of CloudWatch's values"],
+    [{ historyTtlDays: 0 }, 'historyTtlDays must be between 1 and 3650'],
+    [{ workerTimeoutSeconds: 901 }, 'workerTimeoutSeconds must be between 10 and 900'],
+    [{ workerMaxConcurrency: 1 }, 'workerMaxConcurrency must be between 2 and 20'],
+    [{ missedRunPeriods: 1 }, 'missedRunPeriods must be between 2 and 100'],
+    [{ scheduleMinutes: 60, missedRunPeriods: 25 }, 'scheduleMinutes × missedRunPeriods must not exceed 1440 minutes'],
+    [{ scheduleMinutes: 400, driftAlarmPeriods: 4, missedRunPeriods: 2 }, 'scheduleMinutes × driftAlarmPeriods must not exceed 1440 minutes'],
+    [{ scheduleMinutes: 720, driftAlarmPeriods: 1, missedRunPeriods: 2 }, 'scheduleMinutes must be at most 480: the runs-failing alarm looks back 3 periods'],
+  ])('rejects %j with a message naming the key', (raw, message) => {
+    const problems = problemsOf(raw);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(message);
+  });
+
+  it('reports every problem at once, in one readable error', () => {
+    let error: unknown;
+    try {
+      parseConfig({ scheduleMinutes: -1, alarmEmail: 'nope', egress: 'vpn' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toMatch(/^Invalid bunq-ip-reconciler configuration:\n/);
+    expect((error as ConfigError).problems).toHaveLength(3);
+    for (const key of ['scheduleMinutes', 'alarmEmail', 'egress']) expect(message).toContain(`  - ${key}`);
+  });
+
+  it('reads only the keys it knows from the context', () => {
+    const context: Record<string, unknown> = { egress: 'nat', '@aws-cdk/core:someFlag': true, unrelated: 1 };
+    expect(rawConfigFrom((key) => context[key])).toEqual({ egress: 'nat' });
+  });
+});
