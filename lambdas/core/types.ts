@@ -70,6 +70,8 @@ export interface InvalidDesired {
   /** The raw value, stringified for display (never trusted further). */
   value: string;
   reason: string;
+  /** Machine-readable reason (e.g. `leading-zero`, `cidr`, `invalid-expiry`), for tests and metrics. */
+  code?: string;
 }
 
 export type Drift =
@@ -79,6 +81,12 @@ export type Drift =
   | { kind: 'duplicate-active'; ip: string; entryId: number };
 
 export interface Warning {
+  /**
+   * Known codes: active-wildcard, expired-desired, invalid-desired, guard-blocked,
+   * unrecognised-entry (bunq returned an entry that is neither IPv4 nor `*`; never touched),
+   * entry-ip-mismatch (an item's sort key names another IP than its `ip` attribute),
+   * read-failed (bunq could not be read; the plan holds the desired side only).
+   */
   code: 'active-wildcard' | 'expired-desired' | 'invalid-desired' | 'guard-blocked' | string;
   message: string;
 }
@@ -94,6 +102,11 @@ export interface WhitelistPort {
   addEntry(ip: string): Promise<number>;
   /** PUT the status of an existing entry. */
   setStatus(entryId: number, status: EntryStatus): Promise<void>;
+  /**
+   * Optional: cumulative bunq calls made through this port so far, each list page counted as one
+   * read. When absent, the executor counts one read per listEntries() and one write per change.
+   */
+  callCounts?(): { reads: number; writes: number };
 }
 
 export interface ExpiredDesired {
@@ -134,6 +147,11 @@ export interface OperationResult {
   /** The entry id created or changed, when known. */
   entryId?: number;
   error?: { kind: string; message: string };
+  /** Calls tried for this operation (retries included). */
+  attempts?: number;
+  durationMs?: number;
+  /** Why a not-attempted operation was held back at run time (e.g. the verifying read failed). */
+  skipReason?: string;
 }
 
 export type RunOutcome =

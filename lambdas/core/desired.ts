@@ -1,0 +1,103 @@
+/**
+ * Turns the operator's desired-IP items into the set of IPs that must be ACTIVE now. Anything that
+ * cannot be trusted is reported as invalid (and, via the guards, freezes deactivations); items past
+ * their expiry are simply no longer desired.
+ */
+import type { DesiredItem, ExpiredDesired, InvalidDesired, Warning } from './types';
+import { compareIpv4, describeValue, validateIpv4 } from './validate-ip';
+
+export interface NormalisedDesired {
+  /** Valid, unexpired, de-duplicated IPs in numeric order. */
+  ips: string[];
+  invalid: InvalidDesired[];
+  /** Expired items whose IP is not desired through another, unexpired item. */
+  expired: ExpiredDesired[];
+  warnings: Warning[];
+}
+
+/** Epoch seconds beyond this are almost certainly milliseconds typed by mistake (year 5138). */
+const MAX_PLAUSIBLE_EPOCH_SECONDS = 99_999_999_999;
+
+function entryName(item: unknown, index: number): string {
+  if (typeof item === 'object' && item !== null && 'entry' in item) {
+    const entry = (item as { entry: unknown }).entry;
+    if (typeof entry === 'string' && entry !== '') return entry;
+  }
+  return `#${index}`;
+}
+
+/**
+ * @param now epoch milliseconds (Clock.now()); `expiresAt` is in epoch seconds, as DynamoDB TTL wants.
+ */
+export function normaliseDesired(items: readonly DesiredItem[], now: number): NormalisedDesired {
+  const invalid: InvalidDesired[] = [];
+  const warnings: Warning[] = [];
+  const desired = new Set<string>();
+  const expiredByIp = new Map<string, ExpiredDesired[]>();
+
+  items.forEach((item: unknown, index) => {
+    const entry = entryName(item, index);
+    if (typeof item !== 'object' || item === null) {
+      invalid.push({ entry, value: describeValue(item), reason: 'the item is not an object', code: 'wrong-type' });
+      return;
+    }
+    const record = item as Record<string, unknown>;
+    const checked = validateIpv4(record.ip);
+    if (!checked.ok) {
+      invalid.push({ entry, value: describeValue(record.ip), reason: checked.reason, code: checked.code });
+      return;
+    }
+    const ip = checked.ip;
+    const expiresAt = record.expiresAt;
+    if (expiresAt !== undefined && expiresAt !== null) {
+      if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt) || expiresAt < 0) {
+        invalid.push({
+          entry,
+          value: describeValue(expiresAt),
+          reason: 'expiresAt must be a non-negative number of epoch seconds',
+          code: 'invalid-expiry',
+        });
+        return;
+      }
+      if (expiresAt > MAX_PLAUSIBLE_EPOCH_SECONDS) {
+        invalid.push({
+          entry,
+          value: describeValue(expiresAt),
+          reason: 'expiresAt looks like epoch milliseconds; it must be epoch seconds',
+          code: 'invalid-expiry',
+        });
+        return;
+      }
+      if (expiresAt * 1000 <= now) {
+        const list = expiredByIp.get(ip) ?? [];
+        list.push({ entry, ip, expiresAt });
+        expiredByIp.set(ip, list);
+        return;
+      }
+    }
+    const entrySuffix = entry.startsWith('ip#') ? entry.slice(3).trim() : undefined;
+    if (entrySuffix !== undefined && entrySuffix !== ip) {
+      warnings.push({
+        code: 'entry-ip-mismatch',
+        message: `item ${entry} holds ip ${ip}; the ip attribute is what counts`,
+      });
+    }
+    desired.add(ip);
+  });
+
+  const expired: ExpiredDesired[] = [];
+  for (const [ip, list] of expiredByIp) {
+    if (!desired.has(ip)) expired.push(...list);
+  }
+  expired.sort((a, b) => compareIpv4(a.ip, b.ip) || a.entry.localeCompare(b.entry));
+  for (const e of expired) {
+    warnings.push({
+      code: 'expired-desired',
+      message: `${e.entry} (${e.ip}) expired at ${new Date(e.expiresAt * 1000).toISOString()} and is no longer desired`,
+    });
+  }
+  for (const bad of invalid) {
+    warnings.push({ code: 'invalid-desired', message: `${bad.entry}: ${bad.value} rejected: ${bad.reason}` });
+  }
+  return { ips: [...desired].sort(compareIpv4), invalid, expired, warnings };
+}

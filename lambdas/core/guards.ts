@@ -1,0 +1,161 @@
+/**
+ * Guards: each a small pure rule that may hold planned operations back, with a reason an operator
+ * can read. Modelled on cdk-nag rules: one id, one description, one check, tested on its own.
+ * A guard never adds work; the pipeline only ever removes operations.
+ */
+import { WILDCARD, activeConcreteIps } from './actual';
+import type { ActualEntry, BlockedOperation, CredentialConfig, GuardId, Operation } from './types';
+
+export interface GuardContext {
+  config: CredentialConfig;
+  /** Number of desired items rejected by validation. */
+  invalidDesiredCount: number;
+  /** The entries the plan was made from. */
+  actual: readonly ActualEntry[];
+}
+
+export interface Guard {
+  id: GuardId;
+  description: string;
+  /** The operations (of those still allowed) this guard holds back. */
+  check(operations: readonly Operation[], ctx: GuardContext): BlockedOperation[];
+}
+
+function block(guard: GuardId, operations: readonly Operation[], reason: (op: Operation) => string): BlockedOperation[] {
+  return operations.map((operation) => ({ operation, guard, reason: reason(operation) }));
+}
+
+const deactivations = (ops: readonly Operation[]): Operation[] => ops.filter((o) => o.kind === 'deactivate');
+
+export const wildcardUntouchable: Guard = {
+  id: 'wildcard-untouchable',
+  description: '`*` entries can only be managed in the bunq app and are never changed by the reconciler',
+  check(ops, ctx) {
+    const wildcardIds = new Set(ctx.actual.filter((e) => e.ip === WILDCARD).map((e) => e.id));
+    const hits = ops.filter((o) => o.ip === WILDCARD || ('entryId' in o && wildcardIds.has(o.entryId)));
+    return block(this.id, hits, (o) =>
+      o.kind === 'deactivate'
+        ? 'an ACTIVE `*` entry lets every IP call with this key; only the bunq app can change it'
+        : '`*` entries are never changed by the reconciler',
+    );
+  },
+};
+
+export const modeObserve: Guard = {
+  id: 'mode-observe',
+  description: 'observe mode reports drift and applies nothing',
+  check(ops, ctx) {
+    if (ctx.config.mode !== 'observe') return [];
+    return block(this.id, ops, () => 'credential is in observe mode: drift is reported, nothing is changed');
+  },
+};
+
+export const modeAdditive: Guard = {
+  id: 'mode-additive',
+  description: 'additive mode adds and re-activates but never deactivates',
+  check(ops, ctx) {
+    if (ctx.config.mode !== 'additive') return [];
+    return block(this.id, deactivations(ops), () => 'credential is in additive mode: no deactivations');
+  },
+};
+
+export const invalidDesiredFreezesDeactivations: Guard = {
+  id: 'invalid-desired-freezes-deactivations',
+  description: 'any invalid desired entry freezes every deactivation for the credential',
+  check(ops, ctx) {
+    if (ctx.invalidDesiredCount === 0) return [];
+    const n = ctx.invalidDesiredCount;
+    return block(
+      this.id,
+      deactivations(ops),
+      () => `${n} invalid desired entr${n === 1 ? 'y' : 'ies'}: a typo must not cut off a live server; fix ${n === 1 ? 'it' : 'them'} first`,
+    );
+  },
+};
+
+export const protectedIp: Guard = {
+  id: 'protected-ip',
+  description: 'entries of a protected IP are never deactivated',
+  check(ops, ctx) {
+    const protectedSet = new Set(ctx.config.protectedIps);
+    return block(
+      this.id,
+      deactivations(ops).filter((o) => protectedSet.has(o.ip)),
+      (o) => `${o.ip} is a protected IP (config.protectedIps) and is never deactivated`,
+    );
+  },
+};
+
+/** The entries as they would be if every given operation succeeded. */
+export function simulate(actual: readonly ActualEntry[], ops: readonly Operation[]): ActualEntry[] {
+  const result = actual.map((e) => ({ ...e }));
+  let syntheticId = -1;
+  for (const op of ops) {
+    if (op.kind === 'add') {
+      result.push({ id: syntheticId--, ip: op.ip, status: 'ACTIVE', created: null });
+    } else {
+      const target = result.find((e) => e.id === op.entryId);
+      if (target) target.status = op.kind === 'reactivate' ? 'ACTIVE' : 'INACTIVE';
+    }
+  }
+  return result;
+}
+
+export const neverEmpty: Guard = {
+  id: 'never-empty',
+  description: 'a run never leaves the credential with zero ACTIVE IPv4 entries (`*` does not count)',
+  check(ops, ctx) {
+    const deacts = deactivations(ops);
+    if (deacts.length === 0) return [];
+    if (activeConcreteIps(simulate(ctx.actual, ops)).size > 0) return [];
+    // Emptying the whitelist usually means the desired set was lost, so hold back all of them.
+    return block(
+      this.id,
+      deacts,
+      () => 'these deactivations would leave no ACTIVE IPv4 entry (an ACTIVE `*` is not relied on)',
+    );
+  },
+};
+
+export const maxDeactivations: Guard = {
+  id: 'max-deactivations',
+  description: 'more deactivations than maxDeactivationsPerRun in one run → none are applied',
+  check(ops, ctx) {
+    const deacts = deactivations(ops);
+    const max = ctx.config.maxDeactivationsPerRun;
+    if (deacts.length <= max) return [];
+    return block(
+      this.id,
+      deacts,
+      () => `${deacts.length} deactivations exceed maxDeactivationsPerRun (${max}); none applied — raise the limit for this change if intended`,
+    );
+  },
+};
+
+/** In the order they run; an operation is reported under the first guard that holds it back. */
+export const GUARDS: readonly Guard[] = [
+  wildcardUntouchable,
+  modeObserve,
+  modeAdditive,
+  invalidDesiredFreezesDeactivations,
+  protectedIp,
+  neverEmpty,
+  maxDeactivations,
+];
+
+export function applyGuards(
+  operations: readonly Operation[],
+  ctx: GuardContext,
+  guards: readonly Guard[] = GUARDS,
+): { allowed: Operation[]; blocked: BlockedOperation[] } {
+  let allowed = [...operations];
+  const blocked: BlockedOperation[] = [];
+  for (const guard of guards) {
+    const held = guard.check(allowed, ctx);
+    if (held.length === 0) continue;
+    const heldOps = new Set(held.map((b) => b.operation));
+    allowed = allowed.filter((o) => !heldOps.has(o));
+    blocked.push(...held);
+  }
+  return { allowed, blocked };
+}

@@ -1,0 +1,25 @@
+/** The reconcile core's public surface: pure planning plus the executor that drives a WhitelistPort. */
+export * from './types';
+export { validateIpv4, isCanonicalIpv4, compareIpv4, describeValue } from './validate-ip';
+export type { IpRejectionCode, IpValidation } from './validate-ip';
+export { normaliseDesired } from './desired';
+export type { NormalisedDesired } from './desired';
+export {
+  parseCredentialConfig,
+  credentialConfigOrThrow,
+  CredentialConfigError,
+  DEFAULT_MODE,
+  DEFAULT_MAX_DEACTIVATIONS_PER_RUN,
+} from './config';
+export type { ConfigIssue, ConfigParseResult } from './config';
+export { classifyEntries, activeConcreteIps, compareByAge, WILDCARD } from './actual';
+export { GUARDS, applyGuards, simulate } from './guards';
+export type { Guard, GuardContext } from './guards';
+export { plan } from './plan';
+export { execute, isRetryable, isSuccess } from './executor';
+export type { ExecuteOptions } from './executor';
+export { CountingPort } from './counting-port';
+export type { CallCounts } from './counting-port';
+export { reconcile, unreadPlan } from './reconcile';
+export type { ReconcileInput } from './reconcile';
+export { renderPlan, renderResult } from './render';

@@ -1,0 +1,109 @@
+/**
+ * plan(): compares the whole desired set with the whole actual set (level-triggered) and says what
+ * to change, what the guards hold back and why. Pure: same input, same plan.
+ */
+import { classifyEntries } from './actual';
+import { normaliseDesired } from './desired';
+import { applyGuards } from './guards';
+import type { ActualEntry, CredentialConfig, DesiredItem, Drift, Operation, Plan, Warning } from './types';
+import { compareIpv4, describeValue } from './validate-ip';
+
+function byIpThenId(a: { ip: string; entryId?: number }, b: { ip: string; entryId?: number }): number {
+  return compareIpv4(a.ip, b.ip) || (a.entryId ?? 0) - (b.entryId ?? 0);
+}
+
+/**
+ * @param now epoch milliseconds, for desired-entry expiry.
+ */
+export function plan(
+  desired: readonly DesiredItem[],
+  actual: readonly ActualEntry[],
+  config: CredentialConfig,
+  now: number,
+): Plan {
+  const wanted = normaliseDesired(desired, now);
+  const wantedSet = new Set(wanted.ips);
+  const { byIp, wildcards, unrecognised } = classifyEntries(actual);
+
+  const drift: Drift[] = [];
+  const makes: Operation[] = [];
+  const breaks: Operation[] = [];
+
+  for (const ip of wanted.ips) {
+    const group = byIp.get(ip) ?? [];
+    const active = group.filter((e) => e.status === 'ACTIVE');
+    if (active.length > 0) {
+      // Keep the oldest; INACTIVE duplicates are history and are left alone.
+      for (const extra of active.slice(1)) {
+        drift.push({ kind: 'duplicate-active', ip, entryId: extra.id });
+        breaks.push({ kind: 'deactivate', ip, entryId: extra.id, reason: 'duplicate' });
+      }
+    } else if (group.length > 0) {
+      const oldest = group[0]!;
+      drift.push({ kind: 'inactive', ip, entryId: oldest.id });
+      makes.push({ kind: 'reactivate', ip, entryId: oldest.id });
+    } else {
+      drift.push({ kind: 'missing', ip });
+      makes.push({ kind: 'add', ip });
+    }
+  }
+
+  for (const [ip, group] of byIp) {
+    if (wantedSet.has(ip)) continue;
+    for (const e of group) {
+      if (e.status !== 'ACTIVE') continue;
+      drift.push({ kind: 'undesired-active', ip, entryId: e.id });
+      breaks.push({ kind: 'deactivate', ip, entryId: e.id, reason: 'undesired' });
+    }
+  }
+  // The wildcard is planned like any undesired entry so the guard that holds it back is visible.
+  for (const e of wildcards) {
+    if (e.status !== 'ACTIVE') continue;
+    drift.push({ kind: 'undesired-active', ip: e.ip, entryId: e.id });
+    breaks.push({ kind: 'deactivate', ip: e.ip, entryId: e.id, reason: 'undesired' });
+  }
+
+  makes.sort(byIpThenId);
+  breaks.sort(byIpThenId);
+  drift.sort((a, b) => byIpThenId(a, b) || a.kind.localeCompare(b.kind));
+
+  const { allowed, blocked } = applyGuards([...makes, ...breaks], {
+    config,
+    invalidDesiredCount: wanted.invalid.length,
+    actual,
+  });
+
+  const warnings: Warning[] = [];
+  for (const w of wildcards) {
+    if (w.status === 'ACTIVE') {
+      warnings.push({
+        code: 'active-wildcard',
+        message: `entry ${w.id} is an ACTIVE "*": any IP can call bunq with this key; only the bunq app can remove it`,
+      });
+    }
+  }
+  for (const u of unrecognised) {
+    warnings.push({
+      code: 'unrecognised-entry',
+      message: `entry ${u.id} (ip ${describeValue(u.ip)}, status ${describeValue(u.status)}) is neither IPv4 nor "*"; left untouched`,
+    });
+  }
+  warnings.push(...wanted.warnings);
+  const perGuard = new Map<string, number>();
+  for (const b of blocked) perGuard.set(b.guard, (perGuard.get(b.guard) ?? 0) + 1);
+  for (const [guard, count] of perGuard) {
+    warnings.push({ code: 'guard-blocked', message: `${guard} held back ${count} operation${count === 1 ? '' : 's'}` });
+  }
+
+  return {
+    credential: config.credential,
+    mode: config.mode,
+    desiredIps: wanted.ips,
+    invalid: wanted.invalid,
+    expired: wanted.expired,
+    drift,
+    operations: allowed,
+    blocked,
+    warnings,
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * One reconcile run for one credential: a fresh read of bunq's entries, plan, execute. Every run
+ * starts from what bunq says now, never from what an earlier run believed.
+ */
+import type { Clock } from '../shared/clock';
+import { CountingPort } from './counting-port';
+import { normaliseDesired } from './desired';
+import { errorInfo, execute, isRetryable, DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAY_MS } from './executor';
+import { plan } from './plan';
+import type { ActualEntry, CredentialConfig, DesiredItem, ExecutionResult, Plan, WhitelistPort } from './types';
+
+export interface ReconcileInput {
+  desired: readonly DesiredItem[];
+  config: CredentialConfig;
+  port: WhitelistPort;
+  clock: Clock;
+  maxAttempts?: number;
+  retryDelayMs?: number;
+}
+
+/** The plan we can still report when bunq could not be read: the desired side only, no operations. */
+export function unreadPlan(desired: readonly DesiredItem[], config: CredentialConfig, now: number): Plan {
+  const wanted = normaliseDesired(desired, now);
+  return {
+    credential: config.credential,
+    mode: config.mode,
+    desiredIps: wanted.ips,
+    invalid: wanted.invalid,
+    expired: wanted.expired,
+    drift: [],
+    operations: [],
+    blocked: [],
+    warnings: [
+      ...wanted.warnings,
+      { code: 'read-failed', message: 'bunq entries could not be read; nothing was planned or changed' },
+    ],
+  };
+}
+
+export async function reconcile(input: ReconcileInput): Promise<ExecutionResult> {
+  const { desired, config, clock } = input;
+  const startedAt = clock.now();
+  const maxAttempts = Math.max(1, input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
+  const retryDelayMs = input.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
+  const port = new CountingPort(input.port);
+
+  let before: ActualEntry[] | undefined;
+  let readError: unknown;
+  for (let attempt = 1; before === undefined; attempt++) {
+    try {
+      before = await port.listEntries();
+    } catch (err) {
+      if (!isRetryable(err) || attempt >= maxAttempts) {
+        readError = err;
+        break;
+      }
+      await clock.sleep(retryDelayMs * 2 ** (attempt - 1));
+    }
+  }
+
+  if (before === undefined) {
+    const finishedAt = clock.now();
+    const calls = port.callCounts();
+    return {
+      credential: config.credential,
+      startedAt: new Date(startedAt).toISOString(),
+      finishedAt: new Date(finishedAt).toISOString(),
+      durationMs: finishedAt - startedAt,
+      outcome: 'failed',
+      plan: unreadPlan(desired, config, clock.now()),
+      before: [],
+      after: null,
+      operations: [],
+      reads: calls.reads,
+      writes: calls.writes,
+      error: errorInfo(readError),
+    };
+  }
+
+  const thePlan = plan(desired, before, config, clock.now());
+  return execute(thePlan, input.port, {
+    clock,
+    before,
+    startedAt,
+    priorCalls: port.callCounts(),
+    maxAttempts,
+    retryDelayMs,
+  });
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { normaliseDesired } from '../../lambdas/core/desired';
+import type { DesiredItem } from '../../lambdas/core/types';
+
+const NOW = Date.UTC(2026, 0, 1); // ms
+const NOW_S = NOW / 1000;
+const item = (ip: unknown, extra: Partial<DesiredItem> = {}): DesiredItem => ({
+  entry: `ip#${String(ip)}`,
+  ip,
+  ...extra,
+});
+
+describe('normaliseDesired', () => {
+  it('trims, de-duplicates and sorts numerically', () => {
+    const r = normaliseDesired([item('10.0.0.10'), item(' 10.0.0.2 '), item('10.0.0.10'), item('9.1.1.1')], NOW);
+    expect(r.ips).toEqual(['9.1.1.1', '10.0.0.2', '10.0.0.10']);
+    expect(r.invalid).toEqual([]);
+  });
+
+  it('reports invalid items with entry, shown value, reason and code, and a warning each', () => {
+    const r = normaliseDesired([item('10.0.0.1/32'), { entry: 'ip#x', ip: 42 }, item('1.2.3.4')], NOW);
+    expect(r.ips).toEqual(['1.2.3.4']);
+    expect(r.invalid).toEqual([
+      { entry: 'ip#10.0.0.1/32', value: '"10.0.0.1/32"', reason: expect.stringMatching(/CIDR/), code: 'cidr' },
+      { entry: 'ip#x', value: '42', reason: expect.stringMatching(/string, got number/), code: 'wrong-type' },
+    ]);
+    expect(r.warnings.filter((w) => w.code === 'invalid-desired')).toHaveLength(2);
+  });
+
+  it('drops expired items and reports them as expired, not invalid', () => {
+    const r = normaliseDesired([item('1.1.1.1', { expiresAt: NOW_S - 1 }), item('2.2.2.2', { expiresAt: NOW_S + 60 })], NOW);
+    expect(r.ips).toEqual(['2.2.2.2']);
+    expect(r.invalid).toEqual([]);
+    expect(r.expired).toEqual([{ entry: 'ip#1.1.1.1', ip: '1.1.1.1', expiresAt: NOW_S - 1 }]);
+    expect(r.warnings).toContainEqual({ code: 'expired-desired', message: expect.stringMatching(/1\.1\.1\.1.*no longer desired/) });
+  });
+
+  it('an item expiring exactly now is expired', () => {
+    expect(normaliseDesired([item('1.1.1.1', { expiresAt: NOW_S })], NOW).ips).toEqual([]);
+  });
+
+  it('an IP still desired through another, unexpired item is not reported as expired', () => {
+    const r = normaliseDesired(
+      [{ entry: 'ip#a', ip: '1.1.1.1', expiresAt: NOW_S - 5 }, { entry: 'ip#b', ip: '1.1.1.1' }],
+      NOW,
+    );
+    expect(r.ips).toEqual(['1.1.1.1']);
+    expect(r.expired).toEqual([]);
+  });
+
+  it.each([
+    ['a string', '1767225600'],
+    ['NaN', Number.NaN],
+    ['negative', -1],
+    ['milliseconds', NOW + 1000],
+  ])('rejects expiresAt given as %s', (_n, expiresAt) => {
+    const r = normaliseDesired([{ entry: 'ip#1.1.1.1', ip: '1.1.1.1', expiresAt: expiresAt as number }], NOW);
+    expect(r.ips).toEqual([]);
+    expect(r.invalid).toEqual([expect.objectContaining({ code: 'invalid-expiry' })]);
+  });
+
+  it('rejects items that are not objects', () => {
+    const r = normaliseDesired([null as unknown as DesiredItem], NOW);
+    expect(r.invalid).toEqual([{ entry: '#0', value: 'null', reason: 'the item is not an object', code: 'wrong-type' }]);
+  });
+
+  it('warns when the sort key names another IP than the ip attribute', () => {
+    const r = normaliseDesired([{ entry: 'ip#1.1.1.1', ip: '2.2.2.2' }], NOW);
+    expect(r.ips).toEqual(['2.2.2.2']);
+    expect(r.warnings).toEqual([{ code: 'entry-ip-mismatch', message: expect.stringContaining('2.2.2.2') }]);
+  });
+});

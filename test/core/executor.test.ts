@@ -1,0 +1,292 @@
+import { describe, expect, it } from 'vitest';
+import { execute } from '../../lambdas/core/executor';
+import { plan } from '../../lambdas/core/plan';
+import { reconcile } from '../../lambdas/core/reconcile';
+import type { ActualEntry, CredentialConfig, DesiredItem } from '../../lambdas/core/types';
+import { ManualClock } from '../../lambdas/shared/clock';
+import { config, desiredItem as d, entry, NOW } from './fixtures';
+import { MemoryPort } from './memory-port';
+
+async function run(desired: DesiredItem[], port: MemoryPort, cfg: CredentialConfig = config(), clock = new ManualClock(NOW)) {
+  const before: ActualEntry[] = await port.listEntries();
+  port.calls = [];
+  const p = plan(desired, before, cfg, clock.now());
+  return execute(p, port, { clock, before, retryDelayMs: 100 });
+}
+
+describe('execute', () => {
+  it('adds and re-activates, reads once to verify, then deactivates', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2', 'INACTIVE')]);
+    const r = await run([d('2.2.2.2'), d('3.3.3.3')], port);
+    expect(port.calls).toEqual(['put 2 ACTIVE', 'add 3.3.3.3', 'list', 'put 1 INACTIVE']);
+    expect(r.outcome).toBe('converged');
+    expect(r.operations.map((o) => o.outcome)).toEqual(['applied', 'applied', 'applied']);
+    expect(r.operations[1]!.entryId).toBe(1000);
+    expect(port.active()).toEqual(['2.2.2.2', '3.3.3.3']);
+    expect(r.after).not.toBeNull();
+    expect({ reads: r.reads, writes: r.writes }).toEqual({ reads: 1, writes: 3 });
+  });
+
+  it('skips the verifying read when there is nothing to deactivate', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1')]);
+    const r = await run([d('1.1.1.1'), d('3.3.3.3')], port);
+    expect(port.calls).toEqual(['add 3.3.3.3']);
+    expect(r.after).toBeNull();
+    expect(r.reads).toBe(0);
+  });
+
+  it('still reads once before deactivating when there were no additions', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]);
+    await run([d('1.1.1.1')], port);
+    expect(port.calls).toEqual(['list', 'put 2 INACTIVE']);
+  });
+
+  it('reports in-sync and makes no call when nothing differs', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1')]);
+    const r = await run([d('1.1.1.1')], port);
+    expect(r.outcome).toBe('in-sync');
+    expect(port.calls).toEqual([]);
+  });
+
+  it('after an add whose outcome is unknown but applied, re-reads and never posts again', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1')]).failNext({ method: 'add', kind: 'outcome-unknown', applyFirst: true });
+    const r = await run([d('1.1.1.1'), d('3.3.3.3')], port);
+    expect(port.calls).toEqual(['add 3.3.3.3', 'list']);
+    expect(r.operations[0]).toMatchObject({ outcome: 'confirmed-after-reread', entryId: 1000 });
+    expect(port.entries.filter((e) => e.ip === '3.3.3.3')).toHaveLength(1);
+    expect(r.outcome).toBe('converged');
+  });
+
+  it('after an add whose outcome is unknown and not applied, re-reads, then posts again', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1')]).failNext({ method: 'add', kind: 'outcome-unknown' });
+    const clock = new ManualClock(NOW);
+    const r = await run([d('1.1.1.1'), d('3.3.3.3')], port, config(), clock);
+    expect(port.calls).toEqual(['add 3.3.3.3', 'list', 'add 3.3.3.3']);
+    expect(r.operations[0]).toMatchObject({ outcome: 'applied', attempts: 2 });
+    expect(clock.now() - NOW).toBe(100);
+  });
+
+  it('re-reads even after an add that failed with a server error, since bunq may have written it', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1')]).failNext({ method: 'add', kind: 'server-error', applyFirst: true, retryable: true });
+    const r = await run([d('1.1.1.1'), d('3.3.3.3')], port);
+    expect(port.calls).toEqual(['add 3.3.3.3', 'list']);
+    expect(r.operations[0]!.outcome).toBe('confirmed-after-reread');
+  });
+
+  it('treats an add as done when the re-read shows the IP ACTIVE through someone else', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '3.3.3.3', 'INACTIVE')]);
+    port.refuseReactivation = true;
+    port.failNext({ method: 'add', kind: 'bad-request' });
+    port.beforeAdd = (p) => {
+      p.entries[1]!.status = 'ACTIVE'; // re-enabled in the bunq app meanwhile
+    };
+    const before = await port.listEntries();
+    port.calls = [];
+    const r = await execute(plan([d('1.1.1.1'), d('3.3.3.3')], before, config(), NOW), port, { clock: new ManualClock(NOW), before });
+    expect(port.calls).toEqual(['put 2 ACTIVE', 'add 3.3.3.3', 'list']);
+    expect(r.operations[0]).toMatchObject({ outcome: 'confirmed-after-reread', entryId: 2 });
+    expect(port.entries.filter((e) => e.ip === '3.3.3.3')).toHaveLength(1);
+  });
+
+  it('reports a failed add whose outcome could not be checked, naming both failures', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1')])
+      .failNext({ method: 'add', kind: 'outcome-unknown' })
+      .failNext({ method: 'list', kind: 'credentials-rejected' });
+    const before = [entry(1, '1.1.1.1')];
+    const r = await execute(plan([d('1.1.1.1'), d('3.3.3.3')], before, config(), NOW), port, { clock: new ManualClock(NOW), before });
+    expect(r.operations[0]).toMatchObject({ outcome: 'failed', error: { kind: 'outcome-unknown' } });
+    expect(r.error?.message).toMatch(/re-reading to check the outcome failed too: credentials-rejected/);
+    expect(r.outcome).toBe('failed');
+  });
+
+  it('reports a PUT with unknown outcome whose check failed', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]);
+    const before = await port.listEntries();
+    port.failNext({ method: 'put', kind: 'outcome-unknown' });
+    port.afterList = (p) => {
+      p.failNext({ method: 'list', kind: 'maintenance' });
+      p.afterList = undefined;
+    };
+    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW), port, { clock: new ManualClock(NOW), before, maxAttempts: 1 });
+    expect(r.operations[0]).toMatchObject({ outcome: 'failed', error: { kind: 'outcome-unknown' } });
+    expect(r.error?.message).toMatch(/failed too: maintenance/);
+  });
+
+  it('falls back to a new entry when bunq refuses a re-activation', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2', 'INACTIVE')]);
+    port.refuseReactivation = true;
+    const r = await run([d('1.1.1.1'), d('2.2.2.2')], port);
+    expect(port.calls).toEqual(['put 2 ACTIVE', 'add 2.2.2.2']);
+    expect(r.operations[0]).toMatchObject({ outcome: 'applied-as-add', entryId: 1000, attempts: 2 });
+    expect(port.active()).toEqual(['1.1.1.1', '2.2.2.2']);
+    expect(r.writes).toBe(2);
+  });
+
+  it('stops at the first error it cannot retry and names what was applied, failed and not attempted', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]);
+    port.failNext({ method: 'add', kind: 'credentials-rejected' });
+    const r = await run([d('3.3.3.3'), d('4.4.4.4'), d('1.1.1.1')], port);
+    // first add fails terminally (after the re-read shows nothing), the rest are not attempted
+    expect(port.calls).toEqual(['add 3.3.3.3', 'list']);
+    expect(r.operations.map((o) => [o.operation.kind, o.outcome])).toEqual([
+      ['add', 'failed'],
+      ['add', 'not-attempted'],
+      ['deactivate', 'not-attempted'],
+    ]);
+    expect(r.operations[1]!.skipReason).toMatch(/earlier operation failed/);
+    expect(r.outcome).toBe('failed');
+    expect(r.error).toEqual({ kind: 'credentials-rejected', message: 'scripted credentials-rejected' });
+  });
+
+  it('reports partial when something was applied before the failure', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]);
+    port.failNext({ method: 'put', kind: 'forbidden' });
+    const r = await run([d('3.3.3.3')], port, config());
+    expect(r.operations.map((o) => o.outcome)).toEqual(['applied', 'failed', 'not-attempted']);
+    expect(r.outcome).toBe('partial');
+  });
+
+  it('retries a retryable deactivation on the injected clock', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]);
+    port.failNext({ method: 'put', kind: 'rate-limited', retryable: true }).failNext({ method: 'put', kind: 'maintenance', retryable: true });
+    const clock = new ManualClock(NOW);
+    const r = await run([d('1.1.1.1')], port, config(), clock);
+    expect(port.calls).toEqual(['list', 'put 2 INACTIVE', 'put 2 INACTIVE', 'put 2 INACTIVE']);
+    expect(r.operations[0]).toMatchObject({ outcome: 'applied', attempts: 3 });
+    expect(clock.now() - NOW).toBe(300); // 100 + 200: backoff doubles
+  });
+
+  it('gives up after maxAttempts retryable failures', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]);
+    for (let i = 0; i < 3; i++) port.failNext({ method: 'put', kind: 'server-error', retryable: true });
+    const r = await run([d('1.1.1.1')], port);
+    expect(r.operations[0]).toMatchObject({ outcome: 'failed', attempts: 3 });
+    expect(r.outcome).toBe('failed');
+  });
+
+  it('confirms a PUT with unknown outcome by re-reading', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]).failNext({ method: 'put', kind: 'outcome-unknown', applyFirst: true });
+    const r = await run([d('1.1.1.1')], port);
+    expect(port.calls).toEqual(['list', 'put 2 INACTIVE', 'list']);
+    expect(r.operations[0]!.outcome).toBe('confirmed-after-reread');
+  });
+
+  it('attempts no deactivation when the verifying read does not show an addition', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1')]);
+    port.loseNextAdd = true;
+    const r = await run([d('3.3.3.3')], port);
+    expect(port.calls).toEqual(['add 3.3.3.3', 'list']);
+    expect(r.operations.map((o) => o.outcome)).toEqual(['applied', 'not-attempted']);
+    expect(r.operations[1]!.skipReason).toMatch(/did not show up/);
+    expect(r.error?.kind).toBe('verification-failed');
+    expect(r.outcome).toBe('partial');
+    expect(port.active()).toEqual(['1.1.1.1']);
+  });
+
+  it('attempts no deactivation when the verifying read fails', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]);
+    const before = await port.listEntries();
+    port.failNext({ method: 'list', kind: 'credentials-rejected' });
+    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW), port, { clock: new ManualClock(NOW), before });
+    expect(r.operations[0]).toMatchObject({ outcome: 'not-attempted', skipReason: expect.stringMatching(/verifying read/) });
+    expect(r.outcome).toBe('failed');
+    expect(port.active()).toEqual(['1.1.1.1', '2.2.2.2']);
+  });
+
+  it('re-checks never-empty on the verifying read (someone switched off the kept IP meanwhile)', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]);
+    const before = await port.listEntries();
+    port.entries[0]!.status = 'INACTIVE'; // changed in the bunq app after our read
+    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW), port, { clock: new ManualClock(NOW), before });
+    expect(r.operations[0]!.skipReason).toMatch(/never-empty/);
+    expect(r.error?.kind).toBe('never-empty');
+    expect(port.active()).toEqual(['2.2.2.2']);
+  });
+
+  it('skips a deactivation whose entry is already INACTIVE or gone at the verifying read', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2'), entry(3, '3.3.3.3')]);
+    const before = await port.listEntries();
+    port.entries[1]!.status = 'INACTIVE';
+    port.entries.splice(2, 1);
+    port.calls = [];
+    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW), port, { clock: new ManualClock(NOW), before });
+    expect(port.calls).toEqual(['list']);
+    expect(r.operations.map((o) => o.skipReason)).toEqual(['the entry is already INACTIVE', 'the entry is no longer listed by bunq']);
+    expect(r.outcome).toBe('converged');
+  });
+
+  it('applies nothing in observe mode', async () => {
+    const port = new MemoryPort([entry(2, '2.2.2.2')]);
+    const r = await run([d('1.1.1.1')], port, config({ mode: 'observe' }));
+    expect(port.calls).toEqual([]);
+    expect(r.outcome).toBe('observed');
+    expect(r.plan.drift).toHaveLength(2);
+  });
+
+  it('counts calls from the port when it reports them (pages), else one per call', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]);
+    let reads = 0;
+    let writes = 0;
+    const counted = Object.assign(Object.create(port) as MemoryPort, {
+      listEntries: async () => {
+        reads += 3;
+        return port.listEntries();
+      },
+      setStatus: async (id: number, s: 'ACTIVE' | 'INACTIVE') => {
+        writes++;
+        return port.setStatus(id, s);
+      },
+      callCounts: () => ({ reads, writes }),
+    });
+    const r = await reconcile({ desired: [d('1.1.1.1')], config: config(), port: counted, clock: new ManualClock(NOW) });
+    expect({ reads: r.reads, writes: r.writes }).toEqual({ reads: 6, writes: 1 });
+  });
+});
+
+describe('reconcile', () => {
+  it('reads fresh, plans, executes, and reports timings on the injected clock', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]);
+    const clock = new ManualClock(NOW);
+    const r = await reconcile({ desired: [d('1.1.1.1'), d('3.3.3.3')], config: config(), port, clock });
+    expect(port.calls).toEqual(['list', 'add 3.3.3.3', 'list', 'put 2 INACTIVE']);
+    expect(r.outcome).toBe('converged');
+    expect(r.before.map((e) => e.ip)).toEqual(['1.1.1.1', '2.2.2.2']);
+    expect(r.startedAt).toBe(new Date(NOW).toISOString());
+    expect(r.durationMs).toBe(0);
+    expect({ reads: r.reads, writes: r.writes }).toEqual({ reads: 2, writes: 2 });
+    const second = await reconcile({ desired: [d('1.1.1.1'), d('3.3.3.3')], config: config(), port, clock });
+    expect(second.outcome).toBe('in-sync');
+    expect(second.plan.operations).toEqual([]);
+  });
+
+  it('retries a retryable first read, then fails cleanly with the desired side still reported', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1')]);
+    for (let i = 0; i < 3; i++) port.failNext({ method: 'list', kind: 'maintenance', retryable: true });
+    const clock = new ManualClock(NOW);
+    const r = await reconcile({ desired: [d('1.1.1.1'), d('nope')], config: config(), port, clock, retryDelayMs: 10 });
+    expect(port.calls).toEqual(['list', 'list', 'list']);
+    expect(r.outcome).toBe('failed');
+    expect(r.error?.kind).toBe('maintenance');
+    expect(r.plan.desiredIps).toEqual(['1.1.1.1']);
+    expect(r.plan.invalid).toHaveLength(1);
+    expect(r.plan.warnings.map((w) => w.code)).toContain('read-failed');
+    expect(r.durationMs).toBe(30);
+    expect(r.reads).toBe(3);
+  });
+
+  it('does not retry a first read that failed terminally', async () => {
+    const port = new MemoryPort([]).failNext({ method: 'list', kind: 'credentials-rejected' });
+    const r = await reconcile({ desired: [], config: config(), port, clock: new ManualClock(NOW) });
+    expect(port.calls).toEqual(['list']);
+    expect(r.outcome).toBe('failed');
+  });
+
+  it('turns a non-bunq failure into a log-safe error', async () => {
+    const port = new MemoryPort([]);
+    port.listEntries = async () => {
+      throw new TypeError('boom');
+    };
+    const r = await reconcile({ desired: [], config: config(), port, clock: new ManualClock(NOW) });
+    expect(r.error).toEqual({ kind: 'unexpected', message: 'TypeError: boom' });
+  });
+});

@@ -1,0 +1,32 @@
+import type { ActualEntry, CredentialConfig, EntryStatus } from '../../lambdas/core/types';
+
+export const NOW = Date.UTC(2026, 0, 1);
+
+export function config(patch: Partial<CredentialConfig> = {}): CredentialConfig {
+  return {
+    credential: 'prod',
+    userId: 1,
+    credentialPasswordIpId: 2,
+    secretName: 'bunq/prod',
+    mode: 'enforce',
+    maxDeactivationsPerRun: 5,
+    protectedIps: [],
+    ...patch,
+  };
+}
+
+/** An entry created `id` seconds after NOW, so a lower id is older unless `created` says otherwise. */
+export function entry(id: number, ip: string, status: EntryStatus = 'ACTIVE', created?: string | null): ActualEntry {
+  return {
+    id,
+    ip,
+    status,
+    created: created === undefined ? new Date(NOW + id * 1000).toISOString().replace('T', ' ').replace('Z', '') : created,
+  };
+}
+
+export const desiredItem = (ip: unknown, expiresAt?: number) => ({
+  entry: `ip#${String(ip)}`,
+  ip,
+  ...(expiresAt === undefined ? {} : { expiresAt }),
+});
