@@ -118,7 +118,12 @@ export class BunqClient {
   }
 
   async listIps(credentialId: number): Promise<PermittedIp[]> {
-    return await this.listAll(this.ipListPath(credentialId), 'PermittedIp', permittedIp);
+    return (await this.listIpPages(credentialId)).entries;
+  }
+
+  /** Like listIps, and says how many pages (GET calls, retries aside) the list took. */
+  async listIpPages(credentialId: number): Promise<{ entries: PermittedIp[]; pages: number }> {
+    return await this.listAllPages(this.ipListPath(credentialId), 'PermittedIp', permittedIp);
   }
 
   async getIp(credentialId: number, ipId: number): Promise<PermittedIp> {
@@ -150,6 +155,14 @@ export class BunqClient {
 
   /** Follows `older_url` from the newest page until bunq says there is nothing older. */
   private async listAll<T extends { id: number }>(basePath: string, type: string, parseOne: (v: JsonObject) => T): Promise<T[]> {
+    return (await this.listAllPages(basePath, type, parseOne)).entries;
+  }
+
+  private async listAllPages<T extends { id: number }>(
+    basePath: string,
+    type: string,
+    parseOne: (v: JsonObject) => T,
+  ): Promise<{ entries: T[]; pages: number }> {
     const out: T[] = [];
     const ids = new Set<number>();
     const visited = new Set<string>();
@@ -165,7 +178,7 @@ export class BunqClient {
         ids.add(entry.id);
         out.push(entry);
       }
-      if (olderUrl === null) return out;
+      if (olderUrl === null) return { entries: out, pages: page };
       const next = nextPagePath(olderUrl, basePath);
       if (next === null || visited.has(next) || page >= MAX_PAGES) {
         throw new BunqError(`GET ${basePath}: bunq reply not understood: unusable Pagination.older_url`, {

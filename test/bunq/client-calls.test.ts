@@ -190,6 +190,7 @@ describe('whitelistPort', () => {
     const added = entries.find((e) => e.id === id);
     expect(added).toEqual({ id, ip: '192.0.2.10', status: 'INACTIVE', created: expect.any(String) });
     expect(Object.keys(added ?? {}).sort()).toEqual(['created', 'id', 'ip', 'status']);
+    expect(port.callCounts?.()).toEqual({ reads: 1, writes: 2 });
   });
 
   it('lists `*` entries created in the app', async () => {

@@ -82,6 +82,8 @@ describe('reconcile against the bunq emulator (examples)', () => {
     expect(r.operations.map((o) => [o.operation.kind, o.operation.ip, o.outcome])).toEqual([['deactivate', '10.0.0.2', 'applied']]);
     // 450 entries = 3 pages, read twice (fresh read + verifying read); one PUT.
     expect(ipCalls(h)).toEqual({ reads: 6, writes: 1 });
+    // ...and the result reports the same figures, counted by the port page by page.
+    expect({ reads: r.reads, writes: r.writes }).toEqual({ reads: 6, writes: 1 });
   });
 });
 
