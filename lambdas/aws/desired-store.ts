@@ -1,0 +1,152 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { credentialConfigOrThrow } from '../core/config';
+import type { CredentialConfig, DesiredItem } from '../core/types';
+
+/**
+ * The DesiredIps table, read-only: per credential the `ip#<ip>` items and the `config` item the
+ * operators write (often by hand in the AWS console, so attribute types vary).
+ *
+ * What may be coerced safely is coerced here (a number typed as a string, a string set instead of
+ * a list); what cannot is passed on unchanged so the core rejects it with a reason. An item is
+ * never dropped: a dropped item would silently mean "no longer desired" and get its IP deactivated.
+ */
+
+export const CONFIG_ENTRY = 'config';
+export const IP_ENTRY_PREFIX = 'ip#';
+
+export class MissingConfigError extends Error {
+  constructor(credential: string, tableName: string) {
+    super(
+      `credential ${JSON.stringify(credential)} has no config item (entry = "config") in table ${tableName}; ` +
+        'nothing is reconciled without one',
+    );
+    this.name = 'MissingConfigError';
+  }
+}
+
+export interface CredentialDesiredState {
+  credential: string;
+  /** The config item's attributes (keys removed, numbers coerced), or null when there is none. */
+  configItem: Record<string, unknown> | null;
+  desired: DesiredItem[];
+  /** Sort keys that are neither `config` nor `ip#...` (reported, otherwise ignored). */
+  unknownEntries: string[];
+}
+
+/** Numeric fields operators may type as strings in the console. */
+const CONFIG_NUMBER_FIELDS = ['userId', 'credentialPasswordIpId', 'maxDeactivationsPerRun'] as const;
+
+/** "42" → 42, " 7 " → 7; anything else unchanged, so the validator names the bad value. */
+export function coerceNumber(value: unknown): unknown {
+  if (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) {
+    const n = Number(value.trim());
+    if (Number.isFinite(n)) return n;
+  }
+  return value;
+}
+
+/**
+ * DynamoDB numbers become JS numbers only when that is exact; otherwise they stay strings so the
+ * validator rejects them by value instead of the whole read throwing.
+ */
+function unwrapNumber(text: string): number | string {
+  const n = Number(text);
+  return Number.isFinite(n) && Math.abs(n) <= Number.MAX_SAFE_INTEGER ? n : text;
+}
+
+export function configAttributes(item: Record<string, unknown>): Record<string, unknown> {
+  const { entry: _entry, ...rest } = item;
+  for (const field of CONFIG_NUMBER_FIELDS) {
+    if (field in rest) rest[field] = coerceNumber(rest[field]);
+  }
+  return rest;
+}
+
+/**
+ * A desired item as the core's validator wants it. `expiresAt` is passed on even when it is not a
+ * number (the core reports "invalid-expiry" and freezes deactivations); the DesiredItem type only
+ * describes valid items, hence the widened type here.
+ */
+type DesiredItemAsRead = Omit<DesiredItem, 'expiresAt'> & { expiresAt?: unknown };
+
+export function desiredItemFrom(item: Record<string, unknown>): DesiredItem {
+  const entry = String(item.entry);
+  const out: DesiredItemAsRead = { entry, ip: item.ip };
+  if (typeof item.note === 'string') out.note = item.note;
+  if (item.expiresAt !== undefined && item.expiresAt !== null && item.expiresAt !== '') {
+    out.expiresAt = coerceNumber(item.expiresAt);
+  }
+  return out as DesiredItem;
+}
+
+export class DesiredStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    readonly tableName: string,
+    /** Items per page; DynamoDB's 1 MB pages when unset. Small values exercise pagination. */
+    private readonly pageSize?: number,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { unmarshallOptions: { wrapNumbers: unwrapNumber } });
+  }
+
+  /** All items of one credential, strongly consistent so a run sees the edit that triggered it. */
+  async readCredential(credential: string): Promise<CredentialDesiredState> {
+    const state: CredentialDesiredState = { credential, configItem: null, desired: [], unknownEntries: [] };
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const reply = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#c = :c',
+          ExpressionAttributeNames: { '#c': 'credential' },
+          ExpressionAttributeValues: { ':c': credential },
+          ConsistentRead: true,
+          Limit: this.pageSize,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of reply.Items ?? []) {
+        const entry = item.entry;
+        if (entry === CONFIG_ENTRY) state.configItem = configAttributes(item);
+        else if (typeof entry === 'string' && entry.startsWith(IP_ENTRY_PREFIX)) state.desired.push(desiredItemFrom(item));
+        else state.unknownEntries.push(String(entry));
+      }
+      startKey = reply.LastEvaluatedKey;
+    } while (startKey);
+    return state;
+  }
+
+  /** The validated config; a missing or invalid config item is an error, never a run with defaults. */
+  configOf(state: CredentialDesiredState): CredentialConfig {
+    if (state.configItem === null) throw new MissingConfigError(state.credential, this.tableName);
+    const config = credentialConfigOrThrow({ ...state.configItem, credential: state.credential });
+    return config;
+  }
+
+  /** Every credential that has a config item (a keys-only paginated scan; no index needed). */
+  async listCredentials(): Promise<string[]> {
+    const credentials = new Set<string>();
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const reply = await this.doc.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          ProjectionExpression: '#c, #e',
+          FilterExpression: '#e = :config',
+          ExpressionAttributeNames: { '#c': 'credential', '#e': 'entry' },
+          ExpressionAttributeValues: { ':config': CONFIG_ENTRY },
+          Limit: this.pageSize,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of reply.Items ?? []) {
+        if (typeof item.credential === 'string') credentials.add(item.credential);
+      }
+      startKey = reply.LastEvaluatedKey;
+    } while (startKey);
+    return [...credentials].sort();
+  }
+}

@@ -1,0 +1,193 @@
+import { ContextStoreError, type ContextStore, type LoadedContext } from '../aws/context-store';
+import { MissingConfigError, type DesiredStore } from '../aws/desired-store';
+import { metricsForFailure, metricsForResult, type RunMetrics } from '../aws/metrics';
+import type { ReconcileRequest } from '../aws/reconcile-request';
+import { secretRedactor } from '../aws/redact';
+import { runVerdict } from '../aws/run-verdict';
+import {
+  runRecordFromFailure,
+  runRecordFromResult,
+  type RunError,
+  type RunRecord,
+  type StateStore,
+} from '../aws/state-store';
+import { BunqClient, whitelistPort, type BunqLogger, type CallOptions } from '../bunq';
+import { isBunqError } from '../bunq/errors';
+import type { BunqContext } from '../bunq/types';
+import { CredentialConfigError, reconcile, type ExecutionResult } from '../core';
+import type { Clock } from '../shared/clock';
+
+/**
+ * One reconcile run for one credential: load config, desired items and the bunq context, run the
+ * core reconcile against bunq, then record status, history and metrics. Whatever fails, the run is
+ * recorded (status item with the error, RunFailed metric) and reported as failed so the queue
+ * retries it; nothing is ever changed at bunq on a guess.
+ */
+
+export interface WorkerLogger extends BunqLogger {
+  error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+export interface WorkerDeps {
+  desired: DesiredStore;
+  state: StateStore;
+  contexts: ContextStore;
+  metrics: RunMetrics;
+  logger: WorkerLogger;
+  clock: Clock;
+  /** Passed to every BunqClient: the shared rate limiter, timeouts, test transport settings. */
+  bunqOptions?: Omit<CallOptions, 'clock' | 'logger'>;
+  /** Core retry settings for retryable bunq failures within one run. */
+  maxAttempts?: number;
+  retryDelayMs?: number;
+}
+
+export interface RunReport {
+  credential: string;
+  ok: boolean;
+  outcome: RunRecord['outcome'];
+  error: RunError | null;
+}
+
+export class ContextMismatchError extends Error {
+  constructor(credential: string, configUserId: number, contextUserId: number, secretName: string) {
+    super(
+      `config of ${credential} names bunq user ${configUserId}, but secret ${secretName} holds a context for ` +
+        `user ${contextUserId}; not calling bunq with the wrong key`,
+    );
+    this.name = 'ContextMismatchError';
+  }
+}
+
+/** A stable, operator-readable kind per failure: BunqError kinds as they are, ours named here. */
+export function errorKindOf(err: unknown): string {
+  if (isBunqError(err)) return err.kind;
+  if (err instanceof ContextStoreError) return err.code;
+  if (err instanceof MissingConfigError) return 'config-missing';
+  if (err instanceof CredentialConfigError) return 'config-invalid';
+  if (err instanceof ContextMismatchError) return 'context-mismatch';
+  return 'unexpected';
+}
+
+export function runErrorOf(err: unknown): RunError {
+  const message = err instanceof Error ? err.message : String(err);
+  return { kind: errorKindOf(err), message: secretRedactor.redactString(message) };
+}
+
+export async function reconcileCredential(deps: WorkerDeps, request: ReconcileRequest): Promise<RunReport> {
+  const { credential } = request;
+  const runContext = { reason: request.reason, requestedAt: request.requestedAt };
+  const started = deps.clock.now();
+  let secretName: string | undefined;
+  let result: ExecutionResult;
+  let unknownEntries: string[] = [];
+  try {
+    const desired = await deps.desired.readCredential(credential);
+    unknownEntries = desired.unknownEntries;
+    const config = deps.desired.configOf(desired);
+    secretName = config.secretName;
+    const loaded = await deps.contexts.load(config.secretName);
+    if (loaded.context.userId !== config.userId) {
+      throw new ContextMismatchError(credential, config.userId, loaded.context.userId, config.secretName);
+    }
+    const client = new BunqClient({
+      ...deps.bunqOptions,
+      clock: deps.clock,
+      logger: deps.logger,
+      context: loaded.context,
+      onSessionRefreshed: sessionPersister(deps, credential, loaded),
+    });
+    result = await reconcile({
+      desired: desired.desired,
+      config,
+      port: whitelistPort(client, config.credentialPasswordIpId),
+      clock: deps.clock,
+      maxAttempts: deps.maxAttempts,
+      retryDelayMs: deps.retryDelayMs,
+    });
+  } catch (err) {
+    return recordFailure(deps, credential, runContext, started, err, secretName);
+  }
+
+  const record = runRecordFromResult(result, runContext);
+  for (const entry of unknownEntries) {
+    record.warnings.push({ code: 'unknown-entry', message: `item ${entry} is neither "config" nor "ip#<ip>"; ignored` });
+  }
+  const succeeded = runVerdict(result).ok;
+  if (!succeeded && secretName !== undefined) deps.contexts.invalidate(secretName);
+  // Without its record the run is retried: a re-run is harmless (it starts from a fresh read and
+  // finds nothing to do), an unrecorded change is not.
+  const recorded = await writeRecord(deps, record);
+  const ok = succeeded && recorded;
+  deps.metrics.publish(credential, metricsForResult(result));
+  const summary = {
+    credential,
+    reason: request.reason,
+    outcome: result.outcome,
+    mode: result.plan.mode,
+    drift: result.plan.drift.length,
+    applied: record.applied.length,
+    blocked: result.plan.blocked.length,
+    invalid: result.plan.invalid.length,
+    reads: result.reads,
+    writes: result.writes,
+    durationMs: result.durationMs,
+  };
+  if (succeeded) deps.logger.info('reconcile run finished', summary);
+  else deps.logger.error('reconcile run failed', { ...summary, errorKind: record.error?.kind, error: record.error });
+  return { credential, ok, outcome: result.outcome, error: record.error };
+}
+
+/** Persists every session the client opens, so the next run (any container) reuses it. */
+function sessionPersister(
+  deps: WorkerDeps,
+  credential: string,
+  loaded: LoadedContext,
+): (context: BunqContext) => Promise<void> {
+  let basis = loaded;
+  return async (context) => {
+    if (context.session === null) return;
+    const written = await deps.contexts.saveSession(basis, context.session);
+    basis = written.current;
+    deps.logger.info('bunq session stored', { credential, secretName: loaded.secretName, outcome: written.outcome });
+  };
+}
+
+async function recordFailure(
+  deps: WorkerDeps,
+  credential: string,
+  runContext: { reason: RunRecord['reason']; requestedAt: string | null },
+  started: number,
+  err: unknown,
+  secretName: string | undefined,
+): Promise<RunReport> {
+  const finished = deps.clock.now();
+  const error = runErrorOf(err);
+  // The secret may be fixed by the time the queue retries: read it afresh then.
+  if (secretName !== undefined) deps.contexts.invalidate(secretName);
+  const record = runRecordFromFailure(
+    credential,
+    runContext,
+    { startedAt: new Date(started).toISOString(), finishedAt: new Date(finished).toISOString(), durationMs: finished - started },
+    error,
+  );
+  await writeRecord(deps, record);
+  deps.metrics.publish(credential, metricsForFailure(error.kind, finished - started));
+  deps.logger.error('reconcile run failed', { credential, reason: runContext.reason, errorKind: error.kind, error });
+  return { credential, ok: false, outcome: 'failed', error };
+}
+
+/** A state-table outage must not hide the run's own outcome: log it, and say it failed. */
+async function writeRecord(deps: WorkerDeps, record: RunRecord): Promise<boolean> {
+  try {
+    await deps.state.recordRun(record);
+    return true;
+  } catch (err) {
+    deps.logger.error('could not write run status/history', {
+      credential: record.credential,
+      outcome: record.outcome,
+      error: runErrorOf(err),
+    });
+    return false;
+  }
+}

@@ -1,0 +1,86 @@
+import { awsClients } from '../aws/clients';
+import { ContextStore } from '../aws/context-store';
+import { DesiredStore } from '../aws/desired-store';
+import { historyTtlDaysFrom, requireEnv, secretPrefixFrom } from '../aws/env';
+import { logger } from '../aws/logger';
+import { createRunMetrics } from '../aws/metrics';
+import { ReconcileQueue } from '../aws/queue';
+import { StateStore } from '../aws/state-store';
+import { RateLimiter } from '../bunq';
+import { EnvName } from '../shared/metric-names';
+import { systemClock } from '../shared/clock';
+import type { FanOutDeps } from './fan-out';
+import type { WorkerDeps } from './reconcile-credential';
+import type { StreamDeps } from './stream-trigger';
+
+/**
+ * Wires the handlers to AWS from the environment the stack sets. Built on first use and kept for
+ * the life of the container: SDK clients, the context cache and the bunq rate limiter (every run in
+ * this container calls bunq from the same IP) are shared across invocations.
+ */
+
+export interface HandlerLogger {
+  debug(message: string, attributes?: Record<string, unknown>): void;
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+/** Powertools' Logger behind the plain (message, attributes) shape the rest of the code uses. */
+export const handlerLogger: HandlerLogger = {
+  debug: (message, attributes) => logger.debug(message, attributes ?? {}),
+  info: (message, attributes) => logger.info(message, attributes ?? {}),
+  warn: (message, attributes) => logger.warn(message, attributes ?? {}),
+  error: (message, attributes) => logger.error(message, attributes ?? {}),
+};
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+let worker: WorkerDeps | undefined;
+let fanOut: FanOutDeps | undefined;
+let stream: StreamDeps | undefined;
+
+export function workerDeps(env: Env = process.env): WorkerDeps {
+  worker ??= (() => {
+    const clients = awsClients();
+    return {
+      desired: new DesiredStore(clients.dynamo, requireEnv(env, EnvName.DesiredTable)),
+      state: new StateStore(clients.dynamo, requireEnv(env, EnvName.StateTable), historyTtlDaysFrom(env)),
+      contexts: new ContextStore(clients.secrets, { secretPrefix: secretPrefixFrom(env) }),
+      metrics: createRunMetrics(),
+      logger: handlerLogger,
+      clock: systemClock,
+      bunqOptions: { limiter: new RateLimiter({ clock: systemClock }) },
+    };
+  })();
+  return worker;
+}
+
+export function fanOutDeps(env: Env = process.env): FanOutDeps {
+  fanOut ??= (() => {
+    const clients = awsClients();
+    return {
+      desired: new DesiredStore(clients.dynamo, requireEnv(env, EnvName.DesiredTable)),
+      queue: new ReconcileQueue(clients.sqs, requireEnv(env, EnvName.QueueUrl)),
+      clock: systemClock,
+      logger: handlerLogger,
+    };
+  })();
+  return fanOut;
+}
+
+export function streamDeps(env: Env = process.env): StreamDeps {
+  stream ??= {
+    queue: new ReconcileQueue(awsClients().sqs, requireEnv(env, EnvName.QueueUrl)),
+    clock: systemClock,
+    logger: handlerLogger,
+  };
+  return stream;
+}
+
+/** Forget the wiring (tests that change the environment between cases). */
+export function resetHandlerRuntime(): void {
+  worker = undefined;
+  fanOut = undefined;
+  stream = undefined;
+}

@@ -1,0 +1,63 @@
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { parseReconcileRequest, type ReconcileRequest } from '../aws/reconcile-request';
+
+/**
+ * How a FIFO batch is worked through. Messages of one group (= one credential) keep their order: once
+ * one fails, every later message of that group in the batch is reported failed too, unprocessed, so
+ * SQS redelivers them in order. Several messages for the same credential in one batch share a
+ * single run: every run reads the whole desired and actual state afresh, so the first run already
+ * covers the edits behind the later messages (they were all enqueued before it started).
+ */
+
+export interface BatchOutcome {
+  ok: boolean;
+}
+
+export interface BatchLogger {
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+export async function processFifoBatch(
+  records: readonly SQSRecord[],
+  run: (request: ReconcileRequest) => Promise<BatchOutcome>,
+  logger: BatchLogger,
+): Promise<SQSBatchResponse> {
+  const failedGroups = new Set<string>();
+  const ranCredentials = new Set<string>();
+  const failures: string[] = [];
+  for (const record of records) {
+    let request: ReconcileRequest | undefined;
+    let parseError: Error | undefined;
+    try {
+      request = parseReconcileRequest(record.body);
+    } catch (err) {
+      parseError = err as Error;
+    }
+    const group = record.attributes.MessageGroupId ?? request?.credential ?? record.messageId;
+    if (failedGroups.has(group)) {
+      failures.push(record.messageId);
+      continue;
+    }
+    if (request === undefined) {
+      // Retried until the redrive policy moves it to the DLQ, where an operator can look at it.
+      logger.error('unreadable reconcile message', { messageId: record.messageId, group, error: parseError?.message });
+      failures.push(record.messageId);
+      failedGroups.add(group);
+      continue;
+    }
+    if (ranCredentials.has(request.credential)) continue;
+    ranCredentials.add(request.credential);
+    let ok = false;
+    try {
+      ok = (await run(request)).ok;
+    } catch (err) {
+      logger.error('reconcile run threw', { credential: request.credential, error: (err as Error).message });
+    }
+    if (!ok) {
+      failures.push(record.messageId);
+      failedGroups.add(group);
+    }
+  }
+  return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+}

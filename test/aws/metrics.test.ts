@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { createRunMetrics, metricsForFailure, metricsForResult } from '../../lambdas/aws/metrics';
+import { METRICS_NAMESPACE } from '../../lambdas/shared/metric-names';
+import { captureStdout } from './emf-capture';
+import { sampleResult } from './fixtures';
+
+const valueOf = (points: Array<{ name: string; value: number }>, name: string) => points.find((p) => p.name === name)?.value;
+
+describe('run metrics', () => {
+  it('derives every metric from an execution result', () => {
+    const points = metricsForResult(sampleResult('prod'));
+    expect(Object.fromEntries(points.map((p) => [p.name, p.value]))).toEqual({
+      DriftFound: 2, DriftRemaining: 1, OperationsApplied: 1, OperationsFailed: 0, OperationsBlocked: 1,
+      InvalidDesiredEntries: 0, RunSucceeded: 1, RunFailed: 0, BunqCalls: 3, RunDuration: 1500,
+      ActiveIpCount: 3, ActiveWildcard: 1,
+    });
+  });
+
+  it('counts each bunq error kind once and skips entry counts when nothing could be read', () => {
+    const result = sampleResult('prod', {
+      outcome: 'failed', before: [], after: null, reads: 1, writes: 0,
+      operations: [{ operation: { kind: 'add', ip: '203.0.113.2' }, outcome: 'failed', error: { kind: 'maintenance', message: 'x' } }],
+      error: { kind: 'maintenance', message: 'bunq is down' },
+    });
+    const points = metricsForResult(result);
+    expect(valueOf(points, 'BunqErrorMaintenance')).toBe(1);
+    expect(valueOf(points, 'RunFailed')).toBe(1);
+    expect(valueOf(points, 'ActiveIpCount')).toBeUndefined();
+    expect(metricsForFailure('secret-missing', 5).map((p) => p.name)).toEqual(['RunSucceeded', 'RunFailed', 'RunDuration']);
+    expect(valueOf(metricsForFailure('credentials-rejected', 5), 'BunqErrorCredentialsRejected')).toBe(1);
+  });
+
+  it('emits EMF with both dimension sets, {service} and {service, credential}', async () => {
+    const metrics = createRunMetrics({ namespace: METRICS_NAMESPACE, serviceName: 'bunq-ip-reconciler' });
+    const { emf } = await captureStdout(async () => {
+      metrics.publish('prod', metricsForResult(sampleResult('prod')));
+      metrics.publish('staging', metricsForFailure('maintenance', 10));
+    });
+    expect(emf).toHaveLength(2);
+    const [first, second] = emf;
+    const directive = first?._aws.CloudWatchMetrics[0];
+    expect(directive?.Namespace).toBe('BunqIpReconciler');
+    expect(directive?.Dimensions).toEqual([['service'], ['service', 'credential']]);
+    expect(first).toMatchObject({ service: 'bunq-ip-reconciler', credential: 'prod', DriftFound: 2, RunSucceeded: 1 });
+    expect(directive?.Metrics).toContainEqual({ Name: 'RunDuration', Unit: 'Milliseconds' });
+    expect(second).toMatchObject({ credential: 'staging', RunFailed: 1, BunqErrorMaintenance: 1 });
+    expect(second?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service'], ['service', 'credential']]);
+  });
+});

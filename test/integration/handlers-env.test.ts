@@ -1,0 +1,103 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler as fanOutHandler } from '../../lambdas/handlers/fan-out';
+import { handler as workerHandler } from '../../lambdas/handlers/reconcile-worker';
+import { resetHandlerRuntime, workerDeps } from '../../lambdas/handlers/runtime';
+import { handler as streamHandler } from '../../lambdas/handlers/stream-trigger';
+import { systemClock } from '../../lambdas/shared/clock';
+import { captureStdout } from '../aws/emf-capture';
+import { motoEndpoint, REGION } from '../aws/moto-helpers';
+import {
+  activeIps,
+  addCredential,
+  createWorld,
+  deleteMessages,
+  OUR_IP,
+  putConfig,
+  putDesiredIp,
+  receive,
+  SECRET_PREFIX,
+  sqsEvent,
+  StreamReader,
+  streamEvent,
+  type World,
+} from './harness';
+
+/**
+ * The exported Lambda handlers, configured only by environment variables: the stack's (table
+ * names, queue URL, secret prefix, history TTL) and the SDK's standard ones (AWS_ENDPOINT_URL,
+ * AWS_REGION). The same code runs on AWS; here the endpoint is moto.
+ */
+
+let world: World;
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  world = await createWorld({ clock: systemClock, visibilityTimeoutSeconds: 30 });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: motoEndpoint(),
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    DESIRED_TABLE_NAME: world.desiredTable,
+    STATE_TABLE_NAME: world.stateTable,
+    RECONCILE_QUEUE_URL: world.queueUrl,
+    SECRET_NAME_PREFIX: SECRET_PREFIX,
+    HISTORY_TTL_DAYS: '7',
+    POWERTOOLS_SERVICE_NAME: 'bunq-ip-reconciler',
+    POWERTOOLS_METRICS_NAMESPACE: 'BunqIpReconciler',
+  });
+  resetHandlerRuntime();
+});
+
+afterAll(async () => {
+  process.env = saved;
+  resetHandlerRuntime();
+  await world.close();
+});
+
+describe('handlers wired from the environment', () => {
+  it('stream trigger → worker → fan-out, all through the exported handlers', async () => {
+    const cred = await addCredential(world, 'env-wired');
+    await putConfig(world, cred);
+    await putDesiredIp(world, cred.name, '203.0.113.80');
+
+    const records = await new StreamReader(world, world.streamArn).read();
+    expect(await captureStdout(() => streamHandler(streamEvent(records))).then((r) => r.value)).toEqual({ batchItemFailures: [] });
+    const messages = await receive(world);
+    expect(messages).toHaveLength(1);
+
+    const { value, emf, lines } = await captureStdout(() => workerHandler(sqsEvent(messages)));
+    expect(value).toEqual({ batchItemFailures: [] });
+    await deleteMessages(world, messages);
+    expect(activeIps(world, cred)).toEqual([OUR_IP, '203.0.113.80'].sort());
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({ credential: cred.name, RunSucceeded: 1, OperationsApplied: 1 });
+    // Structured logs, and never a secret in them.
+    const finished = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === 'reconcile run finished');
+    expect(finished).toMatchObject({ level: 'INFO', service: 'bunq-ip-reconciler', credential: cred.name, outcome: 'converged' });
+    for (const secret of [cred.context.apiKey, cred.context.installationToken, cred.context.session?.token ?? '']) {
+      expect(lines.join('\n')).not.toContain(secret);
+    }
+
+    const status = await world.state.readStatus(cred.name);
+    expect(status).toMatchObject({ outcome: 'converged', reason: 'stream' });
+    const history = await world.aws.dynamo.send(new GetItemCommand({
+      TableName: world.stateTable, Key: { credential: { S: cred.name }, entry: { S: `run#${status?.startedAt ?? ''}` } },
+    }));
+    expect(Number(history.Item?.ttl?.N)).toBe(Math.floor(Date.parse(status?.finishedAt ?? '') / 1000) + 7 * 86_400);
+
+    const fanOut = await captureStdout(() => fanOutHandler({ scheduledTime: new Date().toISOString() }));
+    expect(fanOut.value).toMatchObject({ credentials: 1, enqueued: 1 });
+    const tick = await receive(world);
+    expect(tick.map((m) => m.Attributes?.MessageGroupId)).toEqual([cred.name]);
+    await deleteMessages(world, tick);
+  });
+
+  it('a missing environment variable is a clear error', () => {
+    resetHandlerRuntime();
+    expect(() => workerDeps({ ...process.env, DESIRED_TABLE_NAME: '' })).toThrow('environment variable DESIRED_TABLE_NAME is not set');
+    expect(() => workerDeps({ ...process.env, HISTORY_TTL_DAYS: 'forever' })).toThrow(/HISTORY_TTL_DAYS must be a whole number of days/);
+    resetHandlerRuntime();
+  });
+});
