@@ -153,6 +153,9 @@ export interface ContextStoreOptions {
   maxWriteAttempts?: number;
 }
 
+/** What a reconcile run needs from a context store; the demo backs it with memory, Lambda with Secrets Manager. */
+export type ContextStorePort = Pick<ContextStore, 'load' | 'invalidate' | 'saveSession'>;
+
 export class ContextStore {
   private readonly cache = new Map<string, { loaded: LoadedContext; at: number }>();
   private readonly clock: Clock;

@@ -65,19 +65,16 @@ export function configAttributes(item: Record<string, unknown>): Record<string, 
 
 /**
  * A desired item as the core's validator wants it. `expiresAt` is passed on even when it is not a
- * number (the core reports "invalid-expiry" and freezes deactivations); the DesiredItem type only
- * describes valid items, hence the widened type here.
+ * number (the core reports "invalid-expiry" and freezes deactivations).
  */
-type DesiredItemAsRead = Omit<DesiredItem, 'expiresAt'> & { expiresAt?: unknown };
-
 export function desiredItemFrom(item: Record<string, unknown>): DesiredItem {
   const entry = String(item.entry);
-  const out: DesiredItemAsRead = { entry, ip: item.ip };
+  const out: DesiredItem = { entry, ip: item.ip };
   if (typeof item.note === 'string') out.note = item.note;
   if (item.expiresAt !== undefined && item.expiresAt !== null && item.expiresAt !== '') {
     out.expiresAt = coerceNumber(item.expiresAt);
   }
-  return out as DesiredItem;
+  return out;
 }
 
 export class DesiredStore {

@@ -24,8 +24,11 @@ export interface DesiredItem {
   entry: string;
   ip: unknown;
   note?: string;
-  /** Epoch seconds after which the entry is no longer desired (temporary access). */
-  expiresAt?: number;
+  /**
+   * Epoch seconds after which the entry is no longer desired (temporary access). Unknown like `ip`:
+   * the core validates it, and an unusable value makes the item invalid (never silently permanent).
+   */
+  expiresAt?: unknown;
 }
 
 export type Mode = 'enforce' | 'additive' | 'observe';

@@ -1,4 +1,4 @@
-import { ContextStoreError, type ContextStore, type LoadedContext } from '../aws/context-store';
+import { ContextStoreError, type ContextStorePort, type LoadedContext } from '../aws/context-store';
 import { MissingConfigError, type DesiredStore } from '../aws/desired-store';
 import { metricsForFailure, metricsForResult, type RunMetrics } from '../aws/metrics';
 import type { ReconcileRequest } from '../aws/reconcile-request';
@@ -31,7 +31,7 @@ export interface WorkerLogger extends BunqLogger {
 export interface WorkerDeps {
   desired: DesiredStore;
   state: StateStore;
-  contexts: ContextStore;
+  contexts: ContextStorePort;
   metrics: RunMetrics;
   logger: WorkerLogger;
   clock: Clock;
