@@ -9,6 +9,8 @@ export type Fault =
   | { type: 'bad-signature' }
   | { type: 'no-signature' }
   | { type: 'garbage-body' }
+  /** What a load balancer in front of bunq sends when bunq is down: an unsigned HTML 5xx. */
+  | { type: 'gateway-error'; status: number }
   | { type: 'apply-then-status'; status: number }
   | { type: 'apply-then-drop' }
   | { type: 'apply-then-delay'; ms: number };
@@ -77,6 +79,7 @@ export function describeFault(fault: Fault): string {
   switch (fault.type) {
     case 'status':
     case 'apply-then-status':
+    case 'gateway-error':
       return `${fault.type}:${fault.status}`;
     case 'delay':
     case 'apply-then-delay':

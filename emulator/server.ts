@@ -266,6 +266,10 @@ async function handle(rt: Runtime, req: IncomingMessage, res: ServerResponse): P
   if (fault?.type === 'garbage-body') {
     return finish({ status: 200, body: '<html><body><h1>502 Bad Gateway</h1></body></html>', contentType: 'text/html' }, 'valid');
   }
+  if (fault?.type === 'gateway-error') {
+    const html = `<html><body><h1>${fault.status} Gateway Error</h1></body></html>`;
+    return finish({ status: fault.status, body: html, contentType: 'text/html' }, 'none');
+  }
   if (fault?.type === 'delay' && !(await rt.sleeper.sleep(fault.ms))) return;
 
   if (rawBody === 'too-large') return finish(errorReply(400, 'The request body is too large.'), 'valid');

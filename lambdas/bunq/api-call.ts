@@ -134,13 +134,15 @@ export async function callBunq(env: CallEnvironment, spec: CallSpec): Promise<Ca
       env.logger.debug('bunq call', {
         operation, status: response.status, requestId, responseId, attempt, durationMs: env.clock.now() - started,
       });
-      checkSignature(spec, response, operation, requestId);
+      const unsignedGatewayError = isUnsignedGatewayError(spec, response);
+      if (!unsignedGatewayError) checkSignature(spec, response, operation, requestId);
       if (response.status >= 200 && response.status < 300) {
         return parseSuccess(response, operation, requestId, responseId);
       }
       failureError = errorForReply({
         status: response.status,
-        descriptions: errorDescriptions(response.body).map(clean),
+        // An unsigned body is not bunq's word: classify by status alone and use none of its text.
+        descriptions: unsignedGatewayError ? [] : errorDescriptions(response.body).map(clean),
         operation,
         requestId,
         ...(responseId !== undefined ? { responseId } : {}),
@@ -201,6 +203,20 @@ export function rateWindowMs(descriptions: readonly string[]): number | undefine
     if (m?.[1] !== undefined) return Math.min(MAX_RATE_WINDOW_MS, Math.round(Number(m[1]) * 1000));
   }
   return undefined;
+}
+
+/**
+ * A 5xx or 491 with no signature at all is what a load balancer or proxy in front of bunq sends when
+ * bunq is down (an HTML 502, say). Treating it as a signature failure would hide an outage behind a
+ * security alarm and stop retries; treating it as bunq-down is safe, because a failure only ever
+ * makes us do less and its body is not used. A present-but-wrong signature is still rejected.
+ */
+function isUnsignedGatewayError(spec: CallSpec, response: HttpResponse): boolean {
+  return (
+    spec.serverPublicKeyPem !== undefined &&
+    (response.status >= 500 || response.status === 491) &&
+    response.headers['x-bunq-server-signature'] === undefined
+  );
 }
 
 function checkSignature(spec: CallSpec, response: HttpResponse, operation: string, requestId: string): void {

@@ -215,6 +215,26 @@ describe('reply signatures and shapes', () => {
     expect(err).toMatchObject({ kind: 'response-signature-invalid', operation: 'POST /v1/session-server' });
   });
 
+  it('an unsigned 502 from a proxy in front of bunq is bunq-down (retried, body unused), not a signature alarm', async () => {
+    h = await startHarness();
+    const client = h.client();
+    h.emu.faults.add({ method: 'GET', route: ROUTES.ipList, fault: { type: 'gateway-error', status: 502 } });
+    const entries = await client.listIps(h.credentialId);
+    expect(entries.length).toBeGreaterThan(0);
+    expect(client.stats.retries).toBe(1);
+    h.emu.faults.add({ method: 'GET', route: ROUTES.ipList, times: Infinity, fault: { type: 'gateway-error', status: 503 } });
+    const err = await bunqError(client.listIps(h.credentialId));
+    expect(err).toMatchObject({ kind: 'maintenance', status: 503, descriptions: [] });
+  });
+
+  it('an unsigned 502 after a POST is outcome-unknown, never a blind retry', async () => {
+    h = await startHarness();
+    h.emu.faults.add({ method: 'POST', route: ROUTES.ipList, fault: { type: 'gateway-error', status: 502 } });
+    const err = await bunqError(h.client().addIp(h.credentialId, '203.0.113.31'));
+    expect(err.kind).toBe('outcome-unknown');
+    expect(countRequests(h, 'POST', ROUTES.ipList)).toBe(1);
+  });
+
   it('garbage-body → malformed-reply, not retried', async () => {
     h = await startHarness();
     const client = h.client();
