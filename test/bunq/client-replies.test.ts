@@ -108,9 +108,16 @@ describe('replies of the wrong shape or status', () => {
     expect(urls).toHaveLength(1);
   });
 
-  it('an unsigned proxy error page is not trusted (response-signature-invalid), even for a 502', async () => {
-    const { c, urls } = make(() => reply(502, '<html>Bad Gateway</html>', false));
-    expect(await catchError(c.getIp(9, 1))).toMatchObject({ kind: 'response-signature-invalid', status: 502 });
+  it('an unsigned proxy error page counts as bunq down: retried, its text never used', async () => {
+    const { c, urls } = make(() => reply(502, '<html>Bad Gateway: Insufficient authorisation.</html>', false));
+    const err = await catchError(c.getIp(9, 1));
+    expect(err).toMatchObject({ kind: 'server-error', status: 502, descriptions: [] });
+    expect(urls.length).toBeGreaterThan(1);
+  });
+
+  it('an unsigned 4xx is not trusted (response-signature-invalid)', async () => {
+    const { c, urls } = make(() => reply(400, { Error: [{ error_description: 'User credentials are incorrect.' }] }, false));
+    expect(await catchError(c.getIp(9, 1))).toMatchObject({ kind: 'response-signature-invalid', status: 400 });
     expect(urls).toHaveLength(1);
   });
 

@@ -1,0 +1,33 @@
+/** `bunq-ip plan <credential>`: what a run would do now, Terraform-style; exit 2 when there is drift. */
+import { renderPlan } from '../../lambdas/core';
+import type { CommandDef } from '../args';
+import { contextStore, desiredStore, printJson, type CommandContext } from '../context';
+import { planCredential, type PlanDeps } from '../credential-plan';
+import { ExitCode } from '../errors';
+import { colourPlanText } from '../style';
+
+export function planDeps(ctx: CommandContext): PlanDeps {
+  return { desired: desiredStore(ctx), contexts: contextStore(ctx), clock: ctx.clock, logger: ctx.logger };
+}
+
+export const planCommand: CommandDef<CommandContext> = {
+  path: ['plan'],
+  summary: 'show what a reconcile run would change at bunq now (exit 2 when there is drift)',
+  positionals: [{ name: 'credential' }],
+  options: {},
+  details:
+    'Reads the desired IPs and config, then bunq\'s current whitelist (from this machine: its IP must be\n' +
+    'allowed on the credential). Symbols: + add, ~ re-activate, - deactivate, ! held back by a guard.',
+  async run(ctx, { positionals }) {
+    const credential = positionals[0] ?? '';
+    const result = await planCredential(planDeps(ctx), credential);
+    const drift = result.plan.drift.length > 0;
+    if (ctx.json) {
+      printJson(ctx, { credential, inSync: !drift, plan: result.plan, actual: result.actual, unknownEntries: result.unknownEntries });
+    } else {
+      ctx.io.out(colourPlanText(renderPlan(result.plan), ctx.style));
+      if (drift && result.plan.operations.length > 0) ctx.io.out(ctx.style.dim(`\nApply with: bunq-ip apply ${credential}`));
+    }
+    return drift ? ExitCode.Drift : ExitCode.Ok;
+  },
+};

@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { inject } from 'vitest';
+
+export const ROOT = join(__dirname, '..', '..');
+export const REGION = 'eu-west-1';
+
+export function motoEndpoint(): string {
+  return process.env.MOTO_ENDPOINT ?? inject('motoEndpoint');
+}
+
+export function awsConfig() {
+  return { endpoint: motoEndpoint(), region: REGION, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+}
+
+export function motoClients(): { dynamo: DynamoDBClient; secrets: SecretsManagerClient; sqs: SQSClient } {
+  const cfg = awsConfig();
+  return { dynamo: new DynamoDBClient(cfg), secrets: new SecretsManagerClient(cfg), sqs: new SQSClient(cfg) };
+}
+
+export function unique(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export async function createKeyedTable(dynamo: DynamoDBClient, name: string): Promise<void> {
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'credential', KeyType: 'HASH' },
+        { AttributeName: 'entry', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'credential', AttributeType: 'S' },
+        { AttributeName: 'entry', AttributeType: 'S' },
+      ],
+    }),
+  );
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Environment for a CLI process: moto through the SDK's standard variables, nothing inherited that could reach AWS. */
+export function cliEnv(extra: Record<string, string>): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'TMPDIR', 'SystemRoot'];
+  const env: Record<string, string> = {};
+  for (const k of keep) if (process.env[k] !== undefined) env[k] = process.env[k] as string;
+  return {
+    ...env,
+    AWS_ENDPOINT_URL: motoEndpoint(),
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...extra,
+  };
+}
+
+/** Runs `node bin/bunq-ip.cjs …` as an operator would, with stdin piped (so never a terminal). */
+export function runCli(args: readonly string[], env: Record<string, string>, input = ''): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'bunq-ip.cjs'), ...args], {
+      cwd: ROOT,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
