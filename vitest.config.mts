@@ -13,7 +13,7 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['lambdas/**/*.ts', 'emulator/**/*.ts', 'cli/**/*.ts', 'lib/**/*.ts'],
-      exclude: ['**/*.d.ts', 'emulator/main.ts'],
+      exclude: ['**/*.d.ts', 'emulator/main.ts', 'test/**', 'bench/**'],
       reporter: ['text-summary', 'text'],
     },
   },
