@@ -1,0 +1,108 @@
+/**
+ * Item 6 — the monthly cost model, fed only with figures this run measured (worker duration and
+ * AWS calls, cold-start init, fan-out time, metrics emitted, resources in the synthesized stack)
+ * and the list prices in bench/lib/prices.ts.
+ */
+import { costModel, type CostInputs, type CostReport } from '../lib/cost-model';
+import { PRICES } from '../lib/prices';
+import { round } from '../lib/stats';
+import { formatTable, usd } from '../lib/table';
+import type { ColdStartResult } from './cold-start';
+import type { FanOutRow } from './fan-out';
+import type { StackFacts } from './stack';
+import type { WorkerResult } from './worker';
+
+/** Lambda's SQS poller receives and deletes each message: two billed requests per run (assumption, see README). */
+export const POLLER_REQUESTS_PER_RUN = 2;
+
+export interface CostResult {
+  inputs: CostInputs;
+  warm: CostReport;
+  coldEveryRun: CostReport;
+  assumptions: string[];
+}
+
+function memoryOf(facts: StackFacts, prefix: string): number {
+  const hit = Object.entries(facts.functionMemoryMb).find(([id]) => id.startsWith(prefix));
+  if (hit === undefined) throw new Error(`the synthesized stack has no function ${prefix}*`);
+  return hit[1];
+}
+
+export function buildCost(worker: WorkerResult, cold: ColdStartResult | null, fanOut: FanOutRow[] | null, plain: StackFacts, nat: StackFacts): CostResult {
+  const assumptions: string[] = [];
+  const first = worker.runs[0];
+  if (first === undefined) throw new Error('no worker run measured');
+  const coldWorker = cold?.rows.find((r) => r.name === 'reconcile-worker');
+  const initMs = coldWorker?.importMs ?? null;
+  if (initMs === null) assumptions.push('cold-start init not measured this run: the cold case bills 0 ms init');
+
+  const small = fanOut?.find((r) => r.credentials === 1);
+  const big = fanOut?.filter((r) => r.credentials > 1).pop();
+  let fanOutInputs = { fixedMs: 0, msPerCredential: 0 };
+  let fanOutPerCredential = { dynamoReadUnits: 0, sqsRequests: 0 };
+  if (small && big) {
+    const sendCalls = small.callsPerTick['SQS.SendMessageBatch'] ?? 1;
+    // moto's FIFO send slows as its queue fills, which real SQS does not: per credential we take
+    // the handler's own time plus a tenth of one send at a near-empty queue (10 messages per batch).
+    const sendMs = (small.awsMs / Math.max(1, sendCalls + (small.callsPerTick['DynamoDB.Scan'] ?? 0))) / 10;
+    fanOutInputs = { fixedMs: small.medianMs, msPerCredential: big.ownMsPerCredential + sendMs };
+    fanOutPerCredential = {
+      dynamoReadUnits: big.dynamoReadUnitsPerTick / big.credentials,
+      sqsRequests: big.sqsRequestsPerTick / big.credentials,
+    };
+  } else {
+    assumptions.push('fan-out not measured this run: its cost is left out');
+  }
+
+  const inputs: CostInputs = {
+    scheduleMinutes: plain.scheduleMinutes,
+    worker: { memoryMb: memoryOf(plain, 'ReconcileWorker'), runMs: worker.warmInSyncMedianMs },
+    workerColdInitMs: initMs ?? 0,
+    coldRunFraction: 0,
+    fanOut: { memoryMb: memoryOf(plain, 'FanOut'), ...fanOutInputs },
+    perRun: {
+      dynamoReadUnits: first.units.dynamoReadUnits,
+      dynamoWriteUnits: first.units.dynamoWriteUnits,
+      // The context cache lives 5 minutes, as long as the schedule period: count one secret read per run.
+      secretsCalls: first.units.secretsCalls,
+      sqsRequests: first.units.sqsRequests + POLLER_REQUESTS_PER_RUN,
+    },
+    fanOutPerCredential,
+    metricsPerCredential: worker.metricsPerCredential,
+    metricsPerDeployment: worker.metricsPerDeployment,
+    alarms: plain.alarms,
+    nat: { gateways: nat.natGateways, publicIps: nat.elasticIps, bytesPerRun: first.bunqBytes },
+  };
+  assumptions.push(
+    `a scheduled run is the measured warm in-sync worker run (${worker.warmInSyncMedianMs} ms on this machine against the emulator; real bunq adds network round trips)`,
+    'SQS: the Lambda poller\'s receive + delete per message (2 requests); idle long-polling is not modelled',
+    'NAT data: the bunq HTTP bytes of one run (TLS handshakes and Secrets Manager traffic not counted; DynamoDB uses the stack\'s gateway endpoint)',
+    'no free tier; CloudWatch Logs ingestion and KMS requests are not modelled',
+  );
+  const warm = costModel(inputs, PRICES);
+  const coldEveryRun = costModel({ ...inputs, coldRunFraction: 1 }, PRICES);
+  return { inputs, warm, coldEveryRun, assumptions };
+}
+
+export function formatCost(result: CostResult): string[] {
+  const cold = new Map(result.coldEveryRun.lines.map((l) => [l.item, l.monthlyUsd]));
+  const lines = formatTable(
+    [{ header: 'item (per month)' }, { header: 'scope' }, { header: 'warm' }, { header: 'cold every run' }, { header: 'formula (warm)' }],
+    result.warm.lines.map((l) => [
+      `${l.item}${l.natOnly ? ' [NAT]' : ''}`,
+      l.scope,
+      usd(l.monthlyUsd),
+      usd(cold.get(l.item) ?? l.monthlyUsd),
+      l.formula,
+    ]),
+  );
+  const w = result.warm;
+  const c = result.coldEveryRun;
+  lines.push(
+    '',
+    `per credential per month: ${usd(w.perCredential.withoutNat)} (cold every run ${usd(c.perCredential.withoutNat)}); with NAT option ${usd(w.perCredential.withNat)}`,
+    `one-credential deployment: ${usd(w.singleCredentialDeployment.withoutNat)} without NAT, ${usd(w.singleCredentialDeployment.withNat)} with NAT (cold every run: ${usd(c.singleCredentialDeployment.withoutNat)} / ${usd(c.singleCredentialDeployment.withNat)})`,
+    `runs per month: ${round(w.runsPerMonth, 0)} (every ${result.inputs.scheduleMinutes} min, 730 h)`,
+  );
+  return lines;
+}

@@ -1,0 +1,47 @@
+/**
+ * Counts, from the synthesized stack itself (lib/, bundling skipped), what the cost model prices
+ * per deployment: alarms, NAT gateways and Elastic IPs, with and without the NAT egress option,
+ * and the functions' memory sizes.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildApp } from '../../lib/app';
+
+export interface StackFacts {
+  egress: 'none' | 'nat';
+  alarms: number;
+  natGateways: number;
+  elasticIps: number;
+  scheduleMinutes: number;
+  /** Memory (MB) per function, by the handler's description prefix. */
+  functionMemoryMb: Record<string, number>;
+}
+
+export function stackFacts(egress: 'none' | 'nat'): StackFacts {
+  const outdir = mkdtempSync(join(tmpdir(), 'bench-synth-'));
+  try {
+    // An empty bundling-stacks list makes NodejsFunction skip esbuild: only the template is needed.
+    const app = new App({ context: { egress, 'aws:cdk:bundling-stacks': [] }, outdir });
+    const { stack, config } = buildApp(app);
+    const template = Template.fromStack(stack);
+    const count = (type: string): number => Object.keys(template.findResources(type)).length;
+    const functionMemoryMb: Record<string, number> = {};
+    for (const [id, res] of Object.entries(template.findResources('AWS::Lambda::Function'))) {
+      const props = (res as { Properties?: { MemorySize?: number } }).Properties;
+      if (typeof props?.MemorySize === 'number') functionMemoryMb[id] = props.MemorySize;
+    }
+    return {
+      egress,
+      alarms: count('AWS::CloudWatch::Alarm'),
+      natGateways: count('AWS::EC2::NatGateway'),
+      elasticIps: count('AWS::EC2::EIP'),
+      scheduleMinutes: config.scheduleMinutes,
+      functionMemoryMb,
+    };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
