@@ -4,7 +4,8 @@
  * the demo calls the reconcile service directly where AWS would react to the stream.
  */
 import type { AddressInfo, Server } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createKeyedTable } from '../lambdas/aws/table-shape';
 
 type DynaliteFactory = (options: Record<string, number>) => Server;
 
@@ -36,20 +37,7 @@ export async function startLocalDynamo(tables: readonly string[]): Promise<Local
     credentials: { accessKeyId: 'demo', secretAccessKey: 'demo' },
   });
   for (const name of tables) {
-    await client.send(
-      new CreateTableCommand({
-        TableName: name,
-        BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: [
-          { AttributeName: 'credential', KeyType: 'HASH' },
-          { AttributeName: 'entry', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'credential', AttributeType: 'S' },
-          { AttributeName: 'entry', AttributeType: 'S' },
-        ],
-      }),
-    );
+    await createKeyedTable(client, name);
   }
   return {
     endpoint,

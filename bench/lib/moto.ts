@@ -5,7 +5,8 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createKeyedTable } from '../../lambdas/aws/table-shape';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 
@@ -95,23 +96,7 @@ export function awsClientsFor(endpoint: string): AwsClients {
 
 /** A table shaped like DesiredIps / ReconcileState (PK credential, SK entry), on-demand. */
 export async function createTable(dynamo: DynamoDBClient, name: string, ttlAttribute?: string): Promise<void> {
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [
-        { AttributeName: 'credential', KeyType: 'HASH' },
-        { AttributeName: 'entry', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'credential', AttributeType: 'S' },
-        { AttributeName: 'entry', AttributeType: 'S' },
-      ],
-    }),
-  );
-  if (ttlAttribute !== undefined) {
-    await dynamo.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { Enabled: true, AttributeName: ttlAttribute } }));
-  }
+  await createKeyedTable(dynamo, name, ttlAttribute === undefined ? {} : { ttlAttribute });
 }
 
 export async function createFifoQueue(sqs: SQSClient, name: string): Promise<string> {

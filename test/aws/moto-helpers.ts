@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createKeyedTable } from '../../lambdas/aws/table-shape';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -43,36 +44,7 @@ export function uniqueName(prefix: string): string {
 }
 
 /** A table shaped like DesiredIps / ReconcileState (PK credential, SK entry). */
-export async function createTable(
-  dynamo: DynamoDBClient,
-  name: string,
-  options: { stream?: boolean; ttlAttribute?: string } = {},
-): Promise<{ streamArn: string | undefined }> {
-  const reply = await dynamo.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [
-        { AttributeName: 'credential', KeyType: 'HASH' },
-        { AttributeName: 'entry', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'credential', AttributeType: 'S' },
-        { AttributeName: 'entry', AttributeType: 'S' },
-      ],
-      ...(options.stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } } : {}),
-    }),
-  );
-  if (options.ttlAttribute) {
-    await dynamo.send(
-      new UpdateTimeToLiveCommand({
-        TableName: name,
-        TimeToLiveSpecification: { Enabled: true, AttributeName: options.ttlAttribute },
-      }),
-    );
-  }
-  return { streamArn: reply.TableDescription?.LatestStreamArn };
-}
+export const createTable = createKeyedTable;
 
 export interface FifoQueues {
   queueUrl: string;

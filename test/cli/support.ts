@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createKeyedTable as createShapedTable } from '../../lambdas/aws/table-shape';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
@@ -27,20 +28,7 @@ export function unique(prefix: string): string {
 }
 
 export async function createKeyedTable(dynamo: DynamoDBClient, name: string): Promise<void> {
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [
-        { AttributeName: 'credential', KeyType: 'HASH' },
-        { AttributeName: 'entry', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'credential', AttributeType: 'S' },
-        { AttributeName: 'entry', AttributeType: 'S' },
-      ],
-    }),
-  );
+  await createShapedTable(dynamo, name);
 }
 
 export interface RunResult {
