@@ -25,6 +25,9 @@ export interface CostInputs {
   metricsPerCredential: number;
   metricsPerDeployment: number;
   alarms: number;
+  /** Dashboards and customer managed KMS keys in the stack (counted from the template). */
+  dashboards: number;
+  kmsKeys: number;
   /** Present for the NAT egress option: gateways and Elastic IPs in the stack, bytes per worker run. */
   nat?: { gateways: number; publicIps: number; bytesPerRun: number };
 }
@@ -73,6 +76,8 @@ function checkInputs(i: CostInputs): void {
     ['metricsPerCredential', i.metricsPerCredential],
     ['metricsPerDeployment', i.metricsPerDeployment],
     ['alarms', i.alarms],
+    ['dashboards', i.dashboards],
+    ['kmsKeys', i.kmsKeys],
   ];
   if (i.nat) {
     nonNegative.push(['nat.gateways', i.nat.gateways], ['nat.publicIps', i.nat.publicIps], ['nat.bytesPerRun', i.nat.bytesPerRun]);
@@ -155,6 +160,13 @@ export function costModel(inputs: CostInputs, prices: PriceTable): CostReport {
     `${inputs.metricsPerDeployment} metrics × ${priceText(prices.customMetricMonth.usd)}`,
   );
   add('CloudWatch alarms', 'deployment', inputs.alarms * prices.alarmMonth.usd, `${inputs.alarms} alarms × ${priceText(prices.alarmMonth.usd)}`);
+  add(
+    'CloudWatch dashboard',
+    'deployment',
+    inputs.dashboards * prices.dashboardMonth.usd,
+    `${inputs.dashboards} dashboards × ${priceText(prices.dashboardMonth.usd)}`,
+  );
+  add('KMS customer managed keys', 'deployment', inputs.kmsKeys * prices.kmsKeyMonth.usd, `${inputs.kmsKeys} keys × ${priceText(prices.kmsKeyMonth.usd)}`);
 
   if (inputs.nat) {
     const { gateways, publicIps, bytesPerRun } = inputs.nat;

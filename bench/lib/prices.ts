@@ -77,6 +77,18 @@ export const PRICES = {
     region: 'us-east-1',
     source: 'c3x.dev/resources/aws/aws_cloudwatch_metric_alarm ("$0.10/alarm-month for standard resolution")',
   },
+  dashboardMonth: {
+    usd: 3,
+    unit: 'custom dashboard per month (beyond the free 3)',
+    region: 'all commercial regions',
+    source: 'factualminds.com/blog/amazon-cloudwatch-pricing-metrics-logs-alarms-dashboards (2026-06-13: "dashboards at $3 each"); aws.amazon.com/cloudwatch/pricing free tier: 3 custom dashboards',
+  },
+  kmsKeyMonth: {
+    usd: 1,
+    unit: 'customer managed KMS key per month (each rotated backing key adds $1)',
+    region: 'all commercial regions',
+    source: 'aws.amazon.com/kms/pricing ("Each AWS KMS key that you create in KMS costs $1/month")',
+  },
   natGatewayHour: {
     usd: 0.048,
     unit: 'NAT gateway hour',

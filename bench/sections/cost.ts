@@ -71,13 +71,15 @@ export function buildCost(worker: WorkerResult, cold: ColdStartResult | null, fa
     metricsPerCredential: worker.metricsPerCredential,
     metricsPerDeployment: worker.metricsPerDeployment,
     alarms: plain.alarms,
+    dashboards: plain.dashboards,
+    kmsKeys: plain.kmsKeys,
     nat: { gateways: nat.natGateways, publicIps: nat.elasticIps, bytesPerRun: first.bunqBytes },
   };
   assumptions.push(
     `a scheduled run is the measured warm in-sync worker run (${worker.warmInSyncMedianMs} ms on this machine against the emulator; real bunq adds network round trips)`,
     'SQS: the Lambda poller\'s receive + delete per message (2 requests); idle long-polling is not modelled',
     'NAT data: the bunq HTTP bytes of one run (TLS handshakes and Secrets Manager traffic not counted; DynamoDB uses the stack\'s gateway endpoint)',
-    'no free tier; CloudWatch Logs ingestion and KMS requests are not modelled',
+    'no free tier; CloudWatch Logs ingestion, KMS requests and key-rotation versions are not modelled',
   );
   const warm = costModel(inputs, PRICES);
   const coldEveryRun = costModel({ ...inputs, coldRunFraction: 1 }, PRICES);

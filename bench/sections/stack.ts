@@ -13,6 +13,8 @@ import { buildApp } from '../../lib/app';
 export interface StackFacts {
   egress: 'none' | 'nat';
   alarms: number;
+  dashboards: number;
+  kmsKeys: number;
   natGateways: number;
   elasticIps: number;
   scheduleMinutes: number;
@@ -36,6 +38,8 @@ export function stackFacts(egress: 'none' | 'nat'): StackFacts {
     return {
       egress,
       alarms: count('AWS::CloudWatch::Alarm'),
+      dashboards: count('AWS::CloudWatch::Dashboard'),
+      kmsKeys: count('AWS::KMS::Key'),
       natGateways: count('AWS::EC2::NatGateway'),
       elasticIps: count('AWS::EC2::EIP'),
       scheduleMinutes: config.scheduleMinutes,

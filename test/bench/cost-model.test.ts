@@ -14,6 +14,8 @@ const prices: PriceTable = {
   secretsApiCall: { ...PRICES.secretsApiCall, usd: 0.000005 },
   customMetricMonth: { ...PRICES.customMetricMonth, usd: 0.3 },
   alarmMonth: { ...PRICES.alarmMonth, usd: 0.1 },
+  dashboardMonth: { ...PRICES.dashboardMonth, usd: 3 },
+  kmsKeyMonth: { ...PRICES.kmsKeyMonth, usd: 1 },
   natGatewayHour: { ...PRICES.natGatewayHour, usd: 0.05 },
   natGatewayGb: { ...PRICES.natGatewayGb, usd: 0.05 },
   publicIpv4Hour: { ...PRICES.publicIpv4Hour, usd: 0.005 },
@@ -30,6 +32,8 @@ const inputs: CostInputs = {
   metricsPerCredential: 13,
   metricsPerDeployment: 13,
   alarms: 6,
+  dashboards: 1,
+  kmsKeys: 2,
 };
 
 const line = (report: ReturnType<typeof costModel>, item: string): number => {
@@ -57,6 +61,8 @@ describe('costModel', () => {
     expect(line(r, 'Secrets Manager secret')).toBe(0.4);
     expect(line(r, 'CloudWatch custom metrics (per credential)')).toBeCloseTo(3.9, 10);
     expect(line(r, 'CloudWatch alarms')).toBeCloseTo(0.6, 10);
+    expect(line(r, 'CloudWatch dashboard')).toBe(3);
+    expect(line(r, 'KMS customer managed keys')).toBe(2);
   });
 
   it('bills the cold-start init on the given share of runs', () => {
