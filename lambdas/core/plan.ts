@@ -63,7 +63,10 @@ export function plan(
     breaks.push({ kind: 'deactivate', ip: e.ip, entryId: e.id, reason: 'undesired' });
   }
 
-  makes.sort(byIpThenId);
+  // Plain additions before re-activations: a re-activation is the one make bunq may refuse for good
+  // (INACTIVE → ACTIVE and a duplicate POST both unconfirmed), and the executor stops at the first
+  // failure, so a stuck re-activation must not hold back the additions of other IPs.
+  makes.sort((a, b) => Number(a.kind === 'reactivate') - Number(b.kind === 'reactivate') || byIpThenId(a, b));
   breaks.sort(byIpThenId);
   drift.sort((a, b) => byIpThenId(a, b) || a.kind.localeCompare(b.kind));
 

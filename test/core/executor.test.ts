@@ -18,10 +18,10 @@ describe('execute', () => {
   it('adds and re-activates, reads once to verify, then deactivates', async () => {
     const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2', 'INACTIVE')]);
     const r = await run([d('2.2.2.2'), d('3.3.3.3')], port);
-    expect(port.calls).toEqual(['put 2 ACTIVE', 'add 3.3.3.3', 'list', 'put 1 INACTIVE']);
+    expect(port.calls).toEqual(['add 3.3.3.3', 'put 2 ACTIVE', 'list', 'put 1 INACTIVE']);
     expect(r.outcome).toBe('converged');
     expect(r.operations.map((o) => o.outcome)).toEqual(['applied', 'applied', 'applied']);
-    expect(r.operations[1]!.entryId).toBe(1000);
+    expect(r.operations[0]!.entryId).toBe(1000);
     expect(port.active()).toEqual(['2.2.2.2', '3.3.3.3']);
     expect(r.after).not.toBeNull();
     expect({ reads: r.reads, writes: r.writes }).toEqual({ reads: 1, writes: 3 });
@@ -120,6 +120,23 @@ describe('execute', () => {
     expect(r.operations[0]).toMatchObject({ outcome: 'applied-as-add', entryId: 1000, attempts: 2 });
     expect(port.active()).toEqual(['1.1.1.1', '2.2.2.2']);
     expect(r.writes).toBe(2);
+  });
+
+  it('a re-activation bunq refuses for good (and a duplicate POST too) does not hold back other additions', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2', 'INACTIVE')]);
+    port.refuseReactivation = true;
+    // bunq also refuses a second entry for an IP it already lists: the fallback add fails as well.
+    port.beforeAdd = (p) => {
+      const last = p.calls.at(-1) ?? '';
+      if (last === 'add 2.2.2.2') p.failNext({ method: 'add', kind: 'bad-request' });
+    };
+    const r = await run([d('1.1.1.1'), d('2.2.2.2'), d('9.9.9.9')], port);
+    expect(r.operations.map((o) => [o.operation.kind, o.operation.ip, o.outcome])).toEqual([
+      ['add', '9.9.9.9', 'applied'],
+      ['reactivate', '2.2.2.2', 'failed'],
+    ]);
+    expect(port.active()).toEqual(['1.1.1.1', '9.9.9.9']);
+    expect(r.outcome).toBe('partial');
   });
 
   it('stops at the first error it cannot retry and names what was applied, failed and not attempted', async () => {

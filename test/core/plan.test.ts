@@ -48,9 +48,9 @@ describe('plan', () => {
     ]);
   });
 
-  it('orders additions and re-activations before deactivations (make before break)', () => {
+  it('orders additions, then re-activations, then deactivations (make before break)', () => {
     const p = plan([d('9.9.9.9'), d('3.3.3.3')], [entry(1, '1.1.1.1'), entry(3, '3.3.3.3', 'INACTIVE')], config(), NOW);
-    expect(p.operations.map((o) => o.kind)).toEqual(['reactivate', 'add', 'deactivate']);
+    expect(p.operations.map((o) => o.kind)).toEqual(['add', 'reactivate', 'deactivate']);
   });
 
   it('makes exactly one write per difference', () => {

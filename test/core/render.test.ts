@@ -15,8 +15,8 @@ describe('renderPlan', () => {
       Desired: 3 IPs, 1 expired
 
       Changes, in order (make before break):
-        ~ 2.2.2.2         #2       re-activate (INACTIVE → ACTIVE)
         + 3.3.3.3                  add as ACTIVE
+        ~ 2.2.2.2         #2       re-activate (INACTIVE → ACTIVE)
           (verifying read: bunq still reachable, additions ACTIVE)
         - 4.4.4.4         #4       deactivate (not desired)
 
