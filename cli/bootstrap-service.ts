@@ -21,7 +21,7 @@ import { CliError, ExitCode } from './errors';
 export interface BootstrapDeps {
   secrets: ContextSecrets;
   desired: DesiredStore;
-  writer: Pick<DesiredWriter, 'putConfig'>;
+  writer: Pick<DesiredWriter, 'putConfig' | 'putIp'>;
   /** Picks one of several credentials (asks the operator) or throws. */
   chooseCredential(choices: readonly CredentialPasswordIp[], deviceDescription: string): Promise<number>;
   clock: Clock;
@@ -58,6 +58,11 @@ export interface BootstrapResult {
   /** true: an existing installation was reused; false: a new installation and device were registered. */
   reusedContext: boolean;
   config: 'created' | 'updated';
+  /**
+   * Protected IPs this run also declared desired (they had no `ip#` item): a protected IP that is not
+   * desired would show as drift on every run and keep the guard alarm firing.
+   */
+  declaredProtected: string[];
   deviceServerId: number;
   /** The credential's whitelist as bunq holds it now. */
   entries: Array<{ id: number; ip: string; status: string }>;
@@ -157,6 +162,17 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
     BOOTSTRAP_DEFAULT_POLICY,
     new Date(deps.clock.now()).toISOString(),
   );
+  const alreadyDesired = new Set(state.desired.map((d) => (typeof d.ip === 'string' ? d.ip.trim() : d.ip)));
+  const declaredProtected: string[] = [];
+  for (const ip of (o.policy.protectedIps ?? []).map((p) => p.trim())) {
+    if (alreadyDesired.has(ip) || declaredProtected.includes(ip)) continue;
+    await deps.writer.putIp(
+      o.credential,
+      { ip, note: 'protected: the reconciler\'s own egress IP (declared by bootstrap)' },
+      new Date(deps.clock.now()).toISOString(),
+    );
+    declaredProtected.push(ip);
+  }
   return {
     credential: o.credential,
     environment: o.environment,
@@ -166,6 +182,7 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
     secretOutcome,
     reusedContext,
     config,
+    declaredProtected,
     deviceServerId: context.deviceServerId,
     entries: entries.map((e) => ({ id: e.id, ip: e.ip, status: e.status })),
   };

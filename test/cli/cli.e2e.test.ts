@@ -117,6 +117,12 @@ describe('bunq-ip CLI (processes against moto and the bunq emulator)', () => {
     expect(again.code).toBe(0);
     const result = JSON.parse(again.stdout) as Record<string, unknown>;
     expect(result).toMatchObject({ reusedContext: true, secretOutcome: 'unchanged', config: 'updated', userId: user.userId });
+    // A protected IP is declared desired too, so it never shows as drift on every run.
+    expect(result.declaredProtected).toEqual(['127.0.0.1']);
+    const declared = await aws.dynamo.send(
+      new GetItemCommand({ TableName: desiredTable, Key: { credential: { S: 'prod' }, entry: { S: 'ip#127.0.0.1' } } }),
+    );
+    expect(declared.Item?.ip?.S).toBe('127.0.0.1');
     expect(emu.requests.filter((r) => r.method === 'POST' && r.route === '/v1/installation')).toHaveLength(1);
     expect(emu.requests.filter((r) => r.route === '/v1/device-server')).toHaveLength(1);
 
@@ -171,7 +177,8 @@ describe('bunq-ip CLI (processes against moto and the bunq emulator)', () => {
     const imported = await cli(['desired', 'import', 'prod', good, '--replace']);
     expect(imported.stderr).toBe('');
     expect(imported.code).toBe(0);
-    expect(imported.stdout).toMatch(/imported 3 IPs into "prod": 2 added, 1 updated, 1 removed/);
+    // 127.0.0.1 was already declared by bootstrap (a protected IP), so it is updated, not added.
+    expect(imported.stdout).toMatch(/imported 3 IPs into "prod": 1 added, 2 updated, 1 removed/);
 
     const listed = await cli(['desired', 'list', 'prod', '--json']);
     expect(listed.code).toBe(0);
