@@ -59,7 +59,9 @@ export function metricsForResult(result: ExecutionResult): MetricPoint[] {
     count(MetricName.DriftRemaining, Math.max(0, result.plan.drift.length - applied)),
     count(MetricName.OperationsApplied, applied),
     count(MetricName.OperationsFailed, failed),
-    count(MetricName.OperationsBlocked, result.plan.blocked.length),
+    // The wildcard guard is always "blocking" while an ACTIVE `*` exists; ActiveWildcard alarms on
+    // that, so counting it here too would keep the guard alarm up for every wildcard-key credential.
+    count(MetricName.OperationsBlocked, result.plan.blocked.filter((b) => b.guard !== 'wildcard-untouchable').length),
     count(MetricName.InvalidDesiredEntries, result.plan.invalid.length),
     count(MetricName.RunSucceeded, runFailed ? 0 : 1),
     count(MetricName.RunFailed, runFailed ? 1 : 0),

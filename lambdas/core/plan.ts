@@ -56,10 +56,12 @@ export function plan(
       breaks.push({ kind: 'deactivate', ip, entryId: e.id, reason: 'undesired' });
     }
   }
-  // The wildcard is planned like any undesired entry so the guard that holds it back is visible.
+  // An ACTIVE wildcard is planned like any undesired entry so the guard that holds it back is
+  // visible, but it is not drift: only the bunq app can change it, and with a wildcard API key it is
+  // the intended state. Counting it would keep the drift alarm (and `plan`'s exit code) up forever;
+  // the active-wildcard warning and the ActiveWildcard metric report it instead.
   for (const e of wildcards) {
     if (e.status !== 'ACTIVE') continue;
-    drift.push({ kind: 'undesired-active', ip: e.ip, entryId: e.id });
     breaks.push({ kind: 'deactivate', ip: e.ip, entryId: e.id, reason: 'undesired' });
   }
 

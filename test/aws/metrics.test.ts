@@ -16,6 +16,25 @@ describe('run metrics', () => {
     });
   });
 
+  it('a wildcard-key credential keeps ActiveWildcard up but not the drift and guard alarms', async () => {
+    const { plan } = await import('../../lambdas/core/plan');
+    const actual = [
+      { id: 1, ip: '203.0.113.1', status: 'ACTIVE' as const, created: null },
+      { id: 2, ip: '*', status: 'ACTIVE' as const, created: null },
+    ];
+    const config = {
+      credential: 'prod', userId: 1, credentialPasswordIpId: 2, secretName: 'bunq-ip-reconciler/prod',
+      mode: 'enforce' as const, maxDeactivationsPerRun: 5, protectedIps: [],
+    };
+    const p = plan([{ entry: 'ip#203.0.113.1', ip: '203.0.113.1' }], actual, config, Date.UTC(2026, 0, 1));
+    expect(p.blocked.map((b) => b.guard)).toEqual(['wildcard-untouchable']);
+    expect(p.drift).toEqual([]);
+    const points = metricsForResult(sampleResult('prod', { plan: p, operations: [], before: actual, after: null, outcome: 'converged' }));
+    expect(valueOf(points, 'ActiveWildcard')).toBe(1);
+    expect(valueOf(points, 'DriftRemaining')).toBe(0);
+    expect(valueOf(points, 'OperationsBlocked')).toBe(0);
+  });
+
   it('counts each bunq error kind once and skips entry counts when nothing could be read', () => {
     const result = sampleResult('prod', {
       outcome: 'failed', before: [], after: null, reads: 1, writes: 0,

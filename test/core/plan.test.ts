@@ -67,6 +67,8 @@ describe('plan', () => {
       { operation: { kind: 'deactivate', ip: '*', entryId: 2, reason: 'undesired' }, guard: 'wildcard-untouchable', reason: expect.any(String) },
     ]);
     expect(p.warnings.map((w) => w.code)).toEqual(['active-wildcard', 'guard-blocked']);
+    // Not drift: only the app can change it, and with a wildcard key it is the intended state.
+    expect(p.drift).toEqual([]);
   });
 
   it('never touches entries bunq returned with an IP it does not recognise, and reports them', () => {
