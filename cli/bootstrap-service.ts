@@ -115,7 +115,9 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
   const { secretName, deviceDescription } = validateBootstrapOptions(o);
   const apiKey = o.apiKey.trim();
 
-  // Refuse a re-point before registering anything at bunq.
+  // The config's user is known now, but the key's user only after registering it at bunq (a new
+  // key has no context yet): a re-point is refused after that, before anything is stored, and the
+  // refusal names the device-server just registered so the operator can remove it.
   const state = await deps.desired.readCredential(o.credential);
   const existingUserId = state.configItem?.userId;
 
@@ -137,9 +139,13 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
       });
 
   if (typeof existingUserId === 'number' && existingUserId !== context.userId && !o.force) {
+    const registered = reusedContext
+      ? ''
+      : ` This run registered device-server ${context.deviceServerId} ("${deviceDescription}") for the key at bunq and stored nothing; ` +
+        'remove that device in the bunq app if you do not re-run with --force or another name.';
     throw new CliError(
       `credential ${o.credential} is configured for bunq user ${existingUserId}, but this API key belongs to user ${context.userId}; ` +
-        'use another credential name, or --force to re-point it',
+        `use another credential name, or --force to re-point it.${registered}`,
     );
   }
 

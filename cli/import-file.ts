@@ -14,6 +14,30 @@ interface RawLine {
   note?: unknown;
   for?: unknown;
   until?: unknown;
+  /** What is wrong with the entry's shape; checked before its values. */
+  shapeProblem?: string;
+}
+
+const JSON_KEYS: ReadonlySet<string> = new Set(['ip', 'note', 'for', 'until']);
+
+/**
+ * A key we do not read must not be dropped silently: `"expiresAt": …` or a misspelt `"untill"`
+ * would otherwise turn a temporary entry into a permanent one.
+ */
+function shapeProblemOf(o: Record<string, unknown>): string | undefined {
+  const unknown = Object.keys(o).filter((k) => !JSON_KEYS.has(k));
+  if (unknown.includes('expiresAt')) {
+    return 'key "expiresAt" is not accepted: give "for" (e.g. "8h") or "until" (an ISO time) instead';
+  }
+  if (unknown.length > 0) {
+    return `unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => JSON.stringify(k)).join(', ')}: an entry takes only "ip", "note", "for" and "until"`;
+  }
+  for (const key of ['for', 'until'] as const) {
+    if (o[key] !== undefined && typeof o[key] !== 'string') {
+      return `"${key}" must be text (e.g. ${key === 'for' ? '"8h"' : '"2026-01-31T18:00Z"'}), got ${JSON.stringify(o[key])}`;
+    }
+  }
+  return undefined;
 }
 
 function rawLines(text: string): RawLine[] {
@@ -30,7 +54,8 @@ function rawLines(text: string): RawLine[] {
       const where = `item ${i + 1}`;
       if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
         const o = v as Record<string, unknown>;
-        return { where, ip: o.ip, note: o.note, for: o.for, until: o.until };
+        const shapeProblem = shapeProblemOf(o);
+        return { where, ip: o.ip, note: o.note, for: o.for, until: o.until, ...(shapeProblem !== undefined ? { shapeProblem } : {}) };
       }
       return { where, ip: v };
     });
@@ -52,6 +77,10 @@ export function parseImportFile(text: string, nowMs: number): DesiredIpInput[] {
   const seen = new Map<string, string>();
   const inputs: DesiredIpInput[] = [];
   for (const line of rawLines(text)) {
+    if (line.shapeProblem !== undefined) {
+      problems.push(`${line.where}: ${line.shapeProblem}`);
+      continue;
+    }
     const checked = validateIpv4(line.ip);
     if (!checked.ok) {
       problems.push(`${line.where}: ${JSON.stringify(line.ip)}: ${checked.reason}`);

@@ -37,6 +37,15 @@ export interface ReconcilerConfig {
   missedRunPeriods: number;
 }
 
+/**
+ * How long before its timeout a worker run stops starting bunq calls: the worst single call with its
+ * client retries. Must equal RUN_DEADLINE_MARGIN_MS in lambdas/handlers/run-deadline.ts (a test
+ * checks; lib/ may not import the runtime).
+ */
+export const WORKER_DEADLINE_MARGIN_SECONDS = 60;
+/** The margin plus 30 s for the run itself (a typical run is a few calls at bunq's 3 per 3 s). */
+export const MIN_WORKER_TIMEOUT_SECONDS = WORKER_DEADLINE_MARGIN_SECONDS + 30;
+
 export const DEFAULT_CONFIG: ReconcilerConfig = {
   stackName: 'BunqIpReconciler',
   scheduleMinutes: 5,
@@ -47,7 +56,7 @@ export const DEFAULT_CONFIG: ReconcilerConfig = {
   stateTableName: undefined,
   logRetentionDays: 90,
   historyTtlDays: 90,
-  workerTimeoutSeconds: 120,
+  workerTimeoutSeconds: 180,
   workerMaxConcurrency: 2,
   driftAlarmPeriods: 3,
   missedRunPeriods: 3,
@@ -154,8 +163,9 @@ export function parseConfig(raw: Raw): ReconcilerConfig {
   }
 
   const historyTtlDays = readInteger(raw, 'historyTtlDays', 1, 3650, problems);
-  // 15 minutes is Lambda's ceiling; under 10 s a bunq run with one rate-limit back-off cannot finish.
-  const workerTimeoutSeconds = readInteger(raw, 'workerTimeoutSeconds', 10, 900, problems);
+  // 15 minutes is Lambda's ceiling. The worker starts no bunq call in the last
+  // WORKER_DEADLINE_MARGIN_SECONDS, so below MIN_WORKER_TIMEOUT_SECONDS too little is left for a run.
+  const workerTimeoutSeconds = readInteger(raw, 'workerTimeoutSeconds', MIN_WORKER_TIMEOUT_SECONDS, 900, problems);
   // 2 is the smallest maximum concurrency an SQS event source accepts.
   const workerMaxConcurrency = readInteger(raw, 'workerMaxConcurrency', 2, 20, problems);
   const driftAlarmPeriods = readInteger(raw, 'driftAlarmPeriods', 1, 100, problems);

@@ -84,8 +84,9 @@ export class Monitoring extends Construct {
       this.alarms[name] = alarm;
     };
 
-    // Each run emits these per-run values (0 included); IGNORE keeps the alarm's state through a
-    // period in which no run happened to land, instead of flapping to OK and back.
+    // Each run that read bunq emits these per-run values (0 included); a run that could not read
+    // emits none. IGNORE keeps the alarm's state through a period without such a run (bunq down,
+    // or no run landed) instead of flapping to OK and back.
     add('DriftRemaining', serviceMetric(MetricName.DriftRemaining, 'Maximum', period), {
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -128,7 +129,7 @@ export class Monitoring extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription:
-        'Means: a reconcile request failed 5 deliveries in a row and was moved to the dead-letter queue; scheduled runs still retry that credential. ' +
+        'Means: a reconcile request failed transiently 5 deliveries in a row (bunq down or rate-limiting, timeouts, the run deadline, an unreadable secret) and was moved to the dead-letter queue; scheduled runs still retry that credential. Failures on operator data (config, secret, desired items, a rejected key or IP) are not retried and never land here: RunsFailing reports them. ' +
         'Do: read the message (its body names the credential) and the worker log for the error, fix the cause, then delete the message or redrive it to the reconcile queue.',
     });
 

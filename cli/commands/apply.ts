@@ -1,7 +1,11 @@
 /**
- * `bunq-ip apply <credential>`: shows the plan, asks, then runs the very service the queue worker
- * runs (reconcileCredential), which re-reads bunq, re-plans with the same guards, applies, and
- * records status and history. `--via-queue` hands the run to the deployed worker instead.
+ * `bunq-ip apply <credential>`. With a reconcile queue configured (RECONCILE_QUEUE_URL or
+ * --queue-url), the run goes through the queue by default: the deployed worker runs one credential
+ * at a time (one FIFO group each), so an operator's apply never races a scheduled run. `--local`
+ * (or no queue) runs the very service the worker runs (reconcileCredential) on this machine: it
+ * shows the plan, asks, and then applies only if the run's own fresh plan has exactly the confirmed
+ * operations; otherwise it stops before any change. A local run can still overlap a worker run on
+ * the same credential (both may add the same missing IP, leaving a duplicate a later run removes).
  */
 import { randomUUID } from 'node:crypto';
 import { ReconcileQueue } from '../../lambdas/aws/queue';
@@ -11,7 +15,7 @@ import { reconcileCredential, type WorkerDeps } from '../../lambdas/handlers/rec
 import { flag, type CommandDef } from '../args';
 import { contextStore, desiredStore, printJson, stateStore, type CommandContext } from '../context';
 import { planCredential } from '../credential-plan';
-import { CliError, ExitCode } from '../errors';
+import { CliError, ExitCode, usageError } from '../errors';
 import { renderStatus } from '../format/status';
 import { CollectingMetrics, renderMetricPoints } from '../metrics-collector';
 import { requireQueueUrl } from '../settings';
@@ -34,16 +38,31 @@ export const applyCommand: CommandDef<CommandContext> = {
     yes: { type: 'boolean', short: 'y', description: 'do not ask for confirmation' },
     'via-queue': {
       type: 'boolean',
-      description: 'send a reconcile request to the deployed worker (calls bunq from its egress IP) instead of running here',
+      description: 'send a reconcile request to the deployed worker; the default when a queue URL is set',
     },
+    local: {
+      type: 'boolean',
+      description: 'run here even when a queue URL is set (may overlap a worker run on the same credential)',
+    },
+    'queue-url': { type: 'string', valueName: 'URL', description: 'reconcile FIFO queue (default: $RECONCILE_QUEUE_URL)' },
   },
   details:
-    'The run re-reads bunq and re-plans under the same guards, so it never does more than a fresh plan\n' +
-    'allows. Exit code 0 when the run succeeded, 1 when it failed or was cancelled.',
+    'With a reconcile queue set (--queue-url or $RECONCILE_QUEUE_URL, the stack output ReconcileQueueUrl),\n' +
+    'apply asks the deployed worker to run: it serialises runs per credential and calls bunq from its\n' +
+    'egress IP; follow the result with `bunq-ip status`. Without a queue, or with --local, apply shows\n' +
+    'the plan here, asks, and runs here; if bunq or DesiredIps changed after you confirmed, so that the\n' +
+    'fresh plan differs from the one you saw, it changes nothing and exits 1. A local run can overlap a\n' +
+    'worker run on the same credential (both may add the same IP; a later run removes the duplicate).\n' +
+    'Exit code 0 when the run succeeded (or was queued), 1 when it failed, was cancelled or the plan changed.',
   async run(ctx, { positionals, values }) {
     const credential = positionals[0] ?? '';
     const requestedAt = new Date(ctx.clock.now()).toISOString();
-    if (flag(values, 'via-queue')) return enqueue(ctx, credential, requestedAt, flag(values, 'yes'));
+    if (flag(values, 'local') && flag(values, 'via-queue')) {
+      throw usageError('--local and --via-queue contradict each other', 'pick one: bunq-ip apply --help');
+    }
+    if (flag(values, 'via-queue') || (!flag(values, 'local') && ctx.settings.queueUrl !== undefined)) {
+      return enqueue(ctx, credential, requestedAt, flag(values, 'yes'));
+    }
 
     const planned = await planCredential(planDeps(ctx), credential);
     if (!ctx.json) ctx.io.out(colourPlanText(renderPlan(planned.plan), ctx.style));
@@ -66,7 +85,12 @@ export const applyCommand: CommandDef<CommandContext> = {
       clock: ctx.clock,
     };
     const request: ReconcileRequest = { credential, reason: 'cli', requestedAt };
-    const report = await reconcileCredential(deps, request);
+    // The run re-reads bunq and re-plans; it applies only the operations confirmed above.
+    const report = await reconcileCredential(deps, request, { confirmedOperations: planned.plan.operations });
+    if (report.error?.kind === 'plan-changed') {
+      if (ctx.json) printJson(ctx, { credential, ok: false, outcome: 'aborted', error: report.error, plan: planned.plan });
+      throw new CliError(`apply aborted for ${credential}: ${report.error.message}`);
+    }
     const status = await state.readStatus(credential);
     if (ctx.json) {
       printJson(ctx, { credential, ok: report.ok, outcome: report.outcome, error: report.error, plan: planned.plan, status, metrics: metrics.last?.points ?? [] });

@@ -34,6 +34,9 @@ export function renderStatus(s: StatusRecord, style: Style = plainStyle): string
     if (inactive.length > 0) lines.push(style.dim(`  INACTIVE at bunq: ${inactive.join(', ')}`));
   }
   lines.push(`  desired: ${s.desiredIps.length > 0 ? s.desiredIps.join(', ') : 'none'}`);
+  if (s.actual === null && s.driftAsOf !== undefined) {
+    lines.push(style.yellow(`  this run could not read bunq: drift and blocked below are from the last successful read (${s.driftAsOf})`));
+  }
   lines.push(`  drift found: ${s.drift.length}; applied: ${s.applied.length}; failed: ${s.failed.length}; blocked: ${s.blocked.length}`);
   for (const a of s.applied) lines.push(style.green(`    ${op(a)}`));
   for (const f of s.failed) lines.push(style.red(`    ${op(f)}: ${f.error?.kind ?? 'error'}: ${f.error?.message ?? ''}`));

@@ -53,24 +53,31 @@ export function metricsForResult(result: ExecutionResult): MetricPoint[] {
   const applied = result.operations.filter((o) => SUCCEEDED.has(o.outcome)).length;
   const failed = result.operations.filter((o) => o.outcome === 'failed').length;
   const runFailed = !runVerdict(result).ok;
-  const points: MetricPoint[] = [
-    count(MetricName.DriftFound, result.plan.drift.length),
-    // Each planned operation resolves exactly one drift item; what did not succeed is still there.
-    count(MetricName.DriftRemaining, Math.max(0, result.plan.drift.length - applied)),
-    count(MetricName.OperationsApplied, applied),
-    count(MetricName.OperationsFailed, failed),
+  // Without a successful read we know nothing about the credential's entries: publishing 0 drift,
+  // 0 blocked or 0 active IPs would tell the alarms "all is well" while bunq is unreachable. Those
+  // metrics are left out, so the alarms keep their state (missing data) and RunFailed speaks.
+  const entries = entriesAfterRun(result);
+  const points: MetricPoint[] = [];
+  if (entries !== null) {
+    points.push(
+      count(MetricName.DriftFound, result.plan.drift.length),
+      // Each planned operation resolves exactly one drift item; what did not succeed is still there.
+      count(MetricName.DriftRemaining, Math.max(0, result.plan.drift.length - applied)),
+    );
+  }
+  points.push(count(MetricName.OperationsApplied, applied), count(MetricName.OperationsFailed, failed));
+  if (entries !== null) {
     // The wildcard guard is always "blocking" while an ACTIVE `*` exists; ActiveWildcard alarms on
     // that, so counting it here too would keep the guard alarm up for every wildcard-key credential.
-    count(MetricName.OperationsBlocked, result.plan.blocked.filter((b) => b.guard !== 'wildcard-untouchable').length),
+    points.push(count(MetricName.OperationsBlocked, result.plan.blocked.filter((b) => b.guard !== 'wildcard-untouchable').length));
+  }
+  points.push(
     count(MetricName.InvalidDesiredEntries, result.plan.invalid.length),
     count(MetricName.RunSucceeded, runFailed ? 0 : 1),
     count(MetricName.RunFailed, runFailed ? 1 : 0),
     count(MetricName.BunqCalls, result.reads + result.writes),
     { name: MetricName.RunDuration, unit: 'Milliseconds', value: result.durationMs },
-  ];
-  // Without a successful read we know nothing about the credential's entries: publishing 0 would
-  // look like "no active IPs" to an alarm.
-  const entries = entriesAfterRun(result);
+  );
   if (entries !== null) {
     const active = entries.filter((e) => e.status === 'ACTIVE');
     points.push(count(MetricName.ActiveIpCount, active.filter((e) => e.ip !== '*').length));
@@ -95,6 +102,47 @@ export function metricsForFailure(errorKind: string | undefined, durationMs: num
 function bunqErrorPoints(kinds: Array<string | undefined>): MetricPoint[] {
   const distinct = new Set(kinds.filter((k): k is BunqErrorKind => k !== undefined && isBunqErrorKind(k)));
   return [...distinct].map((kind) => ({ name: metricNameFor(kind), unit: 'Count', value: 1 }));
+}
+
+/**
+ * Credentials a trigger skipped because their name cannot be a queue message group (count, under
+ * {service} only: the name itself is the problem, so it is no dimension).
+ */
+export const CREDENTIALS_SKIPPED_METRIC = MetricName.CredentialsSkipped;
+
+/** Metrics of a trigger (fan-out, stream), not of one credential's run. */
+export interface ServiceMetrics {
+  publishService(points: MetricPoint[]): void;
+}
+
+export function createServiceMetrics(options: { namespace?: string; serviceName?: string } = {}): ServiceMetrics {
+  const metrics = new Metrics({
+    namespace: options.namespace ?? process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
+    serviceName: options.serviceName ?? process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
+  });
+  return {
+    publishService(points) {
+      for (const p of points) {
+        metrics.addMetric(p.name, p.unit === 'Count' ? MetricUnit.Count : MetricUnit.Milliseconds, p.value);
+      }
+      // No addDimensions: the record carries the default {service} set only.
+      metrics.publishStoredMetrics();
+    },
+  };
+}
+
+/** Logs each refused credential and counts them; never a reason to fail the trigger's invocation. */
+export function reportSkippedCredentials(
+  refused: ReadonlyArray<{ credential: string; reason: string }>,
+  metrics: ServiceMetrics | undefined,
+  logger: { error(message: string, attributes?: Record<string, unknown>): void },
+  trigger: string,
+): void {
+  if (refused.length === 0) return;
+  for (const r of refused) {
+    logger.error('credential skipped: its name cannot be queued; rename it in DesiredIps', { trigger, credential: r.credential, reason: r.reason });
+  }
+  metrics?.publishService([{ name: CREDENTIALS_SKIPPED_METRIC, unit: 'Count', value: refused.length }]);
 }
 
 export interface RunMetrics {

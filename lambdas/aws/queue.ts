@@ -13,7 +13,13 @@ export interface EnqueueFailure {
 
 export interface EnqueueReport {
   sent: number;
+  /** Could not be sent now (SQS refused or unreachable): worth retrying. */
   failed: EnqueueFailure[];
+  /**
+   * Never sendable: the credential name cannot be a FIFO message group. Retrying cannot help, so
+   * callers skip these (log and count them) rather than fail their invocation.
+   */
+  refused: EnqueueFailure[];
 }
 
 const SQS_BATCH_LIMIT = 10;
@@ -27,13 +33,14 @@ export class ReconcileQueue {
 
   async send(items: readonly OutgoingReconcileRequest[]): Promise<EnqueueReport> {
     const failed: EnqueueFailure[] = [];
+    const refused: EnqueueFailure[] = [];
     const sendable: OutgoingReconcileRequest[] = [];
     for (const item of items) {
       try {
         assertCredentialName(item.request.credential);
         sendable.push(item);
       } catch (err) {
-        failed.push({ credential: item.request.credential, reason: (err as Error).message });
+        refused.push({ credential: item.request.credential, reason: (err as Error).message });
       }
     }
     let sent = 0;
@@ -64,6 +71,6 @@ export class ReconcileQueue {
         for (const item of chunk) failed.push({ credential: item.request.credential, reason });
       }
     }
-    return { sent, failed };
+    return { sent, failed, refused };
   }
 }

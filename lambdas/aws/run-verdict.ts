@@ -11,6 +11,43 @@ export interface RunVerdict {
   error: { kind: string; message: string } | null;
 }
 
+/**
+ * Whether a failed run is worth retrying from the queue. Decided per error kind, here and nowhere
+ * else (controller-runtime's "terminal error: don't requeue"):
+ *
+ * | kind                                                     | disposition | why                                    |
+ * | -------------------------------------------------------- | ----------- | -------------------------------------- |
+ * | invalid-desired, config-missing, config-invalid          | terminal    | operator data; a retry reads the same  |
+ * | context-mismatch                                         | terminal    | config and secret name different users |
+ * | secret-missing, secret-invalid, secret-name-refused      | terminal    | the secret must be fixed by an operator |
+ * | credentials-rejected                                     | terminal    | bunq refuses this key or IP until fixed |
+ * | anything else (rate-limited, maintenance, server-error,  | transient   | may pass by itself: retried, then DLQ   |
+ * | timeout, network, outcome-unknown, secret-unreadable,    |             |                                        |
+ * | deadline, unexpected, kinds not listed here)             |             |                                        |
+ *
+ * A terminal failure is still recorded (status item, RunFailed, its error metric) but acknowledged:
+ * while a FIFO message is retried, no later message of its group (= credential) is delivered, so a
+ * retry that cannot succeed would hold back the operator's fix for hours and fill the DLQ. The
+ * schedule runs every credential again each period anyway. Unknown kinds are retried: a kind we
+ * have not judged is not assumed hopeless.
+ */
+export type RetryDisposition = 'terminal' | 'transient';
+
+const TERMINAL_KINDS: ReadonlySet<string> = new Set([
+  'invalid-desired',
+  'config-missing',
+  'config-invalid',
+  'context-mismatch',
+  'secret-missing',
+  'secret-invalid',
+  'secret-name-refused',
+  'credentials-rejected',
+]);
+
+export function retryDisposition(kind: string): RetryDisposition {
+  return TERMINAL_KINDS.has(kind) ? 'terminal' : 'transient';
+}
+
 const SUCCESS: ReadonlySet<RunOutcome> = new Set<RunOutcome>(['in-sync', 'converged', 'observed']);
 
 export function isSuccessfulOutcome(outcome: RunOutcome): boolean {

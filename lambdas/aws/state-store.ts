@@ -65,6 +65,12 @@ export interface StatusRecord extends RunRecord {
   lastKnownActualAt?: string;
   /** Entries from the most recent successful read, kept across runs that could not read. */
   lastKnownActual?: ActualEntry[];
+  /**
+   * When the stored `drift` and `blocked` were planned. A run that could not read bunq leaves both
+   * as the last run that could read left them (an empty list would claim "no drift"), so when
+   * `actual` is null they are from the last successful read, at this time.
+   */
+  driftAsOf?: string;
   consecutiveFailures: number;
 }
 
@@ -211,10 +217,13 @@ export class StateStore {
       values[`:${attr}`] = value;
       sets.push(`#${attr} = :${attr}`);
     };
+    const readBunq = record.actual !== null;
     for (const [key, value] of Object.entries(record)) {
       if (key === 'credential' || value === undefined) continue;
+      if (!readBunq && (key === 'drift' || key === 'blocked')) continue;
       set(key, value);
     }
+    if (readBunq) set('driftAsOf', record.finishedAt);
     if (record.truncated !== true) {
       names['#truncated'] = 'truncated';
     }

@@ -68,7 +68,7 @@ export interface CallSpec {
   token?: string;
   /** Our private key, to sign the body. */
   privateKeyPem?: string;
-  /** bunq's key; when given, every reply but a 429 must carry a valid signature. */
+  /** bunq's key; when given, every reply but a 429 (and an unsigned 5xx/491) must carry a valid signature. */
   serverPublicKeyPem?: string;
   /** Whether sending the call twice is harmless (see retry-policy.ts). */
   repeatable: boolean;
@@ -121,6 +121,7 @@ export async function callBunq(env: CallEnvironment, spec: CallSpec): Promise<Ca
     let failure: Failure;
     let failureError: BunqError;
     let reason: string;
+    let unsignedRateText: string[] = [];
     try {
       const response = await env.transport({
         method: spec.method,
@@ -139,10 +140,14 @@ export async function callBunq(env: CallEnvironment, spec: CallSpec): Promise<Ca
       if (response.status >= 200 && response.status < 300) {
         return parseSuccess(response, operation, requestId, responseId);
       }
+      // An unsigned body is not bunq's word: classify by status alone and use none of its text. bunq
+      // never signs a 429, so its text only feeds the capped wait below, never the error.
+      const unsigned = unsignedGatewayError || response.status === 429;
+      const texts = errorDescriptions(response.body).map(clean);
+      if (response.status === 429) unsignedRateText = texts;
       failureError = errorForReply({
         status: response.status,
-        // An unsigned body is not bunq's word: classify by status alone and use none of its text.
-        descriptions: unsignedGatewayError ? [] : errorDescriptions(response.body).map(clean),
+        descriptions: unsigned ? [] : texts,
         operation,
         requestId,
         ...(responseId !== undefined ? { responseId } : {}),
@@ -184,7 +189,7 @@ export async function callBunq(env: CallEnvironment, spec: CallSpec): Promise<Ca
     let delay = backoffMs(attempt, rateLimited, env.retry, env.random);
     // A backoff shorter than the endpoint's window (30 s for session-server) would only hit the
     // limit again: wait at least the window bunq names in its 429 text, or our table's.
-    if (rateLimited) delay = Math.max(delay, rateWindowMs(failureError.descriptions) ?? env.limiter.ruleFor(spec.method, spec.route)?.windowMs ?? 0);
+    if (rateLimited) delay = Math.max(delay, rateWindowMs(unsignedRateText) ?? env.limiter.ruleFor(spec.method, spec.route)?.windowMs ?? 0);
     env.stats.retries++;
     env.logger.warn('bunq call will be retried', {
       operation, requestId, attempt, reason: failureError.kind, status: failureError.status, delayMs: delay,

@@ -21,7 +21,7 @@ import type { BunqLogger } from './logger';
 import { isDottedQuad } from './ipv4';
 import { openSession } from './session-server';
 import type { HttpMethod } from './transport';
-import type { BunqContext, BunqUser, CredentialPasswordIp, PermittedIp, PermittedIpStatus } from './types';
+import type { BunqContext, BunqUser, CredentialPasswordIp, PermittedIpAsRead, PermittedIpStatus } from './types';
 
 export interface BunqClientOptions extends CallOptions {
   context: BunqContext;
@@ -117,16 +117,16 @@ export class BunqClient {
     return this.parse(res, 'GET', path, (r) => credentialPasswordIp(single(r.items, 'CredentialPasswordIp')));
   }
 
-  async listIps(credentialId: number): Promise<PermittedIp[]> {
+  async listIps(credentialId: number): Promise<PermittedIpAsRead[]> {
     return (await this.listIpPages(credentialId)).entries;
   }
 
   /** Like listIps, and says how many pages (GET calls, retries aside) the list took. */
-  async listIpPages(credentialId: number): Promise<{ entries: PermittedIp[]; pages: number }> {
+  async listIpPages(credentialId: number): Promise<{ entries: PermittedIpAsRead[]; pages: number }> {
     return await this.listAllPages(this.ipListPath(credentialId), 'PermittedIp', permittedIp);
   }
 
-  async getIp(credentialId: number, ipId: number): Promise<PermittedIp> {
+  async getIp(credentialId: number, ipId: number): Promise<PermittedIpAsRead> {
     const path = `${this.ipListPath(credentialId)}/${checkId(ipId, 'ipId')}`;
     const res = await this.authed('GET', path);
     return this.parse(res, 'GET', path, (r) => permittedIp(single(r.items, 'PermittedIp')));

@@ -4,7 +4,7 @@
  * reports as `malformed-reply`. Messages name the path of the bad field, never its value (a token
  * could be in it).
  */
-import type { BunqUser, CredentialPasswordIp, PermittedIp, PermittedIpStatus } from './types';
+import { NO_PERMITTED_IP_ID, type BunqUser, type CredentialPasswordIp, type PermittedIpAsRead } from './types';
 
 export class EnvelopeError extends Error {
   constructor(message: string) {
@@ -186,18 +186,27 @@ function user(kind: UserType, value: JsonObject): BunqUser {
   };
 }
 
-export function permittedIp(value: JsonObject): PermittedIp {
+/**
+ * One whitelist entry, read leniently: a list is only useful whole, so one odd entry must not make
+ * it unreadable. A field we cannot use is reported as such (id NO_PERMITTED_IP_ID, ip '', status as
+ * given, times null) and the core classifies the entry as unrecognised, which it never changes.
+ * Only the envelope around the entries (Response, object type, Pagination) is strict.
+ */
+export function permittedIp(value: JsonObject): PermittedIpAsRead {
+  const id = value.id;
+  const ip = value.ip;
   const status = value.status;
-  if (status !== 'ACTIVE' && status !== 'INACTIVE') {
-    throw new EnvelopeError('PermittedIp.status is neither ACTIVE nor INACTIVE');
-  }
   return {
-    id: positiveInt(value, 'id', 'PermittedIp'),
-    ip: nonEmptyString(value, 'ip', 'PermittedIp'),
-    status: status satisfies PermittedIpStatus,
-    created: optionalString(value, 'created', 'PermittedIp'),
-    updated: optionalString(value, 'updated', 'PermittedIp'),
+    id: typeof id === 'number' && Number.isSafeInteger(id) && id > 0 ? id : NO_PERMITTED_IP_ID,
+    ip: typeof ip === 'string' ? ip : '',
+    status: typeof status === 'string' ? status : '',
+    created: lenientString(value.created),
+    updated: lenientString(value.updated),
   };
+}
+
+function lenientString(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
 }
 
 export function credentialPasswordIp(value: JsonObject): CredentialPasswordIp {

@@ -19,16 +19,22 @@ const SESSION_TEXTS = ['insufficient authorisation', 'insufficient authenticatio
 const SIGNATURE_TEXT = 'signature';
 
 export function kindForReply(status: number, descriptions: readonly string[]): BunqErrorKind {
+  // bunq does not sign 429s, so their text is nobody's word: the status alone decides.
+  if (status === 429) return 'rate-limited';
+  // The sandbox answers bursts with 409 (JORTT treats it as TooManyRequests). As rate-limited it is
+  // retried after a back-off; as a 4xx refusal it could set off the re-activation fallback POST.
+  if (status === 409) return 'rate-limited';
   const text = descriptions.join(' ').toLowerCase();
   if (text.includes(CREDENTIALS_TEXT)) return 'credentials-rejected';
+  // bunq's session texts come with more than one status (a 500 "Insufficient authentication." is
+  // reported), and a fresh session is the cure whatever the status.
+  if (SESSION_TEXTS.some((t) => text.includes(t))) return 'session-expired';
   if (status === 466) return 'signature-required';
   if (status === 401) {
-    if (SESSION_TEXTS.some((t) => text.includes(t))) return 'session-expired';
     if (text.includes(SIGNATURE_TEXT)) return 'signature-invalid';
     // An unexplained 401 is most likely a token bunq no longer knows; a refresh is the cure.
     return 'session-expired';
   }
-  if (status === 429) return 'rate-limited';
   if (status === 491 || status === 503) return 'maintenance';
   if (status === 404) return 'not-found';
   if (status === 403) return 'forbidden';

@@ -7,7 +7,7 @@
 export type BunqErrorKind =
   /** 400 "User credentials are incorrect. Incorrect API key or IP address." — our IP or key refused. */
   | 'credentials-rejected'
-  /** 401 "Insufficient authorisation." / "Insufficient authentication." — the session is gone. */
+  /** "Insufficient authorisation." / "Insufficient authentication." (any status, usually 401) — the session is gone. */
   | 'session-expired'
   /** 466 — bunq wanted a request signature we did not send. */
   | 'signature-required'
@@ -15,7 +15,7 @@ export type BunqErrorKind =
   | 'signature-invalid'
   /** The reply's X-Bunq-Server-Signature is missing or does not verify: its content was not used. */
   | 'response-signature-invalid'
-  /** 429 after the retries allowed. */
+  /** 429 (or the sandbox's 409) after the retries allowed; an unsigned 429's text is never used. */
   | 'rate-limited'
   /** 491 or 503: bunq in maintenance or unavailable. */
   | 'maintenance'

@@ -48,12 +48,39 @@ export interface BunqContext {
 
 export type PermittedIpStatus = 'ACTIVE' | 'INACTIVE';
 
-/** One whitelist entry of a CredentialPasswordIp (bunq object type `PermittedIp`). */
+/**
+ * The id a listed entry gets when bunq sent none we can use (missing, not a positive integer). bunq's
+ * ids are positive, so it never names a real entry; the core never changes such an entry.
+ */
+export const NO_PERMITTED_IP_ID = 0;
+
+/** One whitelist entry of a CredentialPasswordIp (bunq object type `PermittedIp`), well formed. */
 export interface PermittedIp {
   id: number;
   /** Dotted-quad IPv4, or `*` for the wildcard that only the bunq app can manage. */
   ip: string;
   status: PermittedIpStatus;
+  created: string | null;
+  updated: string | null;
+}
+
+/**
+ * A PermittedIp as the client reads it from bunq: leniently, so one odd entry cannot make a whole
+ * list unreadable. A field we cannot use is marked instead of rejected; the core classifies such an
+ * entry as unrecognised and never changes it.
+ */
+export interface PermittedIpAsRead {
+  /** bunq's id, or NO_PERMITTED_IP_ID when the entry came without a usable one. */
+  id: number;
+  /** As bunq sent it; '' if it sent no string. */
+  ip: string;
+  /**
+   * ACTIVE or INACTIVE, or any other value bunq sent, kept as given ('' if not a string): an entry
+   * with another status is reported, never counted as ACTIVE, never changed.
+   */
+  // `string & {}` keeps the two known values visible to completion while allowing any string.
+  status: PermittedIpStatus | (string & {});
+  /** null when bunq omitted it or sent something other than a string. */
   created: string | null;
   updated: string | null;
 }

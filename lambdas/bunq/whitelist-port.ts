@@ -3,9 +3,10 @@
  */
 import type { ActualEntry, EntryStatus, WhitelistPort } from '../core/types';
 import type { BunqClient } from './client';
-import type { PermittedIp } from './types';
+import type { PermittedIpAsRead } from './types';
 
-export function toActualEntry(ip: PermittedIp): ActualEntry {
+/** Field for field; an unusable id stays 0 (NO_PERMITTED_IP_ID = the core's NO_ENTRY_ID), never acted on. */
+export function toActualEntry(ip: PermittedIpAsRead): ActualEntry {
   return { id: ip.id, ip: ip.ip, status: ip.status, created: ip.created };
 }
 

@@ -48,6 +48,18 @@ export function normaliseDesired(items: readonly DesiredItem[], now: number): No
       return;
     }
     const ip = checked.ip;
+    // The sort key is what an operator sees in the console and what the CLI edits; if it names
+    // another IP than the attribute, we cannot tell which one was meant, so we trust neither.
+    const entrySuffix = entry.startsWith('ip#') ? entry.slice(3).trim() : undefined;
+    if (entrySuffix !== undefined && entrySuffix !== ip) {
+      invalid.push({
+        entry,
+        value: describeValue(record.ip),
+        reason: `the sort key names ${describeValue(entrySuffix)} but the ip attribute is ${ip}; make them the same`,
+        code: 'entry-ip-mismatch',
+      });
+      return;
+    }
     const expiresAt = record.expiresAt;
     if (expiresAt !== undefined && expiresAt !== null) {
       if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt) || expiresAt < 0) {
@@ -74,13 +86,6 @@ export function normaliseDesired(items: readonly DesiredItem[], now: number): No
         expiredByIp.set(ip, list);
         return;
       }
-    }
-    const entrySuffix = entry.startsWith('ip#') ? entry.slice(3).trim() : undefined;
-    if (entrySuffix !== undefined && entrySuffix !== ip) {
-      warnings.push({
-        code: 'entry-ip-mismatch',
-        message: `item ${entry} holds ip ${ip}; the ip attribute is what counts`,
-      });
     }
     desired.add(ip);
   });

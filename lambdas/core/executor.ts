@@ -6,7 +6,7 @@
  */
 import { isBunqError } from '../bunq/errors';
 import type { Clock } from '../shared/clock';
-import { activeConcreteIps, compareByAge } from './actual';
+import { activeConcreteIps, compareByAge, isUsableEntryId } from './actual';
 import { CountingPort, type CallCounts } from './counting-port';
 import { simulate } from './guards';
 import type {
@@ -32,12 +32,20 @@ export interface ExecuteOptions {
   maxAttempts?: number;
   /** First back-off between tries, doubled each time, on the injected clock. */
   retryDelayMs?: number;
+  /**
+   * Epoch ms on `clock` at or after which nothing new is started: no operation, retry, back-off,
+   * re-read or verifying read (a back-off that would end at or after it is not started either). The
+   * run then stops with error kind `deadline`. A Lambda killed at its timeout records nothing, so the
+   * worker passes its remaining time minus a margin.
+   */
+  deadline?: number;
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
 export const DEFAULT_RETRY_DELAY_MS = 1000;
 
 type ErrorInfo = { kind: string; message: string };
+type Step = Omit<OperationResult, 'operation'>;
 
 /** Failures worth another try once we know the change was not applied. */
 const RETRYABLE_KINDS = new Set(['rate-limited', 'maintenance', 'server-error', 'timeout', 'network', 'outcome-unknown']);
@@ -47,6 +55,7 @@ export function isRetryable(err: unknown): boolean {
 }
 
 export function errorInfo(err: unknown): ErrorInfo {
+  if (err instanceof DeadlineReached) return err.info();
   if (isBunqError(err)) return { kind: err.kind, message: err.message };
   const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return { kind: 'unexpected', message: message.length > 300 ? `${message.slice(0, 300)}…` : message };
@@ -58,11 +67,31 @@ export function isSuccess(outcome: OperationOutcome): boolean {
   return SUCCESS.has(outcome);
 }
 
+/** The run's deadline came before `what` could start. Thrown inside a run, never out of execute(). */
+export class DeadlineReached extends Error {
+  constructor(
+    readonly what: string,
+    readonly deadline: number,
+    /** The failure that `what` would have retried or checked, if any. */
+    readonly lastError?: unknown,
+  ) {
+    super(`run deadline ${new Date(deadline).toISOString()} reached before ${what}`);
+    this.name = 'DeadlineReached';
+  }
+
+  info(): ErrorInfo {
+    if (this.lastError === undefined) return { kind: 'deadline', message: this.message };
+    const last = errorInfo(this.lastError);
+    return { kind: 'deadline', message: `${this.message}; last error: ${last.kind}: ${last.message}` };
+  }
+}
+
 class Run {
   readonly port: CountingPort;
   private readonly clock: Clock;
   private readonly maxAttempts: number;
   private readonly retryDelayMs: number;
+  private readonly deadline: number | undefined;
   /** Our best knowledge of bunq's entries: the last read plus our confirmed changes. */
   known: ActualEntry[];
   /** The last list actually read in this run. */
@@ -73,15 +102,31 @@ class Run {
     this.clock = opts.clock;
     this.maxAttempts = Math.max(1, opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
     this.retryDelayMs = Math.max(0, opts.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS);
+    this.deadline = opts.deadline;
     this.known = opts.before.map((e) => ({ ...e }));
   }
 
-  private async backoff(attempt: number): Promise<void> {
-    await this.clock.sleep(this.retryDelayMs * 2 ** (attempt - 1));
+  /** Throws DeadlineReached if `what` may no longer start. */
+  guard(what: string, lastError?: unknown): void {
+    if (this.deadline !== undefined && this.clock.now() >= this.deadline) {
+      throw new DeadlineReached(what, this.deadline, lastError);
+    }
   }
 
-  async read(): Promise<ActualEntry[]> {
+  private async backoff(attempt: number, what: string, lastError: unknown): Promise<void> {
+    const delay = this.retryDelayMs * 2 ** (attempt - 1);
+    // A wait that ends at or after the deadline could only lead to a retry we would refuse.
+    if (this.deadline !== undefined && this.clock.now() + delay >= this.deadline) {
+      throw new DeadlineReached(`waiting ${delay} ms to retry ${what}`, this.deadline, lastError);
+    }
+    await this.clock.sleep(delay);
+  }
+
+  /** @param checking the failure this read is to check the outcome of, named if the deadline stops it. */
+  async read(what = 'reading the entries', checking?: unknown): Promise<ActualEntry[]> {
+    let lastError: unknown = checking;
     for (let attempt = 1; ; attempt++) {
+      this.guard(what, lastError);
       try {
         const entries = await this.port.listEntries();
         this.known = entries.map((e) => ({ ...e }));
@@ -89,7 +134,8 @@ class Run {
         return entries;
       } catch (err) {
         if (!isRetryable(err) || attempt >= this.maxAttempts) throw err;
-        await this.backoff(attempt);
+        lastError = err;
+        await this.backoff(attempt, what, err);
       }
     }
   }
@@ -99,93 +145,149 @@ class Run {
     if (e) e.status = status;
   }
 
-  /**
-   * POST a new ACTIVE entry. Any failed POST may still have been applied (bunq can time out or fail
-   * after writing), so we re-read before deciding anything: an IP never gets a second entry from us.
-   */
-  async add(ip: string, success: OperationOutcome, attemptsSoFar: number): Promise<Omit<OperationResult, 'operation'>> {
-    let attempts = attemptsSoFar;
-    for (let tries = 1; ; tries++) {
-      const knownIds = new Set(this.known.map((e) => e.id));
-      attempts++;
-      try {
-        const id = await this.port.addEntry(ip);
-        this.known.push({ id, ip, status: 'ACTIVE', created: null });
-        return { outcome: success, entryId: id, attempts };
-      } catch (err) {
-        let entries: ActualEntry[];
-        try {
-          entries = await this.read();
-        } catch (readErr) {
-          const e = errorInfo(err);
-          return {
-            outcome: 'failed',
-            attempts,
-            error: { kind: e.kind, message: `${e.message} (re-reading to check the outcome failed too: ${errorInfo(readErr).kind})` },
-          };
-        }
-        const ours = entries.filter((e) => e.ip === ip && !knownIds.has(e.id)).sort(compareByAge);
-        if (ours.length > 0) return { outcome: 'confirmed-after-reread', entryId: ours[0]!.id, attempts };
-        const activeAlready = entries.filter((e) => e.ip === ip && e.status === 'ACTIVE').sort(compareByAge);
-        if (activeAlready.length > 0) {
-          return { outcome: 'confirmed-after-reread', entryId: activeAlready[0]!.id, attempts };
-        }
-        if (!isRetryable(err) || tries >= this.maxAttempts) return { outcome: 'failed', attempts, error: errorInfo(err) };
-        await this.backoff(tries);
-      }
-    }
+  /** The result of an operation the deadline cut short (attempts > 0) or kept from starting. */
+  private stopped(err: DeadlineReached, attempts: number, entryId?: number): Step {
+    const base: Step = { outcome: attempts > 0 ? 'failed' : 'not-attempted', attempts, error: err.info() };
+    if (entryId !== undefined) base.entryId = entryId;
+    if (attempts === 0) base.skipReason = err.message;
+    return base;
   }
 
-  /** PUT a status. Idempotent, so retryable failures are simply tried again. */
-  async setStatus(
-    entryId: number,
-    status: 'ACTIVE' | 'INACTIVE',
-    onRefused?: (attempts: number) => Promise<Omit<OperationResult, 'operation'>>,
-  ): Promise<Omit<OperationResult, 'operation'>> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.port.setStatus(entryId, status);
-        this.setKnownStatus(entryId, status);
-        return { outcome: 'applied', entryId, attempts: attempt };
-      } catch (err) {
-        if (onRefused && isBunqError(err) && err.kind === 'bad-request') return onRefused(attempt);
-        if (isBunqError(err) && err.kind === 'outcome-unknown') {
+  /**
+   * POST a new ACTIVE entry. Any failed POST may still have been applied (bunq can time out or fail
+   * after writing), so we re-read before deciding anything. After `outcome-unknown` we never POST
+   * again in this run, even when the re-read does not show the IP: a slow bunq may apply the first
+   * POST after our read, and a second one would leave a duplicate. The next run starts from a fresh
+   * read. Only failures the port guarantees were not applied (a 429, no connection) are retried.
+   */
+  async add(ip: string, success: OperationOutcome, attemptsSoFar: number): Promise<Step> {
+    let attempts = attemptsSoFar;
+    let lastError: unknown;
+    try {
+      for (let tries = 1; ; tries++) {
+        this.guard(tries === 1 ? `POST ${ip}` : `retrying POST ${ip}`, lastError);
+        const knownIds = new Set(this.known.map((e) => e.id));
+        attempts++;
+        try {
+          const id = await this.port.addEntry(ip);
+          this.known.push({ id, ip, status: 'ACTIVE', created: null });
+          return { outcome: success, entryId: id, attempts };
+        } catch (err) {
+          lastError = err;
+          let entries: ActualEntry[];
           try {
-            const entries = await this.read();
-            if (entries.some((e) => e.id === entryId && e.status === status)) {
-              return { outcome: 'confirmed-after-reread', entryId, attempts: attempt };
-            }
+            entries = await this.read(`re-reading to check POST ${ip}`, err);
           } catch (readErr) {
+            if (readErr instanceof DeadlineReached) throw readErr;
+            return { outcome: 'failed', attempts, error: withFailedCheck(err, readErr) };
+          }
+          const usable = entries.filter((e) => e.ip === ip && isUsableEntryId(e.id));
+          const ours = usable.filter((e) => !knownIds.has(e.id)).sort(compareByAge);
+          if (ours.length > 0) return { outcome: 'confirmed-after-reread', entryId: ours[0]!.id, attempts };
+          const activeAlready = usable.filter((e) => e.status === 'ACTIVE').sort(compareByAge);
+          if (activeAlready.length > 0) {
+            return { outcome: 'confirmed-after-reread', entryId: activeAlready[0]!.id, attempts };
+          }
+          if (isBunqError(err) && err.kind === 'outcome-unknown') {
             const e = errorInfo(err);
             return {
               outcome: 'failed',
-              attempts: attempt,
-              error: { kind: e.kind, message: `${e.message} (re-reading to check the outcome failed too: ${errorInfo(readErr).kind})` },
+              attempts,
+              error: {
+                kind: e.kind,
+                message: `${e.message} (a re-read does not show ${ip}; not posted again in this run, since bunq may still apply it: the next run reads afresh)`,
+              },
             };
           }
+          if (!isRetryable(err) || tries >= this.maxAttempts) return { outcome: 'failed', attempts, error: errorInfo(err) };
+          await this.backoff(tries, `POST ${ip}`, err);
         }
-        if (!isRetryable(err) || attempt >= this.maxAttempts) {
-          return { outcome: 'failed', entryId, attempts: attempt, error: errorInfo(err) };
-        }
-        await this.backoff(attempt);
       }
+    } catch (err) {
+      if (err instanceof DeadlineReached) return this.stopped(err, attempts);
+      throw err;
     }
   }
 
-  async applyMake(op: Operation): Promise<Omit<OperationResult, 'operation'>> {
-    if (op.kind === 'add') return this.add(op.ip, 'applied', 0);
-    if (op.kind === 'reactivate') {
-      // bunq may refuse INACTIVE → ACTIVE (unconfirmed either way): then a new entry is the only way.
-      return this.setStatus(op.entryId, 'ACTIVE', (attempts) => this.add(op.ip, 'applied-as-add', attempts));
+  /**
+   * bunq refused INACTIVE → ACTIVE, so a new entry is the only way back. Someone may have
+   * re-activated the IP meanwhile (or bunq may have applied the change after all): re-read first, and
+   * POST only if the IP has no ACTIVE entry.
+   */
+  private async reactivateByAdd(ip: string, refusal: unknown, attempts: number): Promise<Step> {
+    let entries: ActualEntry[];
+    try {
+      entries = await this.read(`re-reading before re-adding ${ip}`, refusal);
+    } catch (readErr) {
+      if (readErr instanceof DeadlineReached) return this.stopped(readErr, attempts);
+      return { outcome: 'failed', attempts, error: withFailedCheck(refusal, readErr) };
     }
+    const active = entries.filter((e) => e.ip === ip && e.status === 'ACTIVE' && isUsableEntryId(e.id)).sort(compareByAge);
+    if (active.length > 0) return { outcome: 'confirmed-after-reread', entryId: active[0]!.id, attempts };
+    return this.add(ip, 'applied-as-add', attempts);
+  }
+
+  /** PUT a status. Idempotent, so retryable failures are simply tried again. */
+  async setStatus(entryId: number, status: 'ACTIVE' | 'INACTIVE', reactivateIp?: string): Promise<Step> {
+    if (!isUsableEntryId(entryId)) {
+      // The planner only targets classified entries; this holds the line should that ever change.
+      return { outcome: 'failed', attempts: 0, error: { kind: 'unusable-entry-id', message: `entry id ${entryId} is not an id bunq gave; not changed` } };
+    }
+    let attempts = 0;
+    let lastError: unknown;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        this.guard(attempt === 1 ? `PUT ${entryId} ${status}` : `retrying PUT ${entryId} ${status}`, lastError);
+        attempts = attempt;
+        try {
+          await this.port.setStatus(entryId, status);
+          this.setKnownStatus(entryId, status);
+          return { outcome: 'applied', entryId, attempts };
+        } catch (err) {
+          lastError = err;
+          if (reactivateIp !== undefined && isBunqError(err) && err.kind === 'bad-request') {
+            return await this.reactivateByAdd(reactivateIp, err, attempts);
+          }
+          if (isBunqError(err) && err.kind === 'outcome-unknown') {
+            try {
+              const entries = await this.read(`re-reading to check PUT ${entryId}`, err);
+              if (entries.some((e) => e.id === entryId && e.status === status)) {
+                return { outcome: 'confirmed-after-reread', entryId, attempts };
+              }
+            } catch (readErr) {
+              if (readErr instanceof DeadlineReached) throw readErr;
+              return { outcome: 'failed', attempts, error: withFailedCheck(err, readErr) };
+            }
+          }
+          if (!isRetryable(err) || attempt >= this.maxAttempts) {
+            return { outcome: 'failed', entryId, attempts, error: errorInfo(err) };
+          }
+          await this.backoff(attempt, `PUT ${entryId} ${status}`, err);
+        }
+      }
+    } catch (err) {
+      if (err instanceof DeadlineReached) return this.stopped(err, attempts, entryId);
+      throw err;
+    }
+  }
+
+  async applyMake(op: Operation): Promise<Step> {
+    if (op.kind === 'add') return this.add(op.ip, 'applied', 0);
+    if (op.kind === 'reactivate') return this.setStatus(op.entryId, 'ACTIVE', op.ip);
     throw new Error(`applyMake called with a ${op.kind}`);
   }
 
-  async timed(op: Operation, fn: () => Promise<Omit<OperationResult, 'operation'>>): Promise<OperationResult> {
+  async timed(op: Operation, fn: () => Promise<Step>): Promise<OperationResult> {
     const start = this.clock.now();
     const r = await fn();
     return { operation: op, ...r, durationMs: this.clock.now() - start };
   }
+}
+
+/** The original failure, noting that the re-read meant to check its outcome failed as well. */
+function withFailedCheck(err: unknown, readErr: unknown): ErrorInfo {
+  const e = errorInfo(err);
+  return { kind: e.kind, message: `${e.message} (re-reading to check the outcome failed too: ${errorInfo(readErr).kind})` };
 }
 
 function outcomeOf(plan: Plan, results: readonly OperationResult[], error: ErrorInfo | undefined): RunOutcome {
@@ -207,6 +309,26 @@ export async function execute(plan: Plan, port: WhitelistPort, opts: ExecuteOpti
       if (r.outcome === 'not-attempted' && r.skipReason === undefined) r.skipReason = reason;
     }
   };
+  /** Stops the run before operation `i` if the deadline has come; says whether it did. */
+  const deadlineStops = (i: number, what: string): boolean => {
+    try {
+      run.guard(what);
+      return false;
+    } catch (err) {
+      if (!(err instanceof DeadlineReached)) throw err;
+      error = err.info();
+      skipRest(i, err.message);
+      return true;
+    }
+  };
+  /** Records operation `i`'s result; says whether the run must stop there. */
+  const record = (i: number, r: OperationResult): boolean => {
+    results[i] = r;
+    if (r.outcome !== 'failed' && r.error?.kind !== 'deadline') return false;
+    error = r.error;
+    skipRest(i + 1, r.error?.kind === 'deadline' ? 'the run deadline was reached' : `an earlier operation failed (${r.operation.kind} ${r.operation.ip})`);
+    return true;
+  };
 
   const firstBreak = plan.operations.findIndex((o) => o.kind === 'deactivate');
   const makeCount = firstBreak === -1 ? plan.operations.length : firstBreak;
@@ -214,12 +336,8 @@ export async function execute(plan: Plan, port: WhitelistPort, opts: ExecuteOpti
   for (let i = 0; i < makeCount; i++) {
     const op = plan.operations[i]!;
     if (op.kind === 'deactivate') continue;
-    results[i] = await run.timed(op, () => run.applyMake(op));
-    if (results[i]!.outcome === 'failed') {
-      error = results[i]!.error;
-      skipRest(i + 1, `an earlier operation failed (${op.kind} ${op.ip})`);
-      break;
-    }
+    if (deadlineStops(i, `${op.kind} ${op.ip}`)) break;
+    if (record(i, await run.timed(op, () => run.applyMake(op)))) break;
   }
 
   if (!error && firstBreak !== -1) {
@@ -227,10 +345,10 @@ export async function execute(plan: Plan, port: WhitelistPort, opts: ExecuteOpti
     // entry is switched off.
     let verified: ActualEntry[] | undefined;
     try {
-      verified = await run.read();
+      verified = await run.read('the verifying read');
     } catch (err) {
       error = errorInfo(err);
-      skipRest(firstBreak, 'the verifying read before deactivations failed');
+      skipRest(firstBreak, err instanceof DeadlineReached ? err.message : 'the verifying read before deactivations failed');
     }
     if (verified) {
       const activeIps = activeConcreteIps(verified);
@@ -238,8 +356,26 @@ export async function execute(plan: Plan, port: WhitelistPort, opts: ExecuteOpti
         .slice(0, makeCount)
         .filter((r) => isSuccess(r.outcome) && !activeIps.has(r.operation.ip))
         .map((r) => r.operation.ip);
-      const pending = plan.operations.slice(firstBreak).filter((o) => o.kind === 'deactivate');
-      const stillActive = pending.filter((o) => verified.some((e) => e.id === o.entryId && e.status === 'ACTIVE'));
+      const pendingIds = new Set(plan.operations.slice(firstBreak).flatMap((o) => (o.kind === 'deactivate' ? [o.entryId] : [])));
+      // A duplicate goes only while an entry of its IP that we keep is still ACTIVE: someone may have
+      // switched the kept one off after our first read, and a desired IP must never end with zero
+      // ACTIVE entries because of us.
+      const keeperGone = new Set<number>();
+      for (let i = firstBreak; i < plan.operations.length; i++) {
+        const op = plan.operations[i]!;
+        if (op.kind !== 'deactivate' || op.reason !== 'duplicate') continue;
+        const kept = verified.some(
+          (e) => e.ip === op.ip && e.status === 'ACTIVE' && isUsableEntryId(e.id) && !pendingIds.has(e.id),
+        );
+        if (!kept) {
+          keeperGone.add(i);
+          results[i]!.skipReason = 'no other ACTIVE entry of this IP is left at the verifying read; this duplicate is kept';
+        }
+      }
+      const stillActive = plan.operations
+        .slice(firstBreak)
+        .filter((o, k) => !keeperGone.has(firstBreak + k))
+        .filter((o) => o.kind === 'deactivate' && verified.some((e) => e.id === o.entryId && e.status === 'ACTIVE'));
       if (notTaken.length > 0) {
         error = {
           kind: 'verification-failed',
@@ -255,7 +391,7 @@ export async function execute(plan: Plan, port: WhitelistPort, opts: ExecuteOpti
       } else {
         for (let i = firstBreak; i < plan.operations.length; i++) {
           const op = plan.operations[i]!;
-          if (op.kind !== 'deactivate') continue;
+          if (op.kind !== 'deactivate' || keeperGone.has(i)) continue;
           const entry = run.known.find((e) => e.id === op.entryId);
           if (!entry || entry.ip !== op.ip) {
             results[i]!.skipReason = 'the entry is no longer listed by bunq';
@@ -265,12 +401,8 @@ export async function execute(plan: Plan, port: WhitelistPort, opts: ExecuteOpti
             results[i]!.skipReason = 'the entry is already INACTIVE';
             continue;
           }
-          results[i] = await run.timed(op, () => run.setStatus(op.entryId, 'INACTIVE'));
-          if (results[i]!.outcome === 'failed') {
-            error = results[i]!.error;
-            skipRest(i + 1, `an earlier operation failed (deactivate ${op.ip})`);
-            break;
-          }
+          if (deadlineStops(i, `deactivate ${op.ip} (entry ${op.entryId})`)) break;
+          if (record(i, await run.timed(op, () => run.setStatus(op.entryId, 'INACTIVE')))) break;
         }
       }
     }

@@ -3,7 +3,7 @@
  * can read. Modelled on cdk-nag rules: one id, one description, one check, tested on its own.
  * A guard never adds work; the pipeline only ever removes operations.
  */
-import { WILDCARD, activeConcreteIps } from './actual';
+import { WILDCARD, activeConcreteIps, isUsableEntryId } from './actual';
 import type { ActualEntry, BlockedOperation, CredentialConfig, GuardId, Operation } from './types';
 
 export interface GuardContext {
@@ -86,13 +86,16 @@ export const protectedIp: Guard = {
   },
 };
 
-/** The entries as they would be if every given operation succeeded. */
+/**
+ * The entries as they would be if every given operation succeeded. An added entry gets an id above
+ * every listed one: unique here, and usable, so it counts like the entry bunq would create.
+ */
 export function simulate(actual: readonly ActualEntry[], ops: readonly Operation[]): ActualEntry[] {
   const result = actual.map((e) => ({ ...e }));
-  let syntheticId = -1;
+  let syntheticId = actual.reduce((max, e) => (isUsableEntryId(e.id) ? Math.max(max, e.id) : max), 0);
   for (const op of ops) {
     if (op.kind === 'add') {
-      result.push({ id: syntheticId--, ip: op.ip, status: 'ACTIVE', created: null });
+      result.push({ id: ++syntheticId, ip: op.ip, status: 'ACTIVE', created: null });
     } else {
       const target = result.find((e) => e.id === op.entryId);
       if (target) target.status = op.kind === 'reactivate' ? 'ACTIVE' : 'INACTIVE';

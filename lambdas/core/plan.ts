@@ -2,7 +2,7 @@
  * plan(): compares the whole desired set with the whole actual set (level-triggered) and says what
  * to change, what the guards hold back and why. Pure: same input, same plan.
  */
-import { classifyEntries } from './actual';
+import { classifyEntries, unrecognisedReason } from './actual';
 import { normaliseDesired } from './desired';
 import { applyGuards } from './guards';
 import type { ActualEntry, CredentialConfig, DesiredItem, Drift, Operation, Plan, Warning } from './types';
@@ -90,7 +90,7 @@ export function plan(
   for (const u of unrecognised) {
     warnings.push({
       code: 'unrecognised-entry',
-      message: `entry ${u.id} (ip ${describeValue(u.ip)}, status ${describeValue(u.status)}) is neither IPv4 nor "*"; left untouched`,
+      message: `entry ${u.id > 0 ? u.id : '(no id)'} (ip ${describeValue(u.ip)}, status ${describeValue(u.status)}) has ${unrecognisedReason(u)}; left untouched`,
     });
   }
   warnings.push(...wanted.warnings);

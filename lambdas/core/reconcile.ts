@@ -5,7 +5,7 @@
 import type { Clock } from '../shared/clock';
 import { CountingPort } from './counting-port';
 import { normaliseDesired } from './desired';
-import { errorInfo, execute, isRetryable, DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAY_MS } from './executor';
+import { DeadlineReached, errorInfo, execute, isRetryable, DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAY_MS } from './executor';
 import { plan } from './plan';
 import type { ActualEntry, CredentialConfig, DesiredItem, ExecutionResult, Plan, WhitelistPort } from './types';
 
@@ -16,6 +16,8 @@ export interface ReconcileInput {
   clock: Clock;
   maxAttempts?: number;
   retryDelayMs?: number;
+  /** Epoch ms on `clock` at or after which nothing new starts (see ExecuteOptions.deadline). */
+  deadline?: number;
 }
 
 /** The plan we can still report when bunq could not be read: the desired side only, no operations. */
@@ -46,7 +48,12 @@ export async function reconcile(input: ReconcileInput): Promise<ExecutionResult>
 
   let before: ActualEntry[] | undefined;
   let readError: unknown;
+  let lastError: unknown;
   for (let attempt = 1; before === undefined; attempt++) {
+    if (input.deadline !== undefined && clock.now() >= input.deadline) {
+      readError = new DeadlineReached(attempt === 1 ? 'the first read' : 'retrying the first read', input.deadline, lastError);
+      break;
+    }
     try {
       before = await port.listEntries();
     } catch (err) {
@@ -54,7 +61,13 @@ export async function reconcile(input: ReconcileInput): Promise<ExecutionResult>
         readError = err;
         break;
       }
-      await clock.sleep(retryDelayMs * 2 ** (attempt - 1));
+      lastError = err;
+      const delay = retryDelayMs * 2 ** (attempt - 1);
+      if (input.deadline !== undefined && clock.now() + delay >= input.deadline) {
+        readError = new DeadlineReached(`waiting ${delay} ms to retry the first read`, input.deadline, err);
+        break;
+      }
+      await clock.sleep(delay);
     }
   }
 
@@ -85,5 +98,6 @@ export async function reconcile(input: ReconcileInput): Promise<ExecutionResult>
     priorCalls: port.callCounts(),
     maxAttempts,
     retryDelayMs,
+    ...(input.deadline !== undefined ? { deadline: input.deadline } : {}),
   });
 }

@@ -5,12 +5,26 @@
 
 export type EntryStatus = 'ACTIVE' | 'INACTIVE';
 
+/**
+ * A status as bunq reported it: ACTIVE, INACTIVE, or a value bunq may add that we do not know
+ * (kept as given so it can be reported; such an entry is never acted on and never counts as ACTIVE).
+ */
+// `string & {}` keeps the two known values visible to the type checker's completion.
+export type ReportedEntryStatus = EntryStatus | (string & {});
+
+/**
+ * The id of an entry bunq listed without a usable id (missing, not a positive integer). bunq's ids
+ * are positive, so this never names a real entry; such an entry is unrecognised and never changed.
+ */
+export const NO_ENTRY_ID = 0;
+
 /** One IP entry as bunq holds it (a PermittedIp), reduced to what planning needs. */
 export interface ActualEntry {
+  /** bunq's id, or NO_ENTRY_ID when bunq gave none we can use. */
   id: number;
-  /** Dotted quad, or `*` (the app-only wildcard), exactly as bunq returned it. */
+  /** Dotted quad, or `*` (the app-only wildcard), exactly as bunq returned it ('' if it sent no string). */
   ip: string;
-  status: EntryStatus;
+  status: ReportedEntryStatus;
   /** bunq's creation time, used to keep the oldest of duplicates; may be null if bunq omits it. */
   created: string | null;
 }
@@ -73,7 +87,10 @@ export interface InvalidDesired {
   /** The raw value, stringified for display (never trusted further). */
   value: string;
   reason: string;
-  /** Machine-readable reason (e.g. `leading-zero`, `cidr`, `invalid-expiry`), for tests and metrics. */
+  /**
+   * Machine-readable reason (e.g. `leading-zero`, `cidr`, `invalid-expiry`, `entry-ip-mismatch`: the
+   * item's sort key `ip#X` names another IP than its `ip` attribute), for tests and metrics.
+   */
   code?: string;
 }
 
@@ -86,8 +103,8 @@ export type Drift =
 export interface Warning {
   /**
    * Known codes: active-wildcard, expired-desired, invalid-desired, guard-blocked,
-   * unrecognised-entry (bunq returned an entry that is neither IPv4 nor `*`; never touched),
-   * entry-ip-mismatch (an item's sort key names another IP than its `ip` attribute),
+   * unrecognised-entry (bunq returned an entry with an IP that is neither IPv4 nor `*`, an unknown
+   * status, or no usable id; never touched),
    * read-failed (bunq could not be read; the plan holds the desired side only).
    */
   code: 'active-wildcard' | 'expired-desired' | 'invalid-desired' | 'guard-blocked' | string;
@@ -101,7 +118,11 @@ export interface Warning {
 export interface WhitelistPort {
   /** Every entry of the credential (all pages), including `*` entries, in any order. */
   listEntries(): Promise<ActualEntry[]>;
-  /** POST a new ACTIVE entry; resolves to bunq's id for it. */
+  /**
+   * POST a new ACTIVE entry; resolves to bunq's id for it. A failure that may have been applied
+   * (timeout or lost connection after sending, a 5xx) must be thrown as kind `outcome-unknown`: the
+   * executor then never POSTs that IP again in the run. Any other failure means "not applied".
+   */
   addEntry(ip: string): Promise<number>;
   /** PUT the status of an existing entry. */
   setStatus(entryId: number, status: EntryStatus): Promise<void>;

@@ -1,4 +1,5 @@
 import type { DesiredStore } from '../aws/desired-store';
+import { reportSkippedCredentials, type ServiceMetrics } from '../aws/metrics';
 import type { ReconcileQueue } from '../aws/queue';
 import { scheduleDeduplicationId } from '../aws/reconcile-request';
 import type { Clock } from '../shared/clock';
@@ -6,7 +7,9 @@ import { fanOutDeps, type HandlerLogger } from './runtime';
 
 /**
  * EventBridge Scheduler tick → one reconcile request per configured credential. The dedup id is
- * credential + tick, so a retried invocation of the same tick enqueues nothing twice.
+ * credential + tick, so a retried invocation of the same tick enqueues nothing twice. A credential
+ * whose name cannot be a message group is logged, counted and skipped: failing the tick for it would
+ * fail every tick forever and hold nothing back but the retries.
  */
 
 export interface ScheduleEvent {
@@ -18,12 +21,15 @@ export interface FanOutDeps {
   queue: ReconcileQueue;
   clock: Clock;
   logger: HandlerLogger;
+  /** Counts skipped credentials (the Lambda runtime always sets it); without it they are only logged. */
+  metrics?: ServiceMetrics;
 }
 
 export interface FanOutReport {
   scheduledTime: string;
   credentials: number;
   enqueued: number;
+  skipped: number;
 }
 
 export class FanOutError extends Error {
@@ -62,7 +68,9 @@ export function createFanOutHandler(deps: FanOutDeps): (event: unknown) => Promi
       credentials: credentials.length,
       enqueued: report.sent,
       failed: report.failed,
+      skipped: report.refused.length,
     });
+    reportSkippedCredentials(report.refused, deps.metrics, deps.logger, 'schedule');
     if (report.failed.length > 0) {
       // Failing the invocation makes the scheduler retry it; the dedup ids keep the retry from
       // enqueueing the credentials that did go through a second time.
@@ -71,7 +79,7 @@ export function createFanOutHandler(deps: FanOutDeps): (event: unknown) => Promi
           report.failed.map((f) => `${f.credential} (${f.reason})`).join('; '),
       );
     }
-    return { scheduledTime, credentials: credentials.length, enqueued: report.sent };
+    return { scheduledTime, credentials: credentials.length, enqueued: report.sent, skipped: report.refused.length };
   };
 }
 

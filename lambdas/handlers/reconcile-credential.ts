@@ -3,7 +3,7 @@ import { MissingConfigError, type DesiredStore } from '../aws/desired-store';
 import { metricsForFailure, metricsForResult, type RunMetrics } from '../aws/metrics';
 import type { ReconcileRequest } from '../aws/reconcile-request';
 import { secretRedactor } from '../aws/redact';
-import { runVerdict } from '../aws/run-verdict';
+import { retryDisposition, runVerdict } from '../aws/run-verdict';
 import {
   runRecordFromFailure,
   runRecordFromResult,
@@ -14,14 +14,16 @@ import {
 import { BunqClient, whitelistPort, type BunqLogger, type CallOptions } from '../bunq';
 import { isBunqError } from '../bunq/errors';
 import type { BunqContext } from '../bunq/types';
-import { CredentialConfigError, reconcile, type ExecutionResult } from '../core';
+import { CredentialConfigError, reconcile, type ExecutionResult, type Operation } from '../core';
 import type { Clock } from '../shared/clock';
+import { PlanGate } from './plan-gate';
 
 /**
  * One reconcile run for one credential: load config, desired items and the bunq context, run the
  * core reconcile against bunq, then record status, history and metrics. Whatever fails, the run is
- * recorded (status item with the error, RunFailed metric) and reported as failed so the queue
- * retries it; nothing is ever changed at bunq on a guess.
+ * recorded (status item with the error, RunFailed metric) and reported as failed; whether the queue
+ * retries it depends on the kind (run-verdict.ts: operator data is terminal, outages are transient).
+ * Nothing is ever changed at bunq on a guess.
  */
 
 export interface WorkerLogger extends BunqLogger {
@@ -40,13 +42,33 @@ export interface WorkerDeps {
   /** Core retry settings for retryable bunq failures within one run. */
   maxAttempts?: number;
   retryDelayMs?: number;
+  /** How long before the Lambda's end a run stops starting bunq calls (default RUN_DEADLINE_MARGIN_MS). */
+  deadlineMarginMs?: number;
 }
 
 export interface RunReport {
   credential: string;
   ok: boolean;
+  /**
+   * Whether the queue should deliver the request again: false for a success and for a terminal
+   * failure (retrying cannot fix operator data), true for a transient one or an unrecorded run.
+   */
+  retry: boolean;
   outcome: RunRecord['outcome'];
   error: RunError | null;
+}
+
+export interface RunOptions {
+  /**
+   * Epoch ms on deps.clock after which the run starts no new bunq call (the Lambda's remaining time
+   * less a margin), so a slow bunq ends the run in a recorded, retried failure instead of a kill.
+   */
+  deadline?: number;
+  /**
+   * The operations an operator confirmed (CLI apply). When the run's own fresh plan differs, it
+   * stops before any change and reports `plan-changed`; nothing is recorded, as nothing was run.
+   */
+  confirmedOperations?: readonly Operation[];
 }
 
 export class ContextMismatchError extends Error {
@@ -74,13 +96,18 @@ export function runErrorOf(err: unknown): RunError {
   return { kind: errorKindOf(err), message: secretRedactor.redactString(message) };
 }
 
-export async function reconcileCredential(deps: WorkerDeps, request: ReconcileRequest): Promise<RunReport> {
+export async function reconcileCredential(
+  deps: WorkerDeps,
+  request: ReconcileRequest,
+  options: RunOptions = {},
+): Promise<RunReport> {
   const { credential } = request;
   const runContext = { reason: request.reason, requestedAt: request.requestedAt };
   const started = deps.clock.now();
   let secretName: string | undefined;
   let result: ExecutionResult;
   let unknownEntries: string[] = [];
+  let gate: PlanGate | undefined;
   try {
     const desired = await deps.desired.readCredential(credential);
     unknownEntries = desired.unknownEntries;
@@ -97,23 +124,34 @@ export async function reconcileCredential(deps: WorkerDeps, request: ReconcileRe
       context: loaded.context,
       onSessionRefreshed: sessionPersister(deps, credential, loaded),
     });
+    const port = whitelistPort(client, config.credentialPasswordIpId);
+    if (options.confirmedOperations !== undefined) {
+      gate = new PlanGate({ port, desired: desired.desired, config, clock: deps.clock, confirmed: options.confirmedOperations });
+    }
     result = await reconcile({
       desired: desired.desired,
       config,
-      port: whitelistPort(client, config.credentialPasswordIpId),
+      port: gate ?? port,
       clock: deps.clock,
       maxAttempts: deps.maxAttempts,
       retryDelayMs: deps.retryDelayMs,
+      ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
     });
   } catch (err) {
     return recordFailure(deps, credential, runContext, started, err, secretName);
+  }
+  if (gate?.refusal !== undefined) {
+    const error = { kind: 'plan-changed', message: gate.refusal.message };
+    deps.logger.warn('reconcile run stopped: plan changed after confirmation', { credential, error });
+    return { credential, ok: false, retry: false, outcome: 'failed', error };
   }
 
   const record = runRecordFromResult(result, runContext);
   for (const entry of unknownEntries) {
     record.warnings.push({ code: 'unknown-entry', message: `item ${entry} is neither "config" nor "ip#<ip>"; ignored` });
   }
-  const succeeded = runVerdict(result).ok;
+  const verdict = runVerdict(result);
+  const succeeded = verdict.ok;
   if (!succeeded && secretName !== undefined) deps.contexts.invalidate(secretName);
   // Without its record the run is retried: a re-run is harmless (it starts from a fresh read and
   // finds nothing to do), an unrecorded change is not.
@@ -135,7 +173,17 @@ export async function reconcileCredential(deps: WorkerDeps, request: ReconcileRe
   };
   if (succeeded) deps.logger.info('reconcile run finished', summary);
   else deps.logger.error('reconcile run failed', { ...summary, errorKind: record.error?.kind, error: record.error });
-  return { credential, ok, outcome: result.outcome, error: record.error };
+  return { credential, ok, retry: shouldRetry(ok, recorded, record.error), outcome: result.outcome, error: record.error };
+}
+
+/**
+ * Without its record a run is retried whatever its verdict (a re-run starts from a fresh read and
+ * is harmless; an unrecorded change is not). Otherwise the error kind decides (run-verdict.ts).
+ */
+function shouldRetry(ok: boolean, recorded: boolean, error: RunError | null): boolean {
+  if (!recorded) return true;
+  if (ok) return false;
+  return error === null || retryDisposition(error.kind) === 'transient';
 }
 
 /** Persists every session the client opens, so the next run (any container) reuses it. */
@@ -171,10 +219,10 @@ async function recordFailure(
     { startedAt: new Date(started).toISOString(), finishedAt: new Date(finished).toISOString(), durationMs: finished - started },
     error,
   );
-  await writeRecord(deps, record);
+  const recorded = await writeRecord(deps, record);
   deps.metrics.publish(credential, metricsForFailure(error.kind, finished - started));
   deps.logger.error('reconcile run failed', { credential, reason: runContext.reason, errorKind: error.kind, error });
-  return { credential, ok: false, outcome: 'failed', error };
+  return { credential, ok: false, retry: shouldRetry(false, recorded, error), outcome: 'failed', error };
 }
 
 /** A state-table outage must not hide the run's own outcome: log it, and say it failed. */

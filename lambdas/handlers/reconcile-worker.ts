@@ -1,11 +1,31 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { reconcileCredential, type WorkerDeps } from './reconcile-credential';
+import { runDeadline } from './run-deadline';
 import { workerDeps } from './runtime';
 import { processFifoBatch } from './sqs-batch';
 
-/** SQS FIFO → one reconcile run per credential in the batch; failures go back to the queue. */
-export function createWorkerHandler(deps: WorkerDeps): (event: SQSEvent) => Promise<SQSBatchResponse> {
-  return (event) => processFifoBatch(event.Records, (request) => reconcileCredential(deps, request), deps.logger);
+/** The part of Lambda's context the worker reads. */
+export type RemainingTime = Pick<Context, 'getRemainingTimeInMillis'>;
+
+/**
+ * SQS FIFO → one reconcile run per credential in the batch; transient failures go back to the
+ * queue. Each run gets a deadline from the invocation's remaining time, taken when the run starts.
+ */
+export function createWorkerHandler(deps: WorkerDeps): (event: SQSEvent, context?: RemainingTime) => Promise<SQSBatchResponse> {
+  return (event, context) =>
+    processFifoBatch(
+      event.Records,
+      (request) =>
+        reconcileCredential(
+          deps,
+          request,
+          context === undefined
+            ? {}
+            : { deadline: runDeadline(deps.clock.now(), context.getRemainingTimeInMillis(), deps.deadlineMarginMs) },
+        ),
+      deps.logger,
+    );
 }
 
-export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => createWorkerHandler(workerDeps())(event);
+export const handler = async (event: SQSEvent, context: RemainingTime): Promise<SQSBatchResponse> =>
+  createWorkerHandler(workerDeps())(event, context);

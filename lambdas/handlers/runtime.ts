@@ -3,7 +3,7 @@ import { ContextStore } from '../aws/context-store';
 import { DesiredStore } from '../aws/desired-store';
 import { historyTtlDaysFrom, requireEnv, secretPrefixFrom } from '../aws/env';
 import { logger } from '../aws/logger';
-import { createRunMetrics } from '../aws/metrics';
+import { createRunMetrics, createServiceMetrics } from '../aws/metrics';
 import { ReconcileQueue } from '../aws/queue';
 import { StateStore } from '../aws/state-store';
 import { RateLimiter } from '../bunq';
@@ -64,6 +64,7 @@ export function fanOutDeps(env: Env = process.env): FanOutDeps {
       queue: new ReconcileQueue(clients.sqs, requireEnv(env, EnvName.QueueUrl)),
       clock: systemClock,
       logger: handlerLogger,
+      metrics: createServiceMetrics(),
     };
   })();
   return fanOut;
@@ -74,6 +75,7 @@ export function streamDeps(env: Env = process.env): StreamDeps {
     queue: new ReconcileQueue(awsClients().sqs, requireEnv(env, EnvName.QueueUrl)),
     clock: systemClock,
     logger: handlerLogger,
+    metrics: createServiceMetrics(),
   };
   return stream;
 }

@@ -7,10 +7,17 @@ import { parseReconcileRequest, type ReconcileRequest } from '../aws/reconcile-r
  * SQS redelivers them in order. Several messages for the same credential in one batch share a
  * single run: every run reads the whole desired and actual state afresh, so the first run already
  * covers the edits behind the later messages (they were all enqueued before it started).
+ * A run that failed terminally (see run-verdict.ts) is acknowledged like a success: its failure is
+ * recorded, and holding the group back would only delay the operator's fix.
  */
 
 export interface BatchOutcome {
   ok: boolean;
+  /**
+   * For a failed run: false when retrying cannot help (a terminal failure, already recorded), so
+   * the message is acknowledged and the group's later messages are not held back. Absent = retry.
+   */
+  retry?: boolean;
 }
 
 export interface BatchLogger {
@@ -48,13 +55,17 @@ export async function processFifoBatch(
     }
     if (ranCredentials.has(request.credential)) continue;
     ranCredentials.add(request.credential);
-    let ok = false;
+    let outcome: BatchOutcome = { ok: false };
     try {
-      ok = (await run(request)).ok;
+      outcome = await run(request);
     } catch (err) {
       logger.error('reconcile run threw', { credential: request.credential, error: (err as Error).message });
     }
-    if (!ok) {
+    if (!outcome.ok && outcome.retry === false) {
+      logger.warn('run failed terminally; message acknowledged, not retried', { credential: request.credential, messageId: record.messageId });
+      continue;
+    }
+    if (!outcome.ok) {
       failures.push(record.messageId);
       failedGroups.add(group);
     }

@@ -1,5 +1,6 @@
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { CONFIG_ENTRY, IP_ENTRY_PREFIX } from '../aws/desired-store';
+import { reportSkippedCredentials, type ServiceMetrics } from '../aws/metrics';
 import type { ReconcileQueue } from '../aws/queue';
 import { streamDeduplicationId } from '../aws/reconcile-request';
 import type { Clock } from '../shared/clock';
@@ -9,13 +10,16 @@ import { streamDeps, type HandlerLogger } from './runtime';
  * DynamoDB stream of DesiredIps → one reconcile request per credential touched. Only operator items
  * (`ip#...` and `config`) count; anything else in the table, should it ever appear, never wakes the
  * reconciler. The dedup id uses the highest sequence number per credential, so a redelivered batch
- * enqueues nothing new.
+ * enqueues nothing new. Records of a credential whose name cannot be a message group are skipped
+ * (logged, counted): reporting them failed would retry them until the stream's retention runs out.
  */
 
 export interface StreamDeps {
   queue: ReconcileQueue;
   clock: Clock;
   logger: HandlerLogger;
+  /** Counts skipped credentials (the Lambda runtime always sets it); without it they are only logged. */
+  metrics?: ServiceMetrics;
 }
 
 export function isOperatorEntry(entry: string): boolean {
@@ -77,7 +81,9 @@ export function createStreamHandler(deps: StreamDeps): (event: DynamoDBStreamEve
       credentials: [...touched.keys()],
       enqueued: report.sent,
       failed: report.failed.length,
+      skipped: report.refused.length,
     });
+    reportSkippedCredentials(report.refused, deps.metrics, deps.logger, 'stream');
     const failedSequenceNumbers = [...touched]
       .filter(([credential]) => failedCredentials.has(credential))
       .flatMap(([, t]) => t.sequenceNumbers);

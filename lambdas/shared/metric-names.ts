@@ -28,6 +28,11 @@ export const MetricName = {
   /** bunq calls made in the run (count). */
   BunqCalls: 'BunqCalls',
   RunDuration: 'RunDuration',
+  /**
+   * Credentials the fan-out or stream trigger skipped because their name cannot be a FIFO group id
+   * (emitted with {service} only: there is no usable credential name to put in a dimension).
+   */
+  CredentialsSkipped: 'CredentialsSkipped',
 } as const;
 
 export type MetricNameValue = (typeof MetricName)[keyof typeof MetricName];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createRunMetrics, metricsForFailure, metricsForResult } from '../../lambdas/aws/metrics';
+import { createRunMetrics, createServiceMetrics, metricsForFailure, metricsForResult, reportSkippedCredentials } from '../../lambdas/aws/metrics';
+import { plan } from '../../lambdas/core/plan';
 import { METRICS_NAMESPACE } from '../../lambdas/shared/metric-names';
 import { captureStdout } from './emf-capture';
 import { sampleResult } from './fixtures';
@@ -17,7 +18,6 @@ describe('run metrics', () => {
   });
 
   it('a wildcard-key credential keeps ActiveWildcard up but not the drift and guard alarms', async () => {
-    const { plan } = await import('../../lambdas/core/plan');
     const actual = [
       { id: 1, ip: '203.0.113.1', status: 'ACTIVE' as const, created: null },
       { id: 2, ip: '*', status: 'ACTIVE' as const, created: null },
@@ -45,6 +45,10 @@ describe('run metrics', () => {
     expect(valueOf(points, 'BunqErrorMaintenance')).toBe(1);
     expect(valueOf(points, 'RunFailed')).toBe(1);
     expect(valueOf(points, 'ActiveIpCount')).toBeUndefined();
+    // Nothing was read: a 0 here would set the drift and guard alarms to OK while bunq is down.
+    expect(valueOf(points, 'DriftFound')).toBeUndefined();
+    expect(valueOf(points, 'DriftRemaining')).toBeUndefined();
+    expect(valueOf(points, 'OperationsBlocked')).toBeUndefined();
     expect(metricsForFailure('secret-missing', 5).map((p) => p.name)).toEqual(['RunSucceeded', 'RunFailed', 'RunDuration']);
     expect(valueOf(metricsForFailure('credentials-rejected', 5), 'BunqErrorCredentialsRejected')).toBe(1);
   });
@@ -64,5 +68,24 @@ describe('run metrics', () => {
     expect(directive?.Metrics).toContainEqual({ Name: 'RunDuration', Unit: 'Milliseconds' });
     expect(second).toMatchObject({ credential: 'staging', RunFailed: 1, BunqErrorMaintenance: 1 });
     expect(second?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service'], ['service', 'credential']]);
+  });
+
+  it('counts skipped credentials under {service} only (the bad name is no dimension)', async () => {
+    const metrics = createServiceMetrics({ namespace: METRICS_NAMESPACE, serviceName: 'bunq-ip-reconciler' });
+    const logged: Array<Record<string, unknown> | undefined> = [];
+    const { emf } = await captureStdout(async () => {
+      reportSkippedCredentials([], metrics, { error: () => undefined }, 'stream');
+      reportSkippedCredentials(
+        [{ credential: 'a b', reason: 'r1' }, { credential: 'c d', reason: 'r2' }],
+        metrics,
+        { error: (_m, attributes) => logged.push(attributes) },
+        'stream',
+      );
+    });
+    expect(emf).toHaveLength(1);
+    expect(emf[0]?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service']]);
+    expect(emf[0]).toMatchObject({ service: 'bunq-ip-reconciler', CredentialsSkipped: 2 });
+    expect(emf[0]).not.toHaveProperty('credential');
+    expect(logged.map((a) => a?.credential)).toEqual(['a b', 'c d']);
   });
 });

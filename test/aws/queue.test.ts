@@ -26,7 +26,7 @@ describe('reconcile queue (SQS FIFO on moto)', () => {
       request: { credential: `c${i}`, reason: 'schedule' as const, requestedAt: '2026-01-01T00:00:00.000Z' },
       deduplicationId: scheduleDeduplicationId(`c${i}`, '2026-01-01T00:00:00Z'),
     }));
-    expect(await new ReconcileQueue(sqs, queueUrl).send(items)).toEqual({ sent: 23, failed: [] });
+    expect(await new ReconcileQueue(sqs, queueUrl).send(items)).toEqual({ sent: 23, failed: [], refused: [] });
     const got = await drain(queueUrl);
     expect(got).toHaveLength(23);
     for (const m of got) expect(parseReconcileRequest(m.body).credential).toBe(m.group);
@@ -38,7 +38,9 @@ describe('reconcile queue (SQS FIFO on moto)', () => {
     const bad = { request: { credential: 'has space', reason: 'cli' as const, requestedAt: '2026-01-01T00:00:00.000Z' }, deduplicationId: 'b' };
     const report = await new ReconcileQueue(sqs, queueUrl).send([ok, bad]);
     expect(report.sent).toBe(1);
-    expect(report.failed).toEqual([{ credential: 'has space', reason: expect.stringMatching(/cannot be a queue message group/) as unknown }]);
+    // A name that can never be a message group is refused (not retryable), apart from send failures.
+    expect(report.failed).toEqual([]);
+    expect(report.refused).toEqual([{ credential: 'has space', reason: expect.stringMatching(/cannot be a queue message group/) as unknown }]);
     const missing = await new ReconcileQueue(sqs, `${queueUrl}-gone`).send([ok]);
     expect(missing.sent).toBe(0);
     expect(missing.failed[0]).toMatchObject({ credential: 'fine', reason: expect.stringMatching(/SendMessageBatch failed/) as unknown });

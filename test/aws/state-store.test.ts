@@ -54,6 +54,35 @@ describe('state store (DynamoDB on moto)', () => {
     expect(await store.listHistory(cred, 2)).toHaveLength(2);
   });
 
+  it('a run that could not read bunq keeps the stored drift and blocked, and says they are from the last read', async () => {
+    const cred = uniqueName('unread');
+    const store = new StateStore(dynamo, table, 90);
+    await store.recordRun(runRecordFromResult(sampleResult(cred), ctx));
+    const unread = sampleResult(cred, {
+      startedAt: '2026-01-01T00:05:00.000Z', finishedAt: '2026-01-01T00:05:01.000Z',
+      outcome: 'failed', before: [], after: null, operations: [], reads: 1, writes: 0,
+      error: { kind: 'maintenance', message: 'bunq down' },
+    });
+    const unreadRecord = runRecordFromResult({ ...unread, plan: { ...unread.plan, drift: [], blocked: [], operations: [] } }, ctx);
+    expect(unreadRecord.actual).toBeNull();
+    await store.recordRun(unreadRecord);
+    const status = await store.readStatus(cred);
+    expect(status).toMatchObject({ outcome: 'failed', actual: null, driftAsOf: '2026-01-01T00:00:01.500Z', lastRunAt: '2026-01-01T00:05:01.000Z' });
+    expect(status?.drift).toHaveLength(2);
+    expect(status?.blocked.map((b) => b.guard)).toEqual(['protected-ip']);
+    // The history item is this run's own view: it read nothing.
+    expect((await store.listHistory(cred, 1))[0]?.drift).toEqual([]);
+    // A pre-reconcile failure (secret, config) read nothing either.
+    await store.recordRun(runRecordFromFailure(cred, ctx, { startedAt: '2026-01-01T00:10:00.000Z', finishedAt: '2026-01-01T00:10:00.100Z', durationMs: 100 }, { kind: 'secret-missing', message: 'gone' }));
+    expect((await store.readStatus(cred))?.drift).toHaveLength(2);
+    // The next run that reads bunq replaces them.
+    await store.recordRun(runRecordFromResult(sampleResult(cred, {
+      startedAt: '2026-01-01T00:15:00.000Z', finishedAt: '2026-01-01T00:15:01.000Z', outcome: 'in-sync',
+      plan: { ...sampleResult(cred).plan, drift: [], blocked: [] },
+    }), ctx));
+    expect(await store.readStatus(cred)).toMatchObject({ drift: [], blocked: [], driftAsOf: '2026-01-01T00:15:01.000Z' });
+  });
+
   it('never overwrites history when two runs share a start time', async () => {
     const cred = uniqueName('same');
     const store = new StateStore(dynamo, table, 1);

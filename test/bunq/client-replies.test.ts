@@ -88,13 +88,29 @@ describe('pagination that cannot be trusted', () => {
 describe('replies of the wrong shape or status', () => {
   it.each([
     ['an object of another type in a list', { Response: [ip(1), { Id: { id: 2 } }], Pagination: { older_url: null } }, 'Response[1] is Id'],
-    ['an entry without id', { Response: [{ PermittedIp: { ip: '1.2.3.4', status: 'ACTIVE' } }], Pagination: { older_url: null } }, 'PermittedIp.id'],
-    ['an unknown status', { Response: [{ PermittedIp: { id: 1, ip: '1.2.3.4', status: 'PENDING' } }], Pagination: { older_url: null } }, 'neither ACTIVE nor INACTIVE'],
+    ['a list element that is not an object', { Response: [ip(1), 'x'], Pagination: { older_url: null } }, 'Response[1] is not an object'],
+    ['a PermittedIp that is not an object', { Response: [{ PermittedIp: null }], Pagination: { older_url: null } }, 'Response[0].PermittedIp is not an object'],
+    ['a Pagination that is not an object', { Response: [ip(1)], Pagination: 'none' }, 'no Pagination'],
   ])('%s → malformed-reply', async (_name, body, text) => {
     const { c } = make(() => reply(200, body));
     const err = await catchError(c.listIps(9));
     expect(err).toMatchObject({ kind: 'malformed-reply', operation: `GET ${IP_LIST}`, status: 200 });
     expect((err as Error).message).toContain(text);
+  });
+
+  it('one odd entry does not spoil the list: it comes back marked, the others as they are', async () => {
+    const odd = [
+      { PermittedIp: { ip: '10.0.0.7', status: 'ACTIVE' } },
+      { PermittedIp: { id: 8, ip: '10.0.0.8', status: 'PENDING' } },
+      { PermittedIp: { id: 9, ip: '10.0.0.9', status: 'ACTIVE', created: 1588 } },
+    ];
+    const { c } = make(() => reply(200, { Response: [ip(1), ...odd], Pagination: { older_url: null } }));
+    expect((await c.listIps(9)).map((e) => [e.id, e.ip, e.status, e.created])).toEqual([
+      [1, '10.0.0.1', 'ACTIVE', null],
+      [0, '10.0.0.7', 'ACTIVE', null],
+      [8, '10.0.0.8', 'PENDING', null],
+      [9, '10.0.0.9', 'ACTIVE', null],
+    ]);
   });
 
   it('a POST reply without Id → malformed-reply', async () => {
@@ -124,6 +140,53 @@ describe('replies of the wrong shape or status', () => {
   it('an unsigned 429 is expected and retried', async () => {
     const { c } = make((_req, n) => (n === 1 ? reply(429, { Error: [{ error_description: 'Too many requests.' }] }, false) : reply(200, { Response: [ip(1)] })));
     expect(await c.getIp(9, 1)).toMatchObject({ id: 1 });
+  });
+
+  it('an unsigned 429 is classified by its status alone: its text is neither the kind nor the message', async () => {
+    const text = 'User credentials are incorrect. Incorrect API key or IP address. <anything an unsigned hop writes>';
+    const { c, urls } = make(() => reply(429, { Error: [{ error_description: text }] }, false));
+    const err = await catchError(c.listIps(9));
+    expect(err).toMatchObject({ kind: 'rate-limited', status: 429, descriptions: [], retryable: true });
+    expect((err as Error).message).not.toContain('credentials');
+    expect(urls).toHaveLength(2); // retried, as a rate limit is
+  });
+
+  it('still waits the window an unsigned 429 names (capped), without reporting its text', async () => {
+    const clock = new ManualClock();
+    const s = scripted((_req, n) =>
+      n === 1 ? reply(429, { Error: [{ error_description: 'Too many requests. You can do a maximum of 1 calls per 30 second to this endpoint.' }] }, false) : reply(200, { Response: [ip(1)] }),
+    );
+    const c = new BunqClient({ context: context(), transport: s.transport, clock, retry: { maxAttempts: 2 }, rateLimits: [] });
+    const t0 = clock.now();
+    expect(await c.getIp(9, 1)).toMatchObject({ id: 1 });
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(30_000);
+  });
+
+  it.each([
+    [500, 'Insufficient authentication.'],
+    [400, 'Insufficient authorisation.'],
+    [403, 'Insufficient authorisation.'],
+  ])('a signed %i saying "%s" refreshes the session and retries once', async (status, text) => {
+    let sessions = 0;
+    const s = scripted((req, n) => {
+      if (req.url.endsWith('/session-server')) {
+        sessions++;
+        return reply(200, {
+          Response: [{ Id: { id: 5 } }, { Token: { token: 'n'.repeat(64) } }, { UserPerson: { id: 7, session_timeout: 3600 } }],
+        });
+      }
+      return n === 1 ? reply(status, { Error: [{ error_description: text }] }) : reply(200, { Response: [ip(1)] });
+    });
+    const c = new BunqClient({ context: context(), transport: s.transport, clock: new ManualClock(), retry: { maxAttempts: 2 } });
+    expect(await c.getIp(9, 1)).toMatchObject({ id: 1 });
+    expect(sessions).toBe(1);
+    expect(c.context.session?.token).toBe('n'.repeat(64));
+  });
+
+  it('a signed 409 (the sandbox\'s rate limit) is retried as rate-limited, never a refusal', async () => {
+    const { c, urls } = make((_req, n) => (n === 1 ? reply(409, { Error: [{ error_description: 'Too many requests.' }] }) : reply(200, { Response: [{ Id: { id: 1 } }] })));
+    expect(await c.updateIpStatus(9, 1, 'ACTIVE')).toBe(1);
+    expect(urls).toHaveLength(2);
   });
 
   it('an installation reply with a key that does not parse → malformed-reply', async () => {

@@ -14,6 +14,8 @@ import {
   single,
   userFromItems,
 } from '../../lambdas/bunq/envelope';
+import { NO_PERMITTED_IP_ID } from '../../lambdas/bunq/types';
+import { NO_ENTRY_ID } from '../../lambdas/core/types';
 
 const b = (value: unknown): Buffer => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
 const items = (value: unknown) => responseItems(parseJson(b(value)));
@@ -118,13 +120,23 @@ describe('PermittedIp and CredentialPasswordIp', () => {
   });
 
   it.each([
-    [{ ip: '1.2.3.4', status: 'ACTIVE' }, /PermittedIp\.id/],
-    [{ id: 1, ip: '', status: 'ACTIVE' }, /PermittedIp\.ip/],
-    [{ id: 1, ip: '1.2.3.4', status: 'active' }, /neither ACTIVE nor INACTIVE/],
-    [{ id: 1, ip: '1.2.3.4', status: 'DELETED' }, /neither ACTIVE nor INACTIVE/],
-    [{ id: 1, ip: '1.2.3.4', status: 'ACTIVE', created: 5 }, /created is not a string/],
-  ])('rejects a bad PermittedIp %#', (value, message) => {
-    expect(() => permittedIp(value)).toThrow(message);
+    ['no id', { ip: '1.2.3.4', status: 'ACTIVE' }, { id: 0 }],
+    ['a negative id', { id: -4, ip: '1.2.3.4', status: 'ACTIVE' }, { id: 0 }],
+    ['a string id', { id: '5', ip: '1.2.3.4', status: 'ACTIVE' }, { id: 0 }],
+    ['a fractional id', { id: 1.5, ip: '1.2.3.4', status: 'ACTIVE' }, { id: 0 }],
+    ['an empty ip', { id: 1, ip: '', status: 'ACTIVE' }, { ip: '' }],
+    ['no ip', { id: 1, status: 'ACTIVE' }, { ip: '' }],
+    ['a lower-case status', { id: 1, ip: '1.2.3.4', status: 'active' }, { status: 'active' }],
+    ['an unknown status', { id: 1, ip: '1.2.3.4', status: 'PENDING' }, { status: 'PENDING' }],
+    ['a non-string status', { id: 1, ip: '1.2.3.4', status: 3 }, { status: '' }],
+    ['a numeric created', { id: 1, ip: '1.2.3.4', status: 'ACTIVE', created: 1588, updated: {} }, { created: null, updated: null }],
+  ])('keeps an odd PermittedIp (%s) with the field it cannot use marked, instead of throwing', (_name, value, expected) => {
+    expect(permittedIp(value)).toMatchObject(expected);
+  });
+
+  it('marks an unusable id with NO_PERMITTED_IP_ID, the same placeholder the core never acts on', () => {
+    expect(NO_PERMITTED_IP_ID).toBe(NO_ENTRY_ID);
+    expect(permittedIp({ ip: '1.2.3.4', status: 'ACTIVE' }).id).toBe(NO_PERMITTED_IP_ID);
   });
 
   it('maps a CredentialPasswordIp and never keeps token_value', () => {

@@ -10,6 +10,17 @@ describe('kindForReply', () => {
     [401, 'Insufficient authentication.', 'session-expired'],
     [401, 'The request signature is invalid', 'signature-invalid'],
     [401, 'Something new', 'session-expired'],
+    // The session texts mean the same with any status (a 500 "Insufficient authentication." is reported).
+    [500, 'Insufficient authentication.', 'session-expired'],
+    [400, 'Insufficient authorisation.', 'session-expired'],
+    [403, 'Insufficient Authorisation.', 'session-expired'],
+    [503, 'Insufficient authentication.', 'session-expired'],
+    // 429 is unsigned: whatever its text says, it is a rate limit.
+    [429, 'User credentials are incorrect. Incorrect API key or IP address.', 'rate-limited'],
+    [429, 'Insufficient authorisation.', 'rate-limited'],
+    // The sandbox's rate limit (JORTT); never a refusal that could set off a re-activation fallback.
+    [409, 'Too many requests', 'rate-limited'],
+    [409, '', 'rate-limited'],
     [466, 'For this operation a request signature is required. Check the urls for more information.', 'signature-required'],
     [429, 'Too many requests. You can do a maximum of 3 calls per 3 second to this endpoint.', 'rate-limited'],
     [491, 'Maintenance', 'maintenance'],

@@ -107,6 +107,31 @@ describe('import files', () => {
     expect(() => parseImportFile('# only comments\n', NOW)).toThrow(/lists no IP addresses/);
     expect(() => parseImportFile('[{"ip":"1.2.3.4","for":"soon"}]', NOW)).toThrow(/item 1: --for "soon"/);
   });
+
+  it('refuses JSON entries whose expiry it would otherwise drop (the entry would become permanent)', () => {
+    const file = JSON.stringify([
+      { ip: '203.0.113.1', for: '1h' },
+      { ip: '203.0.113.2', for: 8 },
+      { ip: '203.0.113.3', until: 1767268800 },
+      { ip: '203.0.113.4', expiresAt: 1767268800 },
+      { ip: '203.0.113.5', note: 'x', untill: '2026-01-02T00:00Z' },
+    ]);
+    let message = '';
+    try {
+      parseImportFile(file, NOW);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toBe(
+      'import refused, nothing written: item 2: "for" must be text (e.g. "8h"), got 8; ' +
+        'item 3: "until" must be text (e.g. "2026-01-31T18:00Z"), got 1767268800; ' +
+        'item 4: key "expiresAt" is not accepted: give "for" (e.g. "8h") or "until" (an ISO time) instead; ' +
+        'item 5: unknown key "untill": an entry takes only "ip", "note", "for" and "until"',
+    );
+    expect(parseImportFile(JSON.stringify([{ ip: '203.0.113.1', note: 'n', for: '2h', until: undefined }]), NOW)).toEqual([
+      { ip: '203.0.113.1', note: 'n', expiresAt: NOW_S + 7200 },
+    ]);
+  });
 });
 
 describe('command line', () => {

@@ -41,7 +41,7 @@ describe('normaliseDesired', () => {
 
   it('an IP still desired through another, unexpired item is not reported as expired', () => {
     const r = normaliseDesired(
-      [{ entry: 'ip#a', ip: '1.1.1.1', expiresAt: NOW_S - 5 }, { entry: 'ip#b', ip: '1.1.1.1' }],
+      [{ entry: 'ip#1.1.1.1', ip: '1.1.1.1', expiresAt: NOW_S - 5 }, { entry: 'ip# 1.1.1.1 ', ip: ' 1.1.1.1 ' }],
       NOW,
     );
     expect(r.ips).toEqual(['1.1.1.1']);
@@ -64,9 +64,31 @@ describe('normaliseDesired', () => {
     expect(r.invalid).toEqual([{ entry: '#0', value: 'null', reason: 'the item is not an object', code: 'wrong-type' }]);
   });
 
-  it('warns when the sort key names another IP than the ip attribute', () => {
-    const r = normaliseDesired([{ entry: 'ip#1.1.1.1', ip: '2.2.2.2' }], NOW);
+  it('rejects an item whose sort key names another IP than its ip attribute (entry-ip-mismatch)', () => {
+    const r = normaliseDesired([{ entry: 'ip#1.1.1.1', ip: '2.2.2.2' }, item('3.3.3.3')], NOW);
+    expect(r.ips).toEqual(['3.3.3.3']);
+    expect(r.invalid).toEqual([
+      { entry: 'ip#1.1.1.1', value: '"2.2.2.2"', reason: expect.stringMatching(/sort key names "1\.1\.1\.1" but the ip attribute is 2\.2\.2\.2/), code: 'entry-ip-mismatch' },
+    ]);
+    expect(r.warnings).toEqual([{ code: 'invalid-desired', message: expect.stringContaining('ip#1.1.1.1') }]);
+  });
+
+  it('an expired item with a mismatched sort key is invalid, not merely expired', () => {
+    const r = normaliseDesired([{ entry: 'ip#1.1.1.1', ip: '2.2.2.2', expiresAt: NOW_S - 1 }], NOW);
+    expect(r.invalid.map((i) => i.code)).toEqual(['entry-ip-mismatch']);
+    expect(r.expired).toEqual([]);
+  });
+
+  it('compares the sort key after trimming, like the ip attribute', () => {
+    const r = normaliseDesired([{ entry: 'ip# 1.1.1.1', ip: '1.1.1.1 ' }], NOW);
+    expect(r.ips).toEqual(['1.1.1.1']);
+    expect(r.invalid).toEqual([]);
+  });
+
+  it('keeps items whose sort key is not of the form ip#… (no IP named, nothing to compare)', () => {
+    const r = normaliseDesired([{ entry: 'office-vpn', ip: '2.2.2.2' }], NOW);
     expect(r.ips).toEqual(['2.2.2.2']);
-    expect(r.warnings).toEqual([{ code: 'entry-ip-mismatch', message: expect.stringContaining('2.2.2.2') }]);
+    expect(r.invalid).toEqual([]);
+    expect(r.warnings).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { execute } from '../../lambdas/core/executor';
 import { plan } from '../../lambdas/core/plan';
 import { reconcile } from '../../lambdas/core/reconcile';
-import type { ActualEntry, CredentialConfig, DesiredItem } from '../../lambdas/core/types';
+import { NO_ENTRY_ID, type ActualEntry, type CredentialConfig, type DesiredItem } from '../../lambdas/core/types';
 import { ManualClock } from '../../lambdas/shared/clock';
 import { config, desiredItem as d, entry, NOW } from './fixtures';
 import { MemoryPort } from './memory-port';
@@ -57,8 +57,22 @@ describe('execute', () => {
     expect(r.outcome).toBe('converged');
   });
 
-  it('after an add whose outcome is unknown and not applied, re-reads, then posts again', async () => {
-    const port = new MemoryPort([entry(1, '1.1.1.1')]).failNext({ method: 'add', kind: 'outcome-unknown' });
+  it('after an add whose outcome is unknown and not shown by the re-read, never posts again in the same run', async () => {
+    // bunq may still be processing the first POST: a second one would add the IP twice.
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]).failNext({ method: 'add', kind: 'outcome-unknown' });
+    const clock = new ManualClock(NOW);
+    const r = await run([d('1.1.1.1'), d('3.3.3.3'), d('4.4.4.4')], port, config(), clock);
+    expect(port.calls).toEqual(['add 3.3.3.3', 'list']);
+    expect(r.operations[0]).toMatchObject({ outcome: 'failed', attempts: 1, error: { kind: 'outcome-unknown' } });
+    expect(r.operations[0]!.error!.message).toMatch(/not posted again in this run/);
+    expect(r.operations.slice(1).map((o) => o.outcome)).toEqual(['not-attempted', 'not-attempted']);
+    expect(r.error?.kind).toBe('outcome-unknown');
+    expect(r.outcome).toBe('failed');
+    expect(clock.now()).toBe(NOW); // no back-off either
+  });
+
+  it('an add that provably did not apply (rate-limited) is re-read, then posted again', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1')]).failNext({ method: 'add', kind: 'rate-limited', retryable: true });
     const clock = new ManualClock(NOW);
     const r = await run([d('1.1.1.1'), d('3.3.3.3')], port, config(), clock);
     expect(port.calls).toEqual(['add 3.3.3.3', 'list', 'add 3.3.3.3']);
@@ -83,7 +97,7 @@ describe('execute', () => {
     const before = await port.listEntries();
     port.calls = [];
     const r = await execute(plan([d('1.1.1.1'), d('3.3.3.3')], before, config(), NOW), port, { clock: new ManualClock(NOW), before });
-    expect(port.calls).toEqual(['put 2 ACTIVE', 'add 3.3.3.3', 'list']);
+    expect(port.calls).toEqual(['put 2 ACTIVE', 'list', 'add 3.3.3.3', 'list']);
     expect(r.operations[0]).toMatchObject({ outcome: 'confirmed-after-reread', entryId: 2 });
     expect(port.entries.filter((e) => e.ip === '3.3.3.3')).toHaveLength(1);
   });
@@ -116,10 +130,34 @@ describe('execute', () => {
     const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2', 'INACTIVE')]);
     port.refuseReactivation = true;
     const r = await run([d('1.1.1.1'), d('2.2.2.2')], port);
-    expect(port.calls).toEqual(['put 2 ACTIVE', 'add 2.2.2.2']);
+    // The re-read before the POST makes sure nobody re-activated the IP meanwhile.
+    expect(port.calls).toEqual(['put 2 ACTIVE', 'list', 'add 2.2.2.2']);
     expect(r.operations[0]).toMatchObject({ outcome: 'applied-as-add', entryId: 1000, attempts: 2 });
     expect(port.active()).toEqual(['1.1.1.1', '2.2.2.2']);
-    expect(r.writes).toBe(2);
+    expect({ reads: r.reads, writes: r.writes }).toEqual({ reads: 1, writes: 2 });
+  });
+
+  it('does not post after a refused re-activation when the re-read shows the IP ACTIVE already', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2', 'INACTIVE')]);
+    // bunq applied the change and still answered with a refusal (or the app re-enabled it meanwhile).
+    port.failNext({ method: 'put', kind: 'bad-request', applyFirst: true });
+    const r = await run([d('1.1.1.1'), d('2.2.2.2')], port);
+    expect(port.calls).toEqual(['put 2 ACTIVE', 'list']);
+    expect(r.operations[0]).toMatchObject({ outcome: 'confirmed-after-reread', entryId: 2 });
+    expect(port.entries.filter((e) => e.ip === '2.2.2.2')).toHaveLength(1);
+    expect(r.outcome).toBe('converged');
+  });
+
+  it('reports a refused re-activation whose re-read failed, and posts nothing', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2', 'INACTIVE')]);
+    port.refuseReactivation = true;
+    const before = await port.listEntries();
+    port.calls = [];
+    port.failNext({ method: 'list', kind: 'credentials-rejected' });
+    const r = await execute(plan([d('1.1.1.1'), d('2.2.2.2')], before, config(), NOW), port, { clock: new ManualClock(NOW), before });
+    expect(port.calls).toEqual(['put 2 ACTIVE', 'list']);
+    expect(r.operations[0]).toMatchObject({ outcome: 'failed', error: { kind: 'bad-request' } });
+    expect(r.error?.message).toMatch(/failed too: credentials-rejected/);
   });
 
   it('a re-activation bunq refuses for good (and a duplicate POST too) does not hold back other additions', async () => {
@@ -220,6 +258,50 @@ describe('execute', () => {
     expect(port.active()).toEqual(['2.2.2.2']);
   });
 
+  it('keeps a duplicate when the entry we keep was switched off before the verifying read', async () => {
+    const port = new MemoryPort([
+      entry(1, '10.0.0.1'),
+      entry(2, '10.0.0.1'),
+      entry(3, '10.0.0.2'),
+    ]);
+    port.beforeAdd = (p) => {
+      p.entries.find((e) => e.id === 1)!.status = 'INACTIVE'; // someone in the app, mid-run
+    };
+    const r = await run([d('10.0.0.1'), d('10.0.0.2'), d('10.0.0.9')], port);
+    expect(port.calls).toEqual(['add 10.0.0.9', 'list']);
+    expect(r.operations[1]).toMatchObject({
+      operation: { kind: 'deactivate', entryId: 2, reason: 'duplicate' },
+      outcome: 'not-attempted',
+      skipReason: expect.stringMatching(/no other ACTIVE entry of this IP/),
+    });
+    expect(r.error).toBeUndefined();
+    expect(port.active()).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.9']);
+  });
+
+  it('keeps every duplicate of an IP whose kept entry is gone, and still deactivates the others', async () => {
+    const port = new MemoryPort([
+      entry(1, '10.0.0.1'),
+      entry(2, '10.0.0.1'),
+      entry(3, '10.0.0.1'),
+      entry(4, '10.0.0.2'),
+      entry(5, '10.0.0.2'),
+      entry(6, '10.0.0.3'),
+    ]);
+    const before = await port.listEntries();
+    port.entries.find((e) => e.id === 1)!.status = 'INACTIVE';
+    port.calls = [];
+    const p = plan([d('10.0.0.1'), d('10.0.0.2')], before, config(), NOW);
+    const r = await execute(p, port, { clock: new ManualClock(NOW), before });
+    expect(port.calls).toEqual(['list', 'put 5 INACTIVE', 'put 6 INACTIVE']);
+    expect(r.operations.map((o) => [o.operation.ip, 'entryId' in o.operation ? o.operation.entryId : 0, o.outcome])).toEqual([
+      ['10.0.0.1', 2, 'not-attempted'],
+      ['10.0.0.1', 3, 'not-attempted'],
+      ['10.0.0.2', 5, 'applied'],
+      ['10.0.0.3', 6, 'applied'],
+    ]);
+    expect(port.active()).toEqual(['10.0.0.1', '10.0.0.1', '10.0.0.2']);
+  });
+
   it('skips a deactivation whose entry is already INACTIVE or gone at the verifying read', async () => {
     const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2'), entry(3, '3.3.3.3')]);
     const before = await port.listEntries();
@@ -230,6 +312,27 @@ describe('execute', () => {
     expect(port.calls).toEqual(['list']);
     expect(r.operations.map((o) => o.skipReason)).toEqual(['the entry is already INACTIVE', 'the entry is no longer listed by bunq']);
     expect(r.outcome).toBe('converged');
+  });
+
+  it('never PUTs an id bunq did not give (a hand-made plan naming the no-id placeholder)', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), { ...entry(2, '2.2.2.2'), id: NO_ENTRY_ID }]);
+    const before = await port.listEntries();
+    port.calls = [];
+    const p = { ...plan([d('1.1.1.1')], before, config(), NOW), operations: [{ kind: 'reactivate' as const, ip: '2.2.2.2', entryId: NO_ENTRY_ID }] };
+    const r = await execute(p, port, { clock: new ManualClock(NOW), before });
+    expect(port.calls).toEqual([]);
+    expect(r.operations[0]).toMatchObject({ outcome: 'failed', error: { kind: 'unusable-entry-id' } });
+  });
+
+  it('does not count an ACTIVE entry it does not understand at the verifying read', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]);
+    const before = await port.listEntries();
+    port.entries[0]!.status = 'INACTIVE';
+    port.entries.push({ ...entry(3, '3.3.3.3'), status: 'PENDING' }, { ...entry(4, '4.4.4.4'), id: NO_ENTRY_ID });
+    port.calls = [];
+    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW), port, { clock: new ManualClock(NOW), before });
+    expect(port.calls).toEqual(['list']);
+    expect(r.error?.kind).toBe('never-empty');
   });
 
   it('applies nothing in observe mode', async () => {

@@ -25,6 +25,8 @@ export class MemoryPort implements WhitelistPort {
   loseNextAdd = false;
   /** Called when an add arrives, before anything else: someone else changing the whitelist meanwhile. */
   beforeAdd: ((port: MemoryPort) => void) | undefined;
+  /** Called when a PUT arrives, before anything else (e.g. to let time pass on a ManualClock). */
+  beforePut: ((port: MemoryPort) => void) | undefined;
   /** Called after each successful list, to simulate someone else changing the whitelist. */
   afterList: ((port: MemoryPort) => void) | undefined;
 
@@ -69,6 +71,7 @@ export class MemoryPort implements WhitelistPort {
 
   async setStatus(entryId: number, status: EntryStatus): Promise<void> {
     this.calls.push(`put ${entryId} ${status}`);
+    this.beforePut?.(this);
     const f = this.take('put');
     if (f && !f.applyFirst) throw this.error(f);
     const e = this.entries.find((x) => x.id === entryId);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { plan } from '../../lambdas/core/plan';
-import type { ActualEntry } from '../../lambdas/core/types';
+import { NO_ENTRY_ID, type ActualEntry } from '../../lambdas/core/types';
 import { config, desiredItem as d, entry, NOW } from './fixtures';
 
 describe('plan', () => {
@@ -76,6 +76,40 @@ describe('plan', () => {
     const p = plan([d('1.1.1.1')], [entry(1, '1.1.1.1'), ...odd], config(), NOW);
     expect(p.operations).toEqual([]);
     expect(p.warnings.filter((w) => w.code === 'unrecognised-entry')).toHaveLength(3);
+  });
+
+  it('never acts on an entry without a usable id or with an unknown status, and never counts it as ACTIVE', () => {
+    const noId = { ...entry(1, '1.1.1.1'), id: NO_ENTRY_ID };
+    const pending = { ...entry(2, '2.2.2.2'), status: 'PENDING' };
+    // Desired 1.1.1.1 and 2.2.2.2 have only entries we cannot use, so they count as missing.
+    const p = plan([d('1.1.1.1'), d('2.2.2.2')], [noId, pending, entry(3, '3.3.3.3'), { ...entry(4, '4.4.4.4', 'INACTIVE'), id: NO_ENTRY_ID }], config(), NOW);
+    expect(p.operations).toEqual([
+      { kind: 'add', ip: '1.1.1.1' },
+      { kind: 'add', ip: '2.2.2.2' },
+      { kind: 'deactivate', ip: '3.3.3.3', entryId: 3, reason: 'undesired' },
+    ]);
+    // Removing the only recognised ACTIVE entry would leave nothing we understand as ACTIVE: the odd
+    // ACTIVE entry and the PENDING one do not count, so never-empty holds it back.
+    const alone = plan([], [noId, pending, entry(3, '3.3.3.3')], config(), NOW);
+    expect(alone.operations).toEqual([]);
+    expect(alone.blocked.map((b) => [b.guard, b.operation])).toEqual([
+      ['never-empty', { kind: 'deactivate', ip: '3.3.3.3', entryId: 3, reason: 'undesired' }],
+    ]);
+    const warnings = p.warnings.filter((w) => w.code === 'unrecognised-entry').map((w) => w.message);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^entry \(no id\) \(ip "1\.1\.1\.1", status "ACTIVE"\) has no usable id; left untouched$/),
+      expect.stringMatching(/^entry 2 .*has a status that is neither ACTIVE nor INACTIVE; left untouched$/),
+      expect.stringMatching(/^entry \(no id\) \(ip "4\.4\.4\.4"/),
+    ]);
+    // An ACTIVE entry without an id never hides a missing one, and a `*` without one is not a wildcard we act on.
+    expect(plan([d('1.1.1.1')], [{ ...entry(1, '*'), id: NO_ENTRY_ID }], config(), NOW).blocked).toEqual([]);
+  });
+
+  it('an item whose sort key names another IP freezes deactivations and adds neither IP', () => {
+    const p = plan([{ entry: 'ip#203.0.113.7', ip: '203.0.113.17' }], [entry(1, '203.0.113.7'), entry(2, '203.0.113.8')], config(), NOW);
+    expect(p.operations).toEqual([]);
+    expect(p.invalid.map((i) => i.code)).toEqual(['entry-ip-mismatch']);
+    expect(p.blocked.map((b) => b.guard)).toEqual(['invalid-desired-freezes-deactivations', 'invalid-desired-freezes-deactivations']);
   });
 
   it('freezes deactivations when a desired entry is invalid, but still adds', () => {

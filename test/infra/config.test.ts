@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_CONFIG, parseConfig, rawConfigFrom } from '../../lib/config';
+import { ConfigError, DEFAULT_CONFIG, parseConfig, rawConfigFrom, WORKER_DEADLINE_MARGIN_SECONDS } from '../../lib/config';
+import { RUN_DEADLINE_MARGIN_MS } from '../../lambdas/handlers/run-deadline';
 
 function problemsOf(raw: Record<string, unknown>): string[] {
   try {
@@ -18,10 +19,15 @@ describe('parseConfig', () => {
   });
 
   it('accepts strings from `-c key=value` and numbers from cdk.json alike', () => {
-    const fromCli = parseConfig({ scheduleMinutes: '15', workerTimeoutSeconds: ' 60 ', egress: 'nat', alarmEmail: ' ops@example.com ' });
-    const fromJson = parseConfig({ scheduleMinutes: 15, workerTimeoutSeconds: 60, egress: 'nat', alarmEmail: 'ops@example.com' });
+    const fromCli = parseConfig({ scheduleMinutes: '15', workerTimeoutSeconds: ' 100 ', egress: 'nat', alarmEmail: ' ops@example.com ' });
+    const fromJson = parseConfig({ scheduleMinutes: 15, workerTimeoutSeconds: 100, egress: 'nat', alarmEmail: 'ops@example.com' });
     expect(fromCli).toEqual(fromJson);
-    expect(fromCli).toMatchObject({ scheduleMinutes: 15, workerTimeoutSeconds: 60, egress: 'nat', alarmEmail: 'ops@example.com' });
+    expect(fromCli).toMatchObject({ scheduleMinutes: 15, workerTimeoutSeconds: 100, egress: 'nat', alarmEmail: 'ops@example.com' });
+  });
+
+  it('the worker timeout leaves room for the run deadline margin the runtime uses', () => {
+    expect(WORKER_DEADLINE_MARGIN_SECONDS * 1000).toBe(RUN_DEADLINE_MARGIN_MS);
+    expect(DEFAULT_CONFIG.workerTimeoutSeconds).toBeGreaterThanOrEqual(WORKER_DEADLINE_MARGIN_SECONDS * 3);
   });
 
   it('accepts the longest schedule every alarm can still look back over', () => {
@@ -49,7 +55,9 @@ describe('parseConfig', () => {
     [{ desiredTableName: 'Same', stateTableName: 'Same' }, 'desiredTableName and stateTableName must differ'],
     [{ logRetentionDays: 10 }, "logRetentionDays must be one of CloudWatch's values"],
     [{ historyTtlDays: 0 }, 'historyTtlDays must be between 1 and 3650'],
-    [{ workerTimeoutSeconds: 901 }, 'workerTimeoutSeconds must be between 10 and 900'],
+    [{ workerTimeoutSeconds: 901 }, 'workerTimeoutSeconds must be between 90 and 900'],
+    // The run stops starting bunq calls 60 s before the timeout: 89 s would leave under 30 s.
+    [{ workerTimeoutSeconds: 89 }, 'workerTimeoutSeconds must be between 90 and 900'],
     [{ workerMaxConcurrency: 1 }, 'workerMaxConcurrency must be between 2 and 20'],
     [{ missedRunPeriods: 1 }, 'missedRunPeriods must be between 2 and 100'],
     [{ scheduleMinutes: 60, missedRunPeriods: 25 }, 'scheduleMinutes × missedRunPeriods must not exceed 1440 minutes'],

@@ -133,7 +133,7 @@ function synthesizeNamesOnly(): Template {
 
 describe('queue', () => {
   it('is FIFO with explicit dedup ids, KMS, a FIFO DLQ after 5 receives, visibility = 6 × worker timeout', () => {
-    for (const [v, timeout] of [[base, 120], [nat, 90]] as const) {
+    for (const [v, timeout] of [[base, 180], [nat, 90]] as const) {
       const { template } = v;
       const dlq = logicalId(template, 'AWS::SQS::Queue', 'ReconcileDeadLetterQueue');
       template.hasResourceProperties('AWS::SQS::Queue', {

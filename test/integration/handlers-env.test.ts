@@ -2,7 +2,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as fanOutHandler } from '../../lambdas/handlers/fan-out';
 import { handler as workerHandler } from '../../lambdas/handlers/reconcile-worker';
-import { resetHandlerRuntime, workerDeps } from '../../lambdas/handlers/runtime';
+import { fanOutDeps, resetHandlerRuntime, streamDeps, workerDeps } from '../../lambdas/handlers/runtime';
 import { handler as streamHandler } from '../../lambdas/handlers/stream-trigger';
 import { systemClock } from '../../lambdas/shared/clock';
 import { captureStdout } from '../aws/emf-capture';
@@ -67,7 +67,7 @@ describe('handlers wired from the environment', () => {
     const messages = await receive(world);
     expect(messages).toHaveLength(1);
 
-    const { value, emf, lines } = await captureStdout(() => workerHandler(sqsEvent(messages)));
+    const { value, emf, lines } = await captureStdout(() => workerHandler(sqsEvent(messages), { getRemainingTimeInMillis: () => 180_000 }));
     expect(value).toEqual({ batchItemFailures: [] });
     await deleteMessages(world, messages);
     expect(activeIps(world, cred)).toEqual([OUR_IP, '203.0.113.80'].sort());
@@ -88,7 +88,10 @@ describe('handlers wired from the environment', () => {
     expect(Number(history.Item?.ttl?.N)).toBe(Math.floor(Date.parse(status?.finishedAt ?? '') / 1000) + 7 * 86_400);
 
     const fanOut = await captureStdout(() => fanOutHandler({ scheduledTime: new Date().toISOString() }));
-    expect(fanOut.value).toMatchObject({ credentials: 1, enqueued: 1 });
+    expect(fanOut.value).toMatchObject({ credentials: 1, enqueued: 1, skipped: 0 });
+    // The deployed triggers count skipped credentials (CredentialsSkipped), not only log them.
+    expect(fanOutDeps().metrics).toBeDefined();
+    expect(streamDeps().metrics).toBeDefined();
     const tick = await receive(world);
     expect(tick.map((m) => m.Attributes?.MessageGroupId)).toEqual([cred.name]);
     await deleteMessages(world, tick);

@@ -12,13 +12,13 @@ import type { DynamoDBRecord, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent, S
 import { captureStdout, type EmfRecord } from '../aws/emf-capture';
 import { ContextStore } from '../../lambdas/aws/context-store';
 import { DesiredStore } from '../../lambdas/aws/desired-store';
-import { createRunMetrics } from '../../lambdas/aws/metrics';
+import { createRunMetrics, type MetricPoint, type ServiceMetrics } from '../../lambdas/aws/metrics';
 import { ReconcileQueue } from '../../lambdas/aws/queue';
 import { StateStore } from '../../lambdas/aws/state-store';
 import { createContext, generateClientKeyPair, RateLimiter, type RsaKeyPairPem } from '../../lambdas/bunq';
 import type { BunqContext } from '../../lambdas/bunq/types';
 import type { WorkerDeps, WorkerLogger } from '../../lambdas/handlers/reconcile-credential';
-import { createWorkerHandler } from '../../lambdas/handlers/reconcile-worker';
+import { createWorkerHandler, type RemainingTime } from '../../lambdas/handlers/reconcile-worker';
 import { ManualClock, type Clock } from '../../lambdas/shared/clock';
 import { startEmulator, type BunqEmulator } from '../../emulator';
 import { createFifoQueueWithDlq, createTable, motoClients, uniqueName, type MotoClients } from '../aws/moto-helpers';
@@ -55,6 +55,14 @@ export class RecordingLogger implements WorkerLogger {
   }
 }
 
+/** Trigger metrics as published, one list per publish call. */
+export class RecordingServiceMetrics implements ServiceMetrics {
+  readonly published: MetricPoint[][] = [];
+  publishService(points: MetricPoint[]): void {
+    this.published.push(points);
+  }
+}
+
 export interface Credential {
   name: string;
   userId: number;
@@ -78,8 +86,11 @@ export interface World {
   queue: ReconcileQueue;
   logger: RecordingLogger;
   deps: WorkerDeps;
-  /** The worker handler; its stdout (EMF metrics) is captured into `emf`. */
-  worker: (event: SQSEvent) => Promise<SQSBatchResponse>;
+  /**
+   * The worker handler; its stdout (EMF metrics) is captured into `emf`. Without a Lambda context
+   * the run has no deadline (as in the CLI).
+   */
+  worker: (event: SQSEvent, context?: RemainingTime) => Promise<SQSBatchResponse>;
   emf: EmfRecord[];
   close(): Promise<void>;
 }
@@ -117,8 +128,8 @@ export async function createWorld(
   };
   const handler = createWorkerHandler(deps);
   const emf: EmfRecord[] = [];
-  const worker = async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const captured = await captureStdout(() => handler(event));
+  const worker = async (event: SQSEvent, context?: RemainingTime): Promise<SQSBatchResponse> => {
+    const captured = await captureStdout(() => handler(event, context));
     emf.push(...captured.emf);
     return captured.value;
   };
@@ -273,7 +284,7 @@ export async function deleteMessages(world: World, messages: readonly Message[])
  * reported failures for redelivery. Runs until the queue is empty; returns each invocation's
  * failures.
  */
-export async function pollUntilEmpty(world: World, maxRounds = 10): Promise<string[][]> {
+export async function pollUntilEmpty(world: World, maxRounds = 10, context?: RemainingTime): Promise<string[][]> {
   const rounds: string[][] = [];
   for (let i = 0; i < maxRounds; i++) {
     const messages = await receive(world);
@@ -282,7 +293,7 @@ export async function pollUntilEmpty(world: World, maxRounds = 10): Promise<stri
       if ((await queueDepth(world, world.queueUrl)) === 0) return rounds;
       continue;
     }
-    const { batchItemFailures } = await world.worker(sqsEvent(messages));
+    const { batchItemFailures } = await world.worker(sqsEvent(messages), context);
     const failed = new Set(batchItemFailures.map((f) => f.itemIdentifier));
     await deleteMessages(world, messages.filter((m) => !failed.has(m.MessageId ?? '')));
     rounds.push([...failed]);

@@ -1,6 +1,7 @@
 import { BatchWriteItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DesiredStore } from '../../lambdas/aws/desired-store';
+import { ReconcileQueue } from '../../lambdas/aws/queue';
 import { createFanOutHandler, scheduledTimeOf } from '../../lambdas/handlers/fan-out';
 import { createStreamHandler } from '../../lambdas/handlers/stream-trigger';
 import { createTable, uniqueName } from '../aws/moto-helpers';
@@ -15,6 +16,7 @@ import {
   putDesiredIp,
   putItem,
   receive,
+  RecordingServiceMetrics,
   StreamReader,
   streamEvent,
   type Credential,
@@ -31,8 +33,8 @@ afterAll(async () => {
   await world.close();
 });
 
-function fanOut(desired = world.desired) {
-  return createFanOutHandler({ desired, queue: world.queue, clock: world.clock, logger: world.logger });
+function fanOut(desired = world.desired, metrics = new RecordingServiceMetrics()) {
+  return createFanOutHandler({ desired, queue: world.queue, clock: world.clock, logger: world.logger, metrics });
 }
 
 describe('fan-out and stream trigger', () => {
@@ -51,7 +53,7 @@ describe('fan-out and stream trigger', () => {
     }
     const handler = fanOut(new DesiredStore(world.aws.dynamo, table));
     const tick = { scheduledTime: '2026-01-01T01:00:00Z' };
-    expect(await handler(tick)).toEqual({ scheduledTime: tick.scheduledTime, credentials: 50, enqueued: 50 });
+    expect(await handler(tick)).toEqual({ scheduledTime: tick.scheduledTime, credentials: 50, enqueued: 50, skipped: 0 });
     // The scheduler retrying the same tick enqueues nothing new (FIFO deduplication).
     await handler(tick);
     const bodies: Array<{ credential: string; reason: string; group: string | undefined }> = [];
@@ -83,7 +85,7 @@ describe('fan-out and stream trigger', () => {
     }
   });
 
-  it('fan-out enqueues what it can and fails naming the credentials it could not', async () => {
+  it('fan-out skips (logs and counts) a credential whose name cannot be queued, and does not fail the tick for it', async () => {
     const table = uniqueName('fanout-bad');
     await createTable(world.aws.dynamo, table);
     const desired = new DesiredStore(world.aws.dynamo, table);
@@ -94,12 +96,31 @@ describe('fan-out and stream trigger', () => {
         }),
       );
     }
-    await expect(fanOut(desired)({ scheduledTime: '2026-01-01T02:00:00Z' })).rejects.toThrow(
-      /could not enqueue 1 of 3 credentials: has space \(credential name "has space" cannot be a queue message group/,
-    );
+    const metrics = new RecordingServiceMetrics();
+    const linesBefore = world.logger.lines.length;
+    expect(await fanOut(desired, metrics)({ scheduledTime: '2026-01-01T02:00:00Z' })).toEqual({
+      scheduledTime: '2026-01-01T02:00:00Z', credentials: 3, enqueued: 2, skipped: 1,
+    });
+    expect(metrics.published).toEqual([[{ name: 'CredentialsSkipped', unit: 'Count', value: 1 }]]);
+    const errors = world.logger.lines.slice(linesBefore).filter((l) => l.level === 'error');
+    expect(errors).toEqual([
+      expect.objectContaining({ attributes: expect.objectContaining({ credential: 'has space', trigger: 'schedule', reason: expect.stringMatching(/cannot be a queue message group/) }) }),
+    ]);
     const messages = await receive(world);
     expect(messages.map((m) => (JSON.parse(m.Body ?? '') as { credential: string }).credential).sort()).toEqual(['ok-1', 'ok-2']);
     await deleteMessages(world, messages);
+  });
+
+  it('fan-out still fails the tick when SQS cannot take a message (a retry can help)', async () => {
+    const table = uniqueName('fanout-down');
+    await createTable(world.aws.dynamo, table);
+    await world.aws.dynamo.send(new PutItemCommand({ TableName: table, Item: { credential: { S: 'ok-3' }, entry: { S: 'config' } } }));
+    const handler = createFanOutHandler({
+      desired: new DesiredStore(world.aws.dynamo, table),
+      queue: new ReconcileQueue(world.aws.sqs, `${world.queueUrl}-gone`),
+      clock: world.clock, logger: world.logger, metrics: new RecordingServiceMetrics(),
+    });
+    await expect(handler({ scheduledTime: '2026-01-01T02:05:00Z' })).rejects.toThrow(/could not enqueue 1 of 1 credentials: ok-3 \(SendMessageBatch failed/);
   });
 
   it('fan-out takes the tick from the event, or the current minute, and rejects a malformed one', () => {
@@ -110,7 +131,7 @@ describe('fan-out and stream trigger', () => {
     expect(() => scheduledTimeOf({ scheduledTime: 'noon' }, now)).toThrow(/scheduledTime must be an ISO-8601 time, got "noon"/);
   });
 
-  it('the stream trigger names exactly the records of a credential it could not enqueue', async () => {
+  it('the stream trigger skips (logs and counts) a credential whose name cannot be queued, failing no record', async () => {
     const reader = new StreamReader(world, world.streamArn);
     await reader.read(); // skip what earlier tests wrote
     await putItem(world, { credential: { S: 'good-one' }, entry: { S: 'ip#203.0.113.1' }, ip: { S: '203.0.113.1' } });
@@ -119,10 +140,11 @@ describe('fan-out and stream trigger', () => {
     await putItem(world, { credential: { S: 'bad one' }, entry: { S: 'config' } });
     const records = await reader.read();
     expect(records).toHaveLength(4);
-    const stream = createStreamHandler({ queue: world.queue, clock: world.clock, logger: world.logger });
+    const metrics = new RecordingServiceMetrics();
+    const stream = createStreamHandler({ queue: world.queue, clock: world.clock, logger: world.logger, metrics });
     const { batchItemFailures } = await stream(streamEvent(records));
-    const badSeqs = records.filter((r) => r.dynamodb?.Keys?.credential?.S === 'bad one').map((r) => r.dynamodb?.SequenceNumber);
-    expect(batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(badSeqs.sort());
+    expect(batchItemFailures).toEqual([]);
+    expect(metrics.published).toEqual([[{ name: 'CredentialsSkipped', unit: 'Count', value: 1 }]]);
     const messages = await receive(world);
     expect(messages.map((m) => m.Attributes?.MessageGroupId)).toEqual(['good-one']);
     expect(world.logger.lines.some((l) => l.level === 'error' && l.attributes.credential === 'bad one')).toBe(true);

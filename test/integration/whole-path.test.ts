@@ -17,6 +17,7 @@ import {
   StreamReader,
   streamEvent,
   whitelistWrites,
+  RecordingServiceMetrics,
   type World,
 } from './harness';
 
@@ -33,7 +34,7 @@ afterAll(async () => {
 });
 
 function streamHandler() {
-  return createStreamHandler({ queue: world.queue, clock: world.clock, logger: world.logger });
+  return createStreamHandler({ queue: world.queue, clock: world.clock, logger: world.logger, metrics: new RecordingServiceMetrics() });
 }
 
 describe('whole path: DesiredIps edit → stream → queue → worker → bunq, state and metrics', () => {

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { retryDisposition } from '../../lambdas/aws/run-verdict';
+
+describe('retry disposition per error kind', () => {
+  it('operator data is terminal: retrying reads the same data again', () => {
+    for (const kind of [
+      'invalid-desired', 'config-missing', 'config-invalid', 'context-mismatch',
+      'secret-missing', 'secret-invalid', 'secret-name-refused', 'credentials-rejected',
+    ]) {
+      expect(retryDisposition(kind), kind).toBe('terminal');
+    }
+  });
+
+  it('outages, limits, time and anything unjudged are transient (retried, then dead-lettered)', () => {
+    for (const kind of [
+      'rate-limited', 'maintenance', 'server-error', 'timeout', 'network', 'outcome-unknown',
+      'secret-unreadable', 'deadline', 'unexpected', 'run-incomplete', 'session-expired', 'a-kind-added-later',
+    ]) {
+      expect(retryDisposition(kind), kind).toBe('transient');
+    }
+  });
+});

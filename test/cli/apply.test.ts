@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseCommandLine } from '../../cli/args';
+import { applyCommand } from '../../cli/commands/apply';
+import type { CommandContext } from '../../cli/context';
+import { CliError, ExitCode } from '../../cli/errors';
+import type { CliIo } from '../../cli/io';
+import { resolveSettings } from '../../cli/settings';
+import { plainStyle } from '../../cli/style';
+import {
+  activeIps,
+  addCredential,
+  createWorld,
+  deleteMessages,
+  OUR_IP,
+  putConfig,
+  putDesiredIp,
+  receive,
+  RecordingLogger,
+  SECRET_PREFIX,
+  whitelistWrites,
+  type Credential,
+  type World,
+} from '../integration/harness';
+
+/**
+ * `apply` in-process against moto and the bunq emulator, with a terminal whose prompt can change
+ * the world while the operator is "reading" the plan: the race a local apply must not lose.
+ */
+
+let world: World;
+
+beforeAll(async () => {
+  world = await createWorld();
+});
+
+afterAll(async () => {
+  await world.close();
+});
+
+function context(options: { queueUrl?: string; onPrompt?: () => Promise<void> | void }): CommandContext & { errText: string[] } {
+  const errText: string[] = [];
+  const io: CliIo = {
+    out: () => undefined,
+    err: (t) => errText.push(t),
+    readStdin: () => Promise.resolve(''),
+    prompt: async () => {
+      await options.onPrompt?.();
+      return 'yes';
+    },
+    stdinIsTTY: true,
+    stdoutIsTTY: false,
+    env: {},
+  };
+  return {
+    errText,
+    io,
+    style: plainStyle,
+    json: false,
+    verbose: false,
+    settings: resolveSettings(
+      { 'desired-table': world.desiredTable, 'state-table': world.stateTable, 'secret-prefix': SECRET_PREFIX, 'queue-url': options.queueUrl },
+      {},
+    ),
+    aws: { dynamo: () => world.aws.dynamo, secrets: () => world.aws.secrets, sqs: () => world.aws.sqs },
+    clock: world.clock,
+    logger: new RecordingLogger(),
+  };
+}
+
+async function apply(ctx: CommandContext, ...args: string[]): Promise<number> {
+  return applyCommand.run(ctx, parseCommandLine(applyCommand, args));
+}
+
+async function credentialWithDrift(name: string): Promise<Credential> {
+  const cred = await addCredential(world, name);
+  await putConfig(world, cred);
+  await putDesiredIp(world, cred.name, '203.0.113.60');
+  return cred;
+}
+
+describe('bunq-ip apply', () => {
+  it('a local apply stops without any change when the plan changed after it was confirmed', async () => {
+    const cred = await credentialWithDrift('raced');
+    const writesBefore = world.emulator.requests.length;
+    // While the operator reads the plan (add 203.0.113.60), someone declares another IP.
+    const ctx = context({ onPrompt: () => putDesiredIp(world, cred.name, '203.0.113.61') });
+    const run = apply(ctx, cred.name);
+    await expect(run).rejects.toThrow(CliError);
+    await expect(run).rejects.toThrow(/apply aborted for raced: the plan of raced changed after it was confirmed \(confirmed: add 203\.0\.113\.60; now: add 203\.0\.113\.60, add 203\.0\.113\.61\); nothing was changed/);
+    expect(whitelistWrites(world, writesBefore)).toEqual([]);
+    expect(activeIps(world, cred)).toEqual([OUR_IP]);
+    expect(await world.state.readStatus(cred.name)).toBeNull();
+  });
+
+  it('a local apply whose fresh plan matches the confirmed one applies it', async () => {
+    const cred = await credentialWithDrift('unraced');
+    expect(await apply(context({}), cred.name)).toBe(ExitCode.Ok);
+    expect(activeIps(world, cred)).toEqual([OUR_IP, '203.0.113.60'].sort());
+    expect(await world.state.readStatus(cred.name)).toMatchObject({ reason: 'cli', outcome: 'converged' });
+  });
+
+  it('with a queue URL set, apply goes through the queue by default and calls no bunq from here', async () => {
+    const cred = await credentialWithDrift('queued');
+    const requestsBefore = world.emulator.requests.length;
+    expect(await apply(context({ queueUrl: world.queueUrl }), cred.name, '--yes')).toBe(ExitCode.Ok);
+    expect(world.emulator.requests.length).toBe(requestsBefore);
+    const messages = await receive(world);
+    expect(messages.map((m) => [JSON.parse(m.Body ?? '{}') as unknown, m.Attributes?.MessageGroupId])).toEqual([
+      [expect.objectContaining({ credential: cred.name, reason: 'cli' }), cred.name],
+    ]);
+    await deleteMessages(world, messages);
+    expect(activeIps(world, cred)).toEqual([OUR_IP]);
+  });
+
+  it('--local runs here even with a queue URL set; --local with --via-queue is a usage error', async () => {
+    const cred = await credentialWithDrift('forced-local');
+    expect(await apply(context({ queueUrl: world.queueUrl }), cred.name, '--local', '--yes')).toBe(ExitCode.Ok);
+    expect(activeIps(world, cred)).toEqual([OUR_IP, '203.0.113.60'].sort());
+    expect(await receive(world)).toEqual([]);
+    await expect(apply(context({ queueUrl: world.queueUrl }), cred.name, '--local', '--via-queue')).rejects.toMatchObject({
+      exitCode: ExitCode.Usage,
+      message: expect.stringMatching(/--local and --via-queue contradict each other/) as unknown,
+    });
+  });
+});

@@ -1,0 +1,56 @@
+import { GetSecretValueCommand, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DesiredWriter } from '../../cli/adapters/desired-writer';
+import { SecretsManagerContextSecrets } from '../../cli/adapters/secret-writer';
+import { bootstrapCredential, BOOTSTRAP_DEFAULT_POLICY, type BootstrapDeps } from '../../cli/bootstrap-service';
+import { CliError } from '../../cli/errors';
+import { addCredential, createWorld, putConfig, RecordingLogger, SECRET_PREFIX, type World } from '../integration/harness';
+
+/** bootstrap against moto and the bunq emulator, in-process. */
+
+let world: World;
+
+beforeAll(async () => {
+  world = await createWorld();
+});
+
+afterAll(async () => {
+  await world.close();
+});
+
+function deps(): BootstrapDeps {
+  return {
+    secrets: new SecretsManagerContextSecrets(world.aws.secrets),
+    desired: world.desired,
+    writer: new DesiredWriter(world.aws.dynamo, world.desiredTable),
+    chooseCredential: () => Promise.reject(new Error('not asked in this test')),
+    clock: world.clock,
+    logger: new RecordingLogger(),
+  };
+}
+
+describe('bootstrap refusing a re-point', () => {
+  it('names the device-server it had to register, and stores nothing', async () => {
+    const existing = await addCredential(world, 'taken');
+    await putConfig(world, existing);
+    const other = world.emulator.createUser({ displayName: 'someone else' });
+    const secretName = `${SECRET_PREFIX}taken-by-other`;
+    const attempt = bootstrapCredential(deps(), {
+      credential: 'taken', apiKey: other.apiKey, environment: 'SANDBOX', baseUrl: world.emulator.url,
+      secretPrefix: SECRET_PREFIX, secretName, permittedIps: [], allowAllIps: false, policy: {}, force: false,
+    });
+    await expect(attempt).rejects.toThrow(CliError);
+    const message = await attempt.then(() => '', (err: Error) => err.message);
+    expect(message).toMatch(
+      new RegExp(`configured for bunq user ${existing.userId}, but this API key belongs to user ${other.userId}; use another credential name, or --force to re-point it\\.`),
+    );
+    const registered = /registered device-server (\d+) \("bunq-ip-reconciler taken"\) for the key at bunq and stored nothing; remove that device in the bunq app/.exec(message);
+    expect(registered).not.toBeNull();
+    const deviceServers = world.emulator.requests.filter((r) => r.method === 'POST' && r.route === '/v1/device-server');
+    expect(deviceServers.length).toBeGreaterThan(0);
+    expect(message).not.toContain(other.apiKey);
+    await expect(world.aws.secrets.send(new GetSecretValueCommand({ SecretId: secretName }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    expect((await world.desired.readCredential('taken')).configItem?.userId).toBe(existing.userId);
+    expect(BOOTSTRAP_DEFAULT_POLICY.mode).toBe('observe');
+  });
+});
