@@ -16,7 +16,7 @@ import { EnvelopeError, parseJson, responseItems, errorDescriptions, type Respon
 import { redact, type BunqLogger } from './logger';
 import type { RateLimiter } from './rate-limiter';
 import { backoffMs, verdictFor, type Failure, type RetryOptions } from './retry-policy';
-import { signBody, verifyBody } from './signing';
+import { signBody, verifyBody, type KeyCache } from './signing';
 import { TransportError, type HttpMethod, type HttpResponse, type Transport } from './transport';
 
 export const DEFAULT_USER_AGENT = 'bunq-ip-reconciler/0.1';
@@ -55,6 +55,8 @@ export interface CallEnvironment {
   stats: BunqStats;
   /** Secrets to scrub from any text that reaches an error or a log line. */
   secrets: () => readonly string[];
+  /** Parsed client and server keys, so each call does not parse its PEMs again. */
+  keys: KeyCache;
 }
 
 export interface CallSpec {
@@ -112,7 +114,7 @@ export async function callBunq(env: CallEnvironment, spec: CallSpec): Promise<Ca
     if (bodyBytes !== undefined) headers['Content-Type'] = 'application/json';
     if (spec.token !== undefined) headers['X-Bunq-Client-Authentication'] = spec.token;
     if (spec.token !== undefined && spec.privateKeyPem !== undefined) {
-      headers['X-Bunq-Client-Signature'] = signBody(spec.privateKeyPem, bodyBytes ?? Buffer.alloc(0));
+      headers['X-Bunq-Client-Signature'] = signBody(env.keys.privateKey(spec.privateKeyPem), bodyBytes ?? Buffer.alloc(0));
     }
 
     env.stats.requests++;
@@ -136,7 +138,7 @@ export async function callBunq(env: CallEnvironment, spec: CallSpec): Promise<Ca
         operation, status: response.status, requestId, responseId, attempt, durationMs: env.clock.now() - started,
       });
       const unsignedGatewayError = isUnsignedGatewayError(spec, response);
-      if (!unsignedGatewayError) checkSignature(spec, response, operation, requestId);
+      if (!unsignedGatewayError) checkSignature(env, spec, response, operation, requestId);
       if (response.status >= 200 && response.status < 300) {
         return parseSuccess(response, operation, requestId, responseId);
       }
@@ -224,11 +226,12 @@ function isUnsignedGatewayError(spec: CallSpec, response: HttpResponse): boolean
   );
 }
 
-function checkSignature(spec: CallSpec, response: HttpResponse, operation: string, requestId: string): void {
+function checkSignature(env: CallEnvironment, spec: CallSpec, response: HttpResponse, operation: string, requestId: string): void {
   // bunq does not sign 429s; every other reply is signed once an installation exists.
-  if (spec.serverPublicKeyPem === undefined || response.status === 429) return;
+  const serverKeyPem = spec.serverPublicKeyPem;
+  if (serverKeyPem === undefined || response.status === 429) return;
   const signature = response.headers['x-bunq-server-signature'];
-  if (verifyBody(spec.serverPublicKeyPem, response.body, signature)) return;
+  if (verifyBody(() => env.keys.publicKey(serverKeyPem), response.body, signature)) return;
   const responseId = response.headers['x-bunq-client-response-id'];
   const why = signature === undefined ? 'missing X-Bunq-Server-Signature' : 'X-Bunq-Server-Signature does not match the body';
   throw new BunqError(describe(operation, `${summaryFor('response-signature-invalid')} (${why}); reply ignored`, response.status, [], responseId), {

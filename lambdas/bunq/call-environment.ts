@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../shared/clock';
 import { DEFAULT_TIMEOUT_MS, DEFAULT_USER_AGENT, emptyStats, newRequestId, type CallEnvironment } from './api-call';
 import { silentLogger, type BunqLogger } from './logger';
 import { RateLimiter, type RateLimitRule } from './rate-limiter';
+import { KeyCache } from './signing';
 import { DEFAULT_RETRY, type RetryOptions } from './retry-policy';
 import { nodeTransport, type Transport } from './transport';
 import { BUNQ_BASE_URLS, type BunqEnvironment } from './types';
@@ -82,6 +83,7 @@ export function makeCallEnvironment(baseUrl: string, options: CallOptions, secre
     newRequestId: options.requestId ?? newRequestId,
     stats: emptyStats(),
     secrets,
+    keys: new KeyCache(),
   };
   if (options.localAddress !== undefined) env.localAddress = options.localAddress;
   if (options.language !== undefined) env.language = options.language;

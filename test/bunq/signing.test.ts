@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateClientKeyPair, keyPairMatches, signBody, verifyBody, type RsaKeyPairPem } from '../../lambdas/bunq/signing';
+import { generateClientKeyPair, KeyCache, keyPairMatches, signBody, verifyBody, type RsaKeyPairPem } from '../../lambdas/bunq/signing';
 
 // The independent implementation is the openssl CLI: same bytes in, same base64 out.
 let dir: string;
@@ -83,6 +83,25 @@ describe('verifyBody', () => {
     expect(verifyBody(keys.publicKeyPem, body, undefined)).toBe(false);
     expect(verifyBody(keys.publicKeyPem, body, '')).toBe(false);
     expect(verifyBody('not a pem', body, signBody(keys.privateKeyPem, body))).toBe(false);
+  });
+});
+
+describe('KeyCache', () => {
+  it('parses each PEM once and signs/verifies the same as the PEM forms', () => {
+    const cache = new KeyCache();
+    const priv = cache.privateKey(keys.privateKeyPem);
+    expect(cache.privateKey(keys.privateKeyPem)).toBe(priv);
+    expect(cache.publicKey(keys.publicKeyPem)).toBe(cache.publicKey(keys.publicKeyPem));
+    const body = Buffer.from('{"ip":"203.0.113.7"}');
+    const sig = signBody(priv, body);
+    expect(sig).toBe(signBody(keys.privateKeyPem, body));
+    expect(verifyBody(() => cache.publicKey(keys.publicKeyPem), body, sig)).toBe(true);
+    expect(verifyBody(() => cache.publicKey(other.publicKeyPem), body, sig)).toBe(false);
+  });
+
+  it('a server key that does not parse means "not verified", never a throw', () => {
+    const cache = new KeyCache();
+    expect(verifyBody(() => cache.publicKey('not a key'), Buffer.from('x'), 'AAAA')).toBe(false);
   });
 });
 
