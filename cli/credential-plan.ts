@@ -3,14 +3,13 @@
  * and desired items, the bunq context, a fresh list of bunq's entries) and the core's plan(). Any
  * session the client opens is stored back, so repeated CLI calls do not hammer session-server.
  */
-import type { LoadedContext } from '../lambdas/aws/context-store';
 import type { DesiredStore } from '../lambdas/aws/desired-store';
-import { BunqClient, whitelistPort, type CallOptions } from '../lambdas/bunq';
+import type { CallOptions } from '../lambdas/bunq';
 import type { BunqLogger } from '../lambdas/bunq/logger';
 import { plan, type ActualEntry, type CredentialConfig, type Plan } from '../lambdas/core';
-import { ContextMismatchError } from '../lambdas/handlers/reconcile-credential';
+import { credentialPort } from '../lambdas/handlers/reconcile-credential';
 import type { Clock } from '../lambdas/shared/clock';
-import type { ContextStorePort } from './context-port';
+import type { ContextStorePort } from '../lambdas/aws/context-store';
 
 export interface PlanDeps {
   desired: DesiredStore;
@@ -31,21 +30,6 @@ export interface CredentialPlan {
 export async function planCredential(deps: PlanDeps, credential: string): Promise<CredentialPlan> {
   const state = await deps.desired.readCredential(credential);
   const config = deps.desired.configOf(state);
-  const loaded = await deps.contexts.load(config.secretName);
-  if (loaded.context.userId !== config.userId) {
-    throw new ContextMismatchError(credential, config.userId, loaded.context.userId, config.secretName);
-  }
-  let basis: LoadedContext = loaded;
-  const client = new BunqClient({
-    ...deps.bunqOptions,
-    clock: deps.clock,
-    logger: deps.logger,
-    context: loaded.context,
-    onSessionRefreshed: async (context) => {
-      if (context.session === null) return;
-      basis = (await deps.contexts.saveSession(basis, context.session)).current;
-    },
-  });
-  const actual = await whitelistPort(client, config.credentialPasswordIpId).listEntries();
+  const actual = await (await credentialPort(deps, config)).listEntries();
   return { config, actual, plan: plan(state.desired, actual, config, deps.clock.now()), unknownEntries: state.unknownEntries };
 }

@@ -10,7 +10,7 @@ import {
 } from '../lambdas/aws/context-store';
 import type { BunqContext, BunqSession } from '../lambdas/bunq/types';
 import type { ContextSecrets } from '../cli/adapters/secret-writer';
-import type { ContextStorePort } from '../cli/context-port';
+import type { ContextStorePort } from '../lambdas/aws/context-store';
 
 export class MemoryContextStore implements ContextStorePort, ContextSecrets {
   private readonly secrets = new Map<string, { context: BunqContext; version: number }>();

@@ -8,7 +8,7 @@
 import { DesiredStore } from '../lambdas/aws/desired-store';
 import type { MetricPoint } from '../lambdas/aws/metrics';
 import { StateStore } from '../lambdas/aws/state-store';
-import { CLASSIC_RATE_LIMITS, RateLimiter, type RateLimitRule } from '../lambdas/bunq';
+import { CLASSIC_RATE_LIMITS, RateLimiter, silentLogger, type RateLimitRule } from '../lambdas/bunq';
 import { renderPlan } from '../lambdas/core';
 import { reconcileCredential, type WorkerDeps, type WorkerLogger } from '../lambdas/handlers/reconcile-credential';
 import { MetricName } from '../lambdas/shared/metric-names';
@@ -43,7 +43,7 @@ export interface DemoSummary {
   finalActive: string[];
 }
 
-const quietLogger: WorkerLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const quietLogger: WorkerLogger = silentLogger;
 
 function scaled<T extends { windowMs: number }>(rules: readonly T[]): T[] {
   return rules.map((r) => ({ ...r, windowMs: r.windowMs / RATE_WINDOW_SCALE }));

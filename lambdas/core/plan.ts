@@ -3,7 +3,7 @@
  * to change, what the guards hold back and why. Pure: same input, same plan.
  */
 import { classifyEntries, unrecognisedReason } from './actual';
-import { normaliseDesired } from './desired';
+import { normaliseDesired, type NormalisedDesired } from './desired';
 import { applyGuards } from './guards';
 import type { ActualEntry, CredentialConfig, DesiredItem, Drift, Operation, Plan, Warning } from './types';
 import { compareIpv4, describeValue } from './validate-ip';
@@ -100,15 +100,21 @@ export function plan(
     warnings.push({ code: 'guard-blocked', message: `${guard} held back ${count} operation${count === 1 ? '' : 's'}` });
   }
 
+  return planAround(config, wanted, { drift, operations: allowed, blocked, warnings });
+}
+
+/** The Plan record around a normalised desired set; the caller supplies what it compared. */
+export function planAround(
+  config: CredentialConfig,
+  wanted: NormalisedDesired,
+  compared: Pick<Plan, 'drift' | 'operations' | 'blocked' | 'warnings'>,
+): Plan {
   return {
     credential: config.credential,
     mode: config.mode,
     desiredIps: wanted.ips,
     invalid: wanted.invalid,
     expired: wanted.expired,
-    drift,
-    operations: allowed,
-    blocked,
-    warnings,
+    ...compared,
   };
 }

@@ -6,7 +6,7 @@ import type { Clock } from '../shared/clock';
 import { CountingPort } from './counting-port';
 import { normaliseDesired } from './desired';
 import { DeadlineReached, errorInfo, execute, isRetryable, DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAY_MS } from './executor';
-import { plan } from './plan';
+import { plan, planAround } from './plan';
 import type { ActualEntry, CredentialConfig, DesiredItem, ExecutionResult, Plan, WhitelistPort } from './types';
 
 export interface ReconcileInput {
@@ -23,12 +23,7 @@ export interface ReconcileInput {
 /** The plan we can still report when bunq could not be read: the desired side only, no operations. */
 export function unreadPlan(desired: readonly DesiredItem[], config: CredentialConfig, now: number): Plan {
   const wanted = normaliseDesired(desired, now);
-  return {
-    credential: config.credential,
-    mode: config.mode,
-    desiredIps: wanted.ips,
-    invalid: wanted.invalid,
-    expired: wanted.expired,
+  return planAround(config, wanted, {
     drift: [],
     operations: [],
     blocked: [],
@@ -36,7 +31,7 @@ export function unreadPlan(desired: readonly DesiredItem[], config: CredentialCo
       ...wanted.warnings,
       { code: 'read-failed', message: 'bunq entries could not be read; nothing was planned or changed' },
     ],
-  };
+  });
 }
 
 export async function reconcile(input: ReconcileInput): Promise<ExecutionResult> {

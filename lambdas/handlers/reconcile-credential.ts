@@ -14,7 +14,7 @@ import {
 import { BunqClient, whitelistPort, type BunqLogger, type CallOptions } from '../bunq';
 import { isBunqError } from '../bunq/errors';
 import type { BunqContext } from '../bunq/types';
-import { CredentialConfigError, reconcile, type ExecutionResult, type Operation } from '../core';
+import { CredentialConfigError, reconcile, type CredentialConfig, type ExecutionResult, type Operation, type WhitelistPort } from '../core';
 import type { Clock } from '../shared/clock';
 import { PlanGate } from './plan-gate';
 
@@ -26,9 +26,8 @@ import { PlanGate } from './plan-gate';
  * Nothing is ever changed at bunq on a guess.
  */
 
-export interface WorkerLogger extends BunqLogger {
-  error(message: string, attributes?: Record<string, unknown>): void;
-}
+/** The runtime logs through the same (message, attributes) seam as the bunq client. */
+export type WorkerLogger = BunqLogger;
 
 export interface WorkerDeps {
   desired: DesiredStore;
@@ -113,18 +112,7 @@ export async function reconcileCredential(
     unknownEntries = desired.unknownEntries;
     const config = deps.desired.configOf(desired);
     secretName = config.secretName;
-    const loaded = await deps.contexts.load(config.secretName);
-    if (loaded.context.userId !== config.userId) {
-      throw new ContextMismatchError(credential, config.userId, loaded.context.userId, config.secretName);
-    }
-    const client = new BunqClient({
-      ...deps.bunqOptions,
-      clock: deps.clock,
-      logger: deps.logger,
-      context: loaded.context,
-      onSessionRefreshed: sessionPersister(deps, credential, loaded),
-    });
-    const port = whitelistPort(client, config.credentialPasswordIpId);
+    const port = await credentialPort(deps, config);
     if (options.confirmedOperations !== undefined) {
       gate = new PlanGate({ port, desired: desired.desired, config, clock: deps.clock, confirmed: options.confirmedOperations });
     }
@@ -186,9 +174,32 @@ function shouldRetry(ok: boolean, recorded: boolean, error: RunError | null): bo
   return error === null || retryDisposition(error.kind) === 'transient';
 }
 
+/**
+ * bunq's whitelist of one configured credential, through a client on its stored context. Refuses a
+ * context of another bunq user, and stores every session the client opens. The worker and the CLI's
+ * `plan` both read bunq through this.
+ */
+export async function credentialPort(
+  deps: Pick<WorkerDeps, 'contexts' | 'clock' | 'logger' | 'bunqOptions'>,
+  config: CredentialConfig,
+): Promise<WhitelistPort> {
+  const loaded = await deps.contexts.load(config.secretName);
+  if (loaded.context.userId !== config.userId) {
+    throw new ContextMismatchError(config.credential, config.userId, loaded.context.userId, config.secretName);
+  }
+  const client = new BunqClient({
+    ...deps.bunqOptions,
+    clock: deps.clock,
+    logger: deps.logger,
+    context: loaded.context,
+    onSessionRefreshed: sessionPersister(deps, config.credential, loaded),
+  });
+  return whitelistPort(client, config.credentialPasswordIpId);
+}
+
 /** Persists every session the client opens, so the next run (any container) reuses it. */
 function sessionPersister(
-  deps: WorkerDeps,
+  deps: Pick<WorkerDeps, 'contexts' | 'logger'>,
   credential: string,
   loaded: LoadedContext,
 ): (context: BunqContext) => Promise<void> {

@@ -6,7 +6,7 @@ import { logger } from '../aws/logger';
 import { createRunMetrics, createServiceMetrics } from '../aws/metrics';
 import { ReconcileQueue } from '../aws/queue';
 import { StateStore } from '../aws/state-store';
-import { RateLimiter } from '../bunq';
+import { RateLimiter, type BunqLogger } from '../bunq';
 import { EnvName } from '../shared/metric-names';
 import { systemClock } from '../shared/clock';
 import type { FanOutDeps } from './fan-out';
@@ -19,12 +19,7 @@ import type { StreamDeps } from './stream-trigger';
  * this container calls bunq from the same IP) are shared across invocations.
  */
 
-export interface HandlerLogger {
-  debug(message: string, attributes?: Record<string, unknown>): void;
-  info(message: string, attributes?: Record<string, unknown>): void;
-  warn(message: string, attributes?: Record<string, unknown>): void;
-  error(message: string, attributes?: Record<string, unknown>): void;
-}
+export type HandlerLogger = BunqLogger;
 
 /** Powertools' Logger behind the plain (message, attributes) shape the rest of the code uses. */
 export const handlerLogger: HandlerLogger = {
