@@ -6,7 +6,7 @@
 import { createPublicKey } from 'node:crypto';
 import { callBunq, malformed, type CallEnvironment } from './api-call';
 import { makeCallEnvironment, resolveBaseUrl, type CallOptions } from './call-environment';
-import { isDottedQuad } from './ipv4';
+import { isCanonicalIpv4 } from '../core/validate-ip';
 import { openSession } from './session-server';
 import { EnvelopeError, idReply, installationReply, type InstallationReply } from './envelope';
 import { generateClientKeyPair, keyPairMatches, type RsaKeyPairPem } from './signing';
@@ -111,7 +111,7 @@ function validateOptions(options: CreateContextOptions): void {
   if (options.permittedIps !== undefined) {
     if (!Array.isArray(options.permittedIps)) fail('permittedIps must be an array');
     for (const ip of options.permittedIps) {
-      if (ip !== '*' && !isDottedQuad(ip)) {
+      if (ip !== '*' && !(typeof ip === 'string' && isCanonicalIpv4(ip))) {
         fail(`permittedIps entry ${JSON.stringify(ip)} is neither a dotted-quad IPv4 address nor "*"`);
       }
     }

@@ -18,7 +18,7 @@ import {
 } from './envelope';
 import { BunqError, isBunqError } from './errors';
 import type { BunqLogger } from './logger';
-import { isDottedQuad } from './ipv4';
+import { isCanonicalIpv4 } from '../core/validate-ip';
 import { openSession } from './session-server';
 import type { HttpMethod } from './transport';
 import type { BunqContext, BunqUser, CredentialPasswordIp, PermittedIpAsRead, PermittedIpStatus } from './types';
@@ -135,7 +135,7 @@ export class BunqClient {
   /** POSTs a new whitelist entry and returns its id. Never retried once it may have reached bunq. */
   async addIp(credentialId: number, ip: string, status: PermittedIpStatus = 'ACTIVE'): Promise<number> {
     const path = this.ipListPath(credentialId);
-    refuseUnless(isDottedQuad(ip), `POST ${path}`, 'ip must be a dotted-quad IPv4 address (bunq manages `*` only in its app)');
+    refuseUnless(typeof ip === 'string' && isCanonicalIpv4(ip), `POST ${path}`, 'ip must be a dotted-quad IPv4 address (bunq manages `*` only in its app)');
     refuseUnless(isStatus(status), `POST ${path}`, 'status must be ACTIVE or INACTIVE');
     const res = await this.authed('POST', path, { ip, status });
     return this.parse(res, 'POST', path, (r) => idReply(r.items));
