@@ -48,7 +48,7 @@ export function retryDisposition(kind: string): RetryDisposition {
   return TERMINAL_KINDS.has(kind) ? 'terminal' : 'transient';
 }
 
-const SUCCESS: ReadonlySet<RunOutcome> = new Set<RunOutcome>(['in-sync', 'converged', 'observed']);
+const SUCCESS: ReadonlySet<RunOutcome> = new Set<RunOutcome>(['in-sync', 'converged', 'held', 'observed']);
 
 export function isSuccessfulOutcome(outcome: RunOutcome): boolean {
   return SUCCESS.has(outcome);

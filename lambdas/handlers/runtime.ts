@@ -1,4 +1,6 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { awsClients } from '../aws/clients';
+import { EventBridgeChangeEvents } from '../aws/events';
 import { ContextStore } from '../aws/context-store';
 import { DesiredStore } from '../aws/desired-store';
 import { historyTtlDaysFrom, requireEnv, secretPrefixFrom } from '../aws/env';
@@ -46,6 +48,8 @@ export function workerDeps(env: Env = process.env): WorkerDeps {
       logger: handlerLogger,
       clock: systemClock,
       bunqOptions: { limiter: new RateLimiter({ clock: systemClock }) },
+      // The default bus only (the worker's IAM allows no other); rules route the events onwards.
+      events: new EventBridgeChangeEvents(new EventBridgeClient({}), 'default'),
     };
   })();
   return worker;
