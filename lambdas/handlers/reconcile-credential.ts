@@ -185,7 +185,7 @@ export async function reconcileCredential(
  * message would block the credential's FIFO group (its operators' later edits) until the
  * visibility timeout (docs/decisions.md, issue 12).
  */
-function shouldRetry(recorded: boolean): boolean {
+export function shouldRetry(recorded: boolean): boolean {
   return !recorded;
 }
 
