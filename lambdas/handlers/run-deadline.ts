@@ -4,7 +4,7 @@
  * retries) and for writing the status item, so the run ends as a recorded failure that the next
  * scheduled run retries.
  */
-import { DEFAULT_RETRY } from '../bunq';
+import { DEFAULT_RETRY } from '../bunq/retry-policy';
 import { DEFAULT_TIMEOUT_MS, MAX_RATE_WINDOW_MS } from '../bunq/api-call';
 
 /**
