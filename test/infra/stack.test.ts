@@ -490,6 +490,13 @@ describe('dashboard and outputs', () => {
     expect(body).toContain('\\"Errors\\"');
   });
 
+  it('every metric the runtime emits is read by an alarm or a dashboard widget', () => {
+    const resources = JSON.stringify(base.template.toJSON().Resources);
+    const read = (name: string): boolean =>
+      resources.includes(`(${name}) FROM SCHEMA`) || resources.includes(`"MetricName":"${name}"`) || resources.includes(`\\"${name}\\"`);
+    expect(Object.values(MetricName).filter((m) => !read(m))).toEqual([]);
+  });
+
   it('outputs table names, topic, dashboard URL, secret prefix; the egress IP only in NAT mode', () => {
     const { template } = base;
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
