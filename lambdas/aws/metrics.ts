@@ -1,5 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metricNameFor, type BunqErrorKind } from '../bunq/errors';
+import { classifyEntries } from '../core/actual';
 import type { ExecutionResult, OperationOutcome } from '../core/types';
 import { entriesAfterRun, runVerdict } from './run-verdict';
 import {
@@ -91,7 +92,9 @@ export function metricsForResult(result: ExecutionResult): MetricPoint[] {
       // that, so counting it here too would keep the guard alarm up for every wildcard-key credential.
       count(MetricName.OperationsBlocked, result.plan.blocked.filter((b) => b.guard !== 'wildcard-untouchable').length),
       count(MetricName.ActiveWildcard, entries.some((e) => e.status === 'ACTIVE' && e.ip === '*') ? 1 : 0),
-      count(MetricName.UnrecognisedEntries, result.plan.warnings.filter((w) => w.code === 'unrecognised-entry').length),
+      // Entries bunq lists that we cannot use (unknown status, no usable id, an IP that is neither
+      // IPv4 nor `*`), as they stand after the run; never changed, their IP never POSTed again.
+      count(MetricName.UnrecognisedEntries, classifyEntries(entries).unrecognised.length),
     );
   }
   points.push(

@@ -3,7 +3,7 @@
  * can read. Modelled on cdk-nag rules: one id, one description, one check, tested on its own.
  * A guard never adds work; the pipeline only ever removes operations.
  */
-import { WILDCARD, activeConcreteIps, isUsableEntryId } from './actual';
+import { WILDCARD, activeConcreteIps, isUsableEntryId, wildcardCovers } from './actual';
 import type { ActualEntry, BlockedOperation, CredentialConfig, GuardId, Operation } from './types';
 
 export interface GuardContext {
@@ -12,6 +12,13 @@ export interface GuardContext {
   invalidDesiredCount: number;
   /** The entries the plan was made from. */
   actual: readonly ActualEntry[];
+  /**
+   * The canonical IPv4 addresses this run calls bunq from. Empty means the run cannot tell (no
+   * caller IPs given, or one of them was not canonical IPv4).
+   */
+  callerIps: readonly string[];
+  /** The valid, unexpired desired IPs: what never-empty counts. */
+  desiredIps: readonly string[];
 }
 
 export interface Guard {
@@ -86,6 +93,30 @@ export const protectedIp: Guard = {
   },
 };
 
+/** The reason every deactivation is held when a run does not know its own IP. Part of the contract. */
+export const CALLER_UNKNOWN_REASON = 'cannot tell which IP this run calls bunq from';
+
+export const callerIp: Guard = {
+  id: 'caller-ip',
+  description:
+    'an entry of an IP this run calls bunq from is never deactivated; a run that cannot tell its IP deactivates nothing unless an ACTIVE `*` covers it',
+  check(ops, ctx) {
+    if (ctx.callerIps.length === 0) {
+      // Any deactivation could be the one that cuts this run (and every later one) off. An ACTIVE
+      // `*` lets every IP call today, so it covers the run; the executor re-checks it before each
+      // deactivation, since it can be switched off in the app at any moment.
+      if (wildcardCovers(ctx.actual)) return [];
+      return block(this.id, deactivations(ops), () => CALLER_UNKNOWN_REASON);
+    }
+    const callers = new Set(ctx.callerIps);
+    return block(
+      this.id,
+      deactivations(ops).filter((o) => callers.has(o.ip)),
+      (o) => `${o.ip} is an IP this run calls bunq from; deactivating it would lock the reconciler out`,
+    );
+  },
+};
+
 /**
  * The entries as they would be if every given operation succeeded. An added entry gets an id above
  * every listed one: unique here, and usable, so it counts like the entry bunq would create.
@@ -104,18 +135,29 @@ export function simulate(actual: readonly ActualEntry[], ops: readonly Operation
   return result;
 }
 
+/**
+ * Desired IPs with an ACTIVE entry we understand. An IP that stays ACTIVE only because a guard holds
+ * its deactivation back (a caller or protected IP nobody declared) does not count: two runs from
+ * different IPs (a worker and a CLI-local run) would each keep their own and together switch off
+ * everything else.
+ */
+export function activeDesiredIps(entries: readonly ActualEntry[], desiredIps: readonly string[]): string[] {
+  const active = activeConcreteIps(entries);
+  return desiredIps.filter((ip) => active.has(ip));
+}
+
 export const neverEmpty: Guard = {
   id: 'never-empty',
-  description: 'a run never leaves the credential with zero ACTIVE IPv4 entries (`*` does not count)',
+  description: 'a run never leaves the credential without an ACTIVE desired IPv4 entry (`*` and IPs kept only by a guard do not count)',
   check(ops, ctx) {
     const deacts = deactivations(ops);
     if (deacts.length === 0) return [];
-    if (activeConcreteIps(simulate(ctx.actual, ops)).size > 0) return [];
+    if (activeDesiredIps(simulate(ctx.actual, ops), ctx.desiredIps).length > 0) return [];
     // Emptying the whitelist usually means the desired set was lost, so hold back all of them.
     return block(
       this.id,
       deacts,
-      () => 'these deactivations would leave no ACTIVE IPv4 entry (an ACTIVE `*` is not relied on)',
+      () => 'these deactivations would leave no desired IPv4 address ACTIVE (an ACTIVE `*`, or an IP kept only by a guard, is not relied on)',
     );
   },
 };
@@ -142,6 +184,7 @@ export const GUARDS: readonly Guard[] = [
   modeAdditive,
   invalidDesiredFreezesDeactivations,
   protectedIp,
+  callerIp,
   neverEmpty,
   maxDeactivations,
 ];

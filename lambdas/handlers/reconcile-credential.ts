@@ -1,6 +1,7 @@
 import { ContextStoreError, type ContextStorePort, type LoadedContext } from '../aws/context-store';
 import { MissingConfigError, type DesiredStore } from '../aws/desired-store';
 import { changeEventsFor, type ChangeEvent } from '../aws/change-events';
+import type { EgressIps } from '../aws/env';
 import type { ChangeEventSink } from '../aws/events';
 import { metricsForFailure, metricsForResult, type MetricPoint, type RunMetrics } from '../aws/metrics';
 import type { ReconcileRequest } from '../aws/reconcile-request';
@@ -47,6 +48,11 @@ export interface WorkerDeps {
   retryDelayMs?: number;
   /** How long before the Lambda's end a run stops starting bunq calls (default RUN_DEADLINE_MARGIN_MS). */
   deadlineMarginMs?: number;
+  /**
+   * The worker's own IPs (EGRESS_IPS, lambdas/aws/env.ts), passed to every run as its caller IPs.
+   * `problem` is set when the variable is malformed; `ips` is then empty (the caller is unknown).
+   */
+  egress?: EgressIps;
   /** Where change events go (the default EventBridge bus in AWS); absent = none are published. */
   events?: ChangeEventSink;
 }
@@ -74,6 +80,12 @@ export interface RunOptions {
    * stops before any change and reports `plan-changed`; nothing is recorded, as nothing was run.
    */
   confirmedOperations?: readonly Operation[];
+  /**
+   * The IPs this run calls bunq from (the worker: EGRESS_IPS; the CLI: its public IP), never
+   * deactivated whatever the config item says. Absent or empty = the run cannot tell, and every
+   * deactivation is held unless an ACTIVE `*` covers the run.
+   */
+  callerIps?: readonly string[];
 }
 
 export class ContextMismatchError extends Error {
@@ -111,18 +123,23 @@ export async function reconcileCredential(
   const started = deps.clock.now();
   let secretName: string | undefined;
   let result: ExecutionResult;
-  let unknownEntries: string[] = [];
   let gate: PlanGate | undefined;
   let receipts: WriteReceipts | undefined;
   try {
     const desired = await deps.desired.readCredential(credential);
-    unknownEntries = desired.unknownEntries;
     const config = deps.desired.configOf(desired);
     secretName = config.secretName;
     const port = await credentialPort(deps, config);
     receipts = port;
     if (options.confirmedOperations !== undefined) {
-      gate = new PlanGate({ port, desired: desired.desired, config, clock: deps.clock, confirmed: options.confirmedOperations });
+      gate = new PlanGate({
+        port,
+        desired: desired.desired,
+        config,
+        clock: deps.clock,
+        confirmed: options.confirmedOperations,
+        ...(options.callerIps !== undefined ? { callerIps: options.callerIps } : {}),
+      });
     }
     result = await reconcile({
       desired: desired.desired,
@@ -132,6 +149,7 @@ export async function reconcileCredential(
       maxAttempts: deps.maxAttempts,
       retryDelayMs: deps.retryDelayMs,
       ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+      ...(options.callerIps !== undefined ? { callerIps: options.callerIps } : {}),
     });
   } catch (err) {
     return recordFailure(deps, credential, runContext, started, err, secretName);
@@ -143,9 +161,6 @@ export async function reconcileCredential(
   }
 
   const record = runRecordFromResult(result, runContext);
-  for (const entry of unknownEntries) {
-    record.warnings.push({ code: 'unknown-entry', message: `item ${entry} is neither "config" nor "ip#<ip>"; ignored` });
-  }
   const verdict = runVerdict(result);
   const succeeded = verdict.ok;
   if (!succeeded && secretName !== undefined) deps.contexts.invalidate(secretName);

@@ -3,7 +3,7 @@ import { awsClients } from '../aws/clients';
 import { EventBridgeChangeEvents } from '../aws/events';
 import { ContextStore } from '../aws/context-store';
 import { DesiredStore } from '../aws/desired-store';
-import { historyTtlDaysFrom, requireEnv, secretPrefixFrom } from '../aws/env';
+import { egressIpsFrom, historyTtlDaysFrom, requireEnv, secretPrefixFrom } from '../aws/env';
 import { logger } from '../aws/logger';
 import { createRunMetrics, createServiceMetrics } from '../aws/metrics';
 import { ReconcileQueue } from '../aws/queue';
@@ -48,6 +48,7 @@ export function workerDeps(env: Env = process.env): WorkerDeps {
       logger: handlerLogger,
       clock: systemClock,
       bunqOptions: { limiter: new RateLimiter({ clock: systemClock }) },
+      egress: egressIpsFrom(env),
       // The default bus only (the worker's IAM allows no other); rules route the events onwards.
       events: new EventBridgeChangeEvents(new EventBridgeClient({}), 'default'),
     };

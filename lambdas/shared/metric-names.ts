@@ -94,4 +94,9 @@ export const EnvName = {
   QueueUrl: 'RECONCILE_QUEUE_URL',
   SecretPrefix: 'SECRET_NAME_PREFIX',
   HistoryTtlDays: 'HISTORY_TTL_DAYS',
+  /**
+   * The worker's fixed egress IPv4 addresses, comma separated (the fixed-egress modes set it): the
+   * IPs every run calls bunq from, never deactivated. Unset: the worker cannot tell its IP.
+   */
+  EgressIps: 'EGRESS_IPS',
 } as const;

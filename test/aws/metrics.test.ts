@@ -26,10 +26,19 @@ describe('run metrics', () => {
     const names = metricsForResult(quiet).filter((p) => p.scope === 'credential').map((p) => p.name);
     // A healthy credential pays for two metrics: the ones its alarms need every period.
     expect(names).toEqual(['RunFailed', 'DriftRemaining']);
-    const odd = sampleResult('prod');
-    odd.plan = { ...odd.plan, warnings: [{ code: 'unrecognised-entry', message: 'x' }, { code: 'unrecognised-entry', message: 'y' }] };
-    expect(valueOf(metricsForResult(odd), 'UnrecognisedEntries')).toBe(2);
     expect(metricsForFailure('credential-claimed-twice')).toContainEqual({ name: 'CredentialClaimedTwice', unit: 'Count', value: 1, scope: 'credential' });
+  });
+
+  it('counts the entries bunq lists that the reconciler cannot use (UnrecognisedEntries)', () => {
+    const entries = [
+      { id: 1, ip: '203.0.113.1', status: 'ACTIVE', created: null },
+      { id: 0, ip: '203.0.113.2', status: 'ACTIVE', created: null },
+      { id: 3, ip: '203.0.113.3', status: 'PENDING', created: null },
+    ];
+    const points = metricsForResult(sampleResult('prod', { before: entries, after: entries, operations: [] }));
+    expect(valueOf(points, 'UnrecognisedEntries')).toBe(2);
+    // ...and nothing when bunq could not be read.
+    expect(valueOf(metricsForResult(sampleResult('prod', { outcome: 'failed', before: [], after: null, operations: [] })), 'UnrecognisedEntries')).toBeUndefined();
   });
 
   it('a wildcard-key credential keeps ActiveWildcard up but not the drift and guard alarms', async () => {

@@ -99,6 +99,16 @@ describe('handlers wired from the environment', () => {
     await deleteMessages(world, tick);
   });
 
+  it('EGRESS_IPS is parsed with the core validator; unset means the worker cannot tell its IP', () => {
+    resetHandlerRuntime();
+    expect(workerDeps({ ...process.env, EGRESS_IPS: ' 203.0.113.9 ,127.0.0.1' }).egress).toEqual({ ips: ['127.0.0.1', '203.0.113.9'] });
+    resetHandlerRuntime();
+    expect(workerDeps({ ...process.env, EGRESS_IPS: undefined }).egress).toEqual({ ips: [] });
+    resetHandlerRuntime();
+    expect(workerDeps({ ...process.env, EGRESS_IPS: '203.0.113.9,*' }).egress).toEqual({ ips: [], problem: expect.stringMatching(/item 2 "\*"/) });
+    resetHandlerRuntime();
+  });
+
   it('a missing environment variable is a clear error', () => {
     resetHandlerRuntime();
     expect(() => workerDeps({ ...process.env, DESIRED_TABLE_NAME: '' })).toThrow('environment variable DESIRED_TABLE_NAME is not set');
