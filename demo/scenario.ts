@@ -5,6 +5,7 @@
  * emulator over real HTTP, dynalite and an in-memory context store. Each step checks what bunq
  * holds afterwards and throws if it is not what the story claims, so a regression fails the demo.
  */
+import { CredentialOwners } from '../lambdas/aws/credential-owner';
 import { DesiredStore } from '../lambdas/aws/desired-store';
 import type { MetricPoint } from '../lambdas/aws/metrics';
 import { StateStore } from '../lambdas/aws/state-store';
@@ -86,6 +87,7 @@ export async function runDemo(say: (text: string) => void, style: Style): Promis
       metrics,
       logger: quietLogger,
       clock: systemClock,
+      owners: new CredentialOwners(dynamo.client, { stateTable: STATE_TABLE, desiredTable: DESIRED_TABLE }),
       bunqOptions,
       retryDelayMs: 50,
     };
@@ -127,6 +129,8 @@ export async function runDemo(say: (text: string) => void, style: Style): Promis
         secrets: contexts,
         desired,
         writer,
+        // dynalite has no TransactWriteItems: the same conditional writes, one by one.
+        owners: new CredentialOwners(dynamo.client, { stateTable: STATE_TABLE, desiredTable: DESIRED_TABLE }, false),
         chooseCredential: () => Promise.reject(new Error('the demo user has one credential')),
         clock: systemClock,
         logger: quietLogger,

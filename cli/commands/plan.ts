@@ -1,6 +1,7 @@
 /** `bunq-ip plan <credential>`: what a run would do now, Terraform-style; exit 2 when there is drift. */
 import { renderPlan } from '../../lambdas/core';
-import type { CommandDef } from '../args';
+import { list, type CommandDef, type OptionDef, type OptionValues } from '../args';
+import { CALLER_IPS_ENV, describeCallerIps, resolveCallerIps, type CallerIps } from '../caller-ips';
 import { contextStore, desiredStore, printJson, type CommandContext } from '../context';
 import { planCredential, type PlanDeps } from '../credential-plan';
 import { ExitCode } from '../errors';
@@ -10,21 +11,49 @@ export function planDeps(ctx: CommandContext): PlanDeps {
   return { desired: desiredStore(ctx), contexts: contextStore(ctx), clock: ctx.clock, logger: ctx.logger };
 }
 
+/** `--caller-ip`, shared by every command that calls bunq from this machine. */
+export const CALLER_IP_OPTION: OptionDef = {
+  type: 'string',
+  multiple: true,
+  valueName: 'IP',
+  description: `the public IPv4 this machine calls bunq from; never deactivated (default: $${CALLER_IPS_ENV}, else detected)`,
+};
+
+export function callerIpsFor(ctx: CommandContext, values: OptionValues): Promise<CallerIps> {
+  return resolveCallerIps({ flags: list(values, 'caller-ip'), env: ctx.io.env, bunqBaseUrl: ctx.settings.bunqBaseUrl });
+}
+
+/** The line `plan` and `apply --local` print about the caller: kept, or why deactivations are held. */
+export function callerLine(caller: CallerIps): string {
+  if (caller.ips.length === 0) {
+    return (
+      `Caller: ${describeCallerIps(caller)}; every deactivation is held unless an ACTIVE "*" covers it. ` +
+      `Pass --caller-ip or set ${CALLER_IPS_ENV}.`
+    );
+  }
+  return `Caller: this run calls bunq from ${describeCallerIps(caller)}; ${caller.ips.length === 1 ? 'it is' : 'they are'} kept (never deactivated).`;
+}
+
 export const planCommand: CommandDef<CommandContext> = {
   path: ['plan'],
   summary: 'show what a reconcile run would change at bunq now (exit 2 when there is drift)',
   positionals: [{ name: 'credential' }],
-  options: {},
+  options: { 'caller-ip': CALLER_IP_OPTION },
   details:
     'Reads the desired IPs and config, then bunq\'s current whitelist (from this machine: its IP must be\n' +
-    'allowed on the credential). Symbols: + add, ~ re-activate, - deactivate, ! held back by a guard.',
-  async run(ctx, { positionals }) {
+    'allowed on the credential). Symbols: + add, ~ re-activate, - deactivate, ! held back by a guard.\n' +
+    `The IP this machine calls from is kept: --caller-ip, else $${CALLER_IPS_ENV}, else asked of\n` +
+    'https://checkip.amazonaws.com (2 s; $BUNQ_IP_CHECKIP_URL overrides, "off" skips). When it cannot\n' +
+    'be told, every deactivation is held.',
+  async run(ctx, { positionals, values }) {
     const credential = positionals[0] ?? '';
-    const result = await planCredential(planDeps(ctx), credential);
+    const caller = await callerIpsFor(ctx, values);
+    const result = await planCredential(planDeps(ctx), credential, caller);
     const drift = result.plan.drift.length > 0;
     if (ctx.json) {
-      printJson(ctx, { credential, inSync: !drift, plan: result.plan, actual: result.actual, unknownEntries: result.unknownEntries });
+      printJson(ctx, { credential, inSync: !drift, caller, plan: result.plan, actual: result.actual, unknownEntries: result.unknownEntries });
     } else {
+      ctx.io.out(ctx.style.dim(callerLine(caller)));
       ctx.io.out(colourPlanText(renderPlan(result.plan), ctx.style));
       if (drift && result.plan.operations.length > 0) ctx.io.out(ctx.style.dim(`\nApply with: bunq-ip apply ${credential}`));
     }

@@ -21,6 +21,7 @@ export interface RunVerdict {
  * | context-mismatch                                         | terminal    | config and secret name different users |
  * | secret-missing, secret-invalid, secret-name-refused      | terminal    | the secret must be fixed by an operator |
  * | credentials-rejected                                     | terminal    | bunq refuses this key or IP until fixed |
+ * | credential-claimed-twice                                 | terminal    | another config owns this bunq credential |
  * | anything else (rate-limited, maintenance, server-error,  | transient   | may pass by itself: retried, then DLQ   |
  * | timeout, network, outcome-unknown, secret-unreadable,    |             |                                        |
  * | deadline, unexpected, kinds not listed here)             |             |                                        |
@@ -42,6 +43,7 @@ const TERMINAL_KINDS: ReadonlySet<string> = new Set([
   'secret-invalid',
   'secret-name-refused',
   'credentials-rejected',
+  'credential-claimed-twice',
 ]);
 
 export function retryDisposition(kind: string): RetryDisposition {

@@ -1,4 +1,10 @@
 import { ContextStoreError, type ContextStorePort, type LoadedContext } from '../aws/context-store';
+import {
+  CREDENTIAL_CLAIMED_TWICE_KIND,
+  CredentialClaimedTwiceError,
+  retirementOf,
+  type CredentialOwners,
+} from '../aws/credential-owner';
 import { MissingConfigError, type DesiredStore } from '../aws/desired-store';
 import { metricsForFailure, metricsForResult, type RunMetrics } from '../aws/metrics';
 import type { ReconcileRequest } from '../aws/reconcile-request';
@@ -16,6 +22,7 @@ import { isBunqError } from '../bunq/errors';
 import type { BunqContext } from '../bunq/types';
 import { CredentialConfigError, reconcile, type CredentialConfig, type ExecutionResult, type Operation, type WhitelistPort } from '../core';
 import type { Clock } from '../shared/clock';
+import { nameCaller } from './caller-note';
 import { PlanGate } from './plan-gate';
 
 /**
@@ -36,6 +43,8 @@ export interface WorkerDeps {
   metrics: RunMetrics;
   logger: WorkerLogger;
   clock: Clock;
+  /** The owner records: a run calls bunq only for a credential this config owns (credential-owner.ts). */
+  owners: Pick<CredentialOwners, 'ensureOwner'>;
   /** Passed to every BunqClient: the shared rate limiter, timeouts, test transport settings. */
   bunqOptions?: Omit<CallOptions, 'clock' | 'logger'>;
   /** Core retry settings for retryable bunq failures within one run. */
@@ -53,7 +62,8 @@ export interface RunReport {
    * failure (retrying cannot fix operator data), true for a transient one or an unrecorded run.
    */
   retry: boolean;
-  outcome: RunRecord['outcome'];
+  /** `retired`: the config was retired by `bootstrap --force`; nothing was called or recorded. */
+  outcome: RunRecord['outcome'] | 'retired';
   error: RunError | null;
 }
 
@@ -68,6 +78,11 @@ export interface RunOptions {
    * stops before any change and reports `plan-changed`; nothing is recorded, as nothing was run.
    */
   confirmedOperations?: readonly Operation[];
+  /**
+   * The IPs this run calls bunq from (the worker: EGRESS_IPS; the CLI: what it learnt). Absent or
+   * empty = unknown. The core never deactivates them; a credentials-rejected error names them.
+   */
+  callerIps?: readonly string[];
 }
 
 export class ContextMismatchError extends Error {
@@ -87,6 +102,7 @@ export function errorKindOf(err: unknown): string {
   if (err instanceof MissingConfigError) return 'config-missing';
   if (err instanceof CredentialConfigError) return 'config-invalid';
   if (err instanceof ContextMismatchError) return 'context-mismatch';
+  if (err instanceof CredentialClaimedTwiceError) return CREDENTIAL_CLAIMED_TWICE_KIND;
   return 'unexpected';
 }
 
@@ -109,10 +125,22 @@ export async function reconcileCredential(
   let gate: PlanGate | undefined;
   try {
     const desired = await deps.desired.readCredential(credential);
+    const retired = retirementOf(desired.configItem);
+    if (retired !== null) {
+      // Ownership moved to another config (bootstrap --force): this one never calls bunq again.
+      deps.logger.info('credential retired; not reconciled', { credential, reason: request.reason, ...retired });
+      return { credential, ok: true, retry: false, outcome: 'retired', error: null };
+    }
     unknownEntries = desired.unknownEntries;
     const config = deps.desired.configOf(desired);
     secretName = config.secretName;
-    const port = await credentialPort(deps, config);
+    const loaded = await loadCredentialContext(deps, config);
+    await deps.owners.ensureOwner(
+      credential,
+      { environment: loaded.context.environment, userId: config.userId, credentialPasswordIpId: config.credentialPasswordIpId },
+      new Date(deps.clock.now()).toISOString(),
+    );
+    const port = portOnContext(deps, config, loaded);
     if (options.confirmedOperations !== undefined) {
       gate = new PlanGate({ port, desired: desired.desired, config, clock: deps.clock, confirmed: options.confirmedOperations });
     }
@@ -124,9 +152,10 @@ export async function reconcileCredential(
       maxAttempts: deps.maxAttempts,
       retryDelayMs: deps.retryDelayMs,
       ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+      ...(options.callerIps !== undefined ? { callerIps: options.callerIps } : {}),
     });
   } catch (err) {
-    return recordFailure(deps, credential, runContext, started, err, secretName);
+    return recordFailure(deps, credential, runContext, started, err, secretName, options.callerIps);
   }
   if (gate?.refusal !== undefined) {
     const error = { kind: 'plan-changed', message: gate.refusal.message };
@@ -135,6 +164,7 @@ export async function reconcileCredential(
   }
 
   const record = runRecordFromResult(result, runContext);
+  if (record.error !== null) record.error = nameCaller(record.error, options.callerIps);
   for (const entry of unknownEntries) {
     record.warnings.push({ code: 'unknown-entry', message: `item ${entry} is neither "config" nor "ip#<ip>"; ignored` });
   }
@@ -183,10 +213,23 @@ export async function credentialPort(
   deps: Pick<WorkerDeps, 'contexts' | 'clock' | 'logger' | 'bunqOptions'>,
   config: CredentialConfig,
 ): Promise<WhitelistPort> {
+  return portOnContext(deps, config, await loadCredentialContext(deps, config));
+}
+
+/** The config's stored context; refuses a context of another bunq user. */
+export async function loadCredentialContext(deps: Pick<WorkerDeps, 'contexts'>, config: CredentialConfig): Promise<LoadedContext> {
   const loaded = await deps.contexts.load(config.secretName);
   if (loaded.context.userId !== config.userId) {
     throw new ContextMismatchError(config.credential, config.userId, loaded.context.userId, config.secretName);
   }
+  return loaded;
+}
+
+function portOnContext(
+  deps: Pick<WorkerDeps, 'contexts' | 'clock' | 'logger' | 'bunqOptions'>,
+  config: CredentialConfig,
+  loaded: LoadedContext,
+): WhitelistPort {
   const client = new BunqClient({
     ...deps.bunqOptions,
     clock: deps.clock,
@@ -219,9 +262,10 @@ async function recordFailure(
   started: number,
   err: unknown,
   secretName: string | undefined,
+  callerIps: readonly string[] | undefined,
 ): Promise<RunReport> {
   const finished = deps.clock.now();
-  const error = runErrorOf(err);
+  const error = nameCaller(runErrorOf(err), callerIps);
   // The secret may be fixed by the time the queue retries: read it afresh then.
   if (secretName !== undefined) deps.contexts.invalidate(secretName);
   const record = runRecordFromFailure(

@@ -1,6 +1,7 @@
 import { GetSecretValueCommand, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DesiredWriter } from '../../cli/adapters/desired-writer';
+import { CredentialOwners } from '../../lambdas/aws/credential-owner';
 import { SecretsManagerContextSecrets } from '../../cli/adapters/secret-writer';
 import { bootstrapCredential, BOOTSTRAP_DEFAULT_POLICY, type BootstrapDeps } from '../../cli/bootstrap-service';
 import { CliError } from '../../cli/errors';
@@ -23,6 +24,7 @@ function deps(): BootstrapDeps {
     secrets: new SecretsManagerContextSecrets(world.aws.secrets),
     desired: world.desired,
     writer: new DesiredWriter(world.aws.dynamo, world.desiredTable),
+    owners: new CredentialOwners(world.aws.dynamo, { stateTable: world.stateTable, desiredTable: world.desiredTable }),
     chooseCredential: () => Promise.reject(new Error('not asked in this test')),
     clock: world.clock,
     logger: new RecordingLogger(),
