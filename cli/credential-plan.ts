@@ -3,14 +3,14 @@
  * and desired items, the bunq context, a fresh list of bunq's entries) and the core's plan(). Any
  * session the client opens is stored back, so repeated CLI calls do not hammer session-server.
  */
-import { retirementOf } from '../lambdas/aws/credential-owner';
+import { CredentialClaimedTwiceError, retirementOf, type CredentialOwners } from '../lambdas/aws/credential-owner';
 import type { DesiredStore } from '../lambdas/aws/desired-store';
 import type { CallOptions } from '../lambdas/bunq';
 import { isBunqError } from '../lambdas/bunq/errors';
 import type { BunqLogger } from '../lambdas/bunq/logger';
 import { plan, type ActualEntry, type CredentialConfig, type Plan } from '../lambdas/core';
 import { callerSentence, CREDENTIALS_REJECTED } from '../lambdas/handlers/caller-note';
-import { credentialPort } from '../lambdas/handlers/reconcile-credential';
+import { loadCredentialContext, portOnContext } from '../lambdas/handlers/reconcile-credential';
 import type { Clock } from '../lambdas/shared/clock';
 import type { ContextStorePort } from '../lambdas/aws/context-store';
 import { callerOrigin, type CallerIps } from './caller-ips';
@@ -21,6 +21,8 @@ export interface PlanDeps {
   contexts: ContextStorePort;
   clock: Clock;
   logger: BunqLogger;
+  /** Read only: a plan claims nothing, it only refuses a config the worker would refuse. */
+  owners: Pick<CredentialOwners, 'verdict'>;
   bunqOptions?: Omit<CallOptions, 'clock' | 'logger'>;
 }
 
@@ -45,9 +47,13 @@ export async function planCredential(deps: PlanDeps, credential: string, caller:
     );
   }
   const config = deps.desired.configOf(state);
+  const loaded = await loadCredentialContext(deps, config);
+  const key = { environment: loaded.context.environment, userId: config.userId, credentialPasswordIpId: config.credentialPasswordIpId };
+  const owner = await deps.owners.verdict(credential, key);
+  if (owner.kind === 'claimed') throw new CliError(new CredentialClaimedTwiceError(credential, owner.record.owner, key).message);
   let actual: ActualEntry[];
   try {
-    actual = await (await credentialPort(deps, config)).listEntries();
+    actual = await portOnContext(deps, config, loaded).listEntries();
   } catch (err) {
     throw namingCaller(err, caller, config);
   }

@@ -79,7 +79,9 @@ export async function runDemo(say: (text: string) => void, style: Style): Promis
     // One limiter for every client: they all call bunq from this one IP, as workers behind a NAT do.
     const bunqOptions = { limiter: new RateLimiter({ rules: clientRules, clock: systemClock, marginMs: 10 }) };
     const metrics = new CollectingMetrics();
-    const planDeps: PlanDeps = { desired, contexts, clock: systemClock, logger: quietLogger, bunqOptions };
+    // dynalite has no TransactWriteItems: bootstrap's owner claim and config are written one by one.
+    const owners = new CredentialOwners(dynamo.client, { stateTable: STATE_TABLE, desiredTable: DESIRED_TABLE }, false);
+    const planDeps: PlanDeps = { desired, contexts, clock: systemClock, logger: quietLogger, owners, bunqOptions };
     const workerDeps: WorkerDeps = {
       desired,
       state,
@@ -87,7 +89,7 @@ export async function runDemo(say: (text: string) => void, style: Style): Promis
       metrics,
       logger: quietLogger,
       clock: systemClock,
-      owners: new CredentialOwners(dynamo.client, { stateTable: STATE_TABLE, desiredTable: DESIRED_TABLE }),
+      owners,
       bunqOptions,
       retryDelayMs: 50,
     };
@@ -130,7 +132,7 @@ export async function runDemo(say: (text: string) => void, style: Style): Promis
         desired,
         writer,
         // dynalite has no TransactWriteItems: the same conditional writes, one by one.
-        owners: new CredentialOwners(dynamo.client, { stateTable: STATE_TABLE, desiredTable: DESIRED_TABLE }, false),
+        owners,
         chooseCredential: () => Promise.reject(new Error('the demo user has one credential')),
         clock: systemClock,
         logger: quietLogger,

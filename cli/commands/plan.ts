@@ -2,13 +2,13 @@
 import { renderPlan } from '../../lambdas/core';
 import { list, type CommandDef, type OptionDef, type OptionValues } from '../args';
 import { CALLER_IPS_ENV, describeCallerIps, resolveCallerIps, type CallerIps } from '../caller-ips';
-import { contextStore, desiredStore, printJson, type CommandContext } from '../context';
+import { contextStore, credentialOwners, desiredStore, printJson, type CommandContext } from '../context';
 import { planCredential, type PlanDeps } from '../credential-plan';
 import { ExitCode } from '../errors';
 import { colourPlanText } from '../style';
 
 export function planDeps(ctx: CommandContext): PlanDeps {
-  return { desired: desiredStore(ctx), contexts: contextStore(ctx), clock: ctx.clock, logger: ctx.logger };
+  return { desired: desiredStore(ctx), contexts: contextStore(ctx), clock: ctx.clock, logger: ctx.logger, owners: credentialOwners(ctx) };
 }
 
 /** `--caller-ip`, shared by every command that calls bunq from this machine. */

@@ -225,7 +225,8 @@ export async function loadCredentialContext(deps: Pick<WorkerDeps, 'contexts'>, 
   return loaded;
 }
 
-function portOnContext(
+/** bunq's whitelist of the config's credential through a client on a loaded context. */
+export function portOnContext(
   deps: Pick<WorkerDeps, 'contexts' | 'clock' | 'logger' | 'bunqOptions'>,
   config: CredentialConfig,
   loaded: LoadedContext,
