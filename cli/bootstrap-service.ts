@@ -199,14 +199,16 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
   const today = new Date(deps.clock.now()).toISOString().slice(0, 10);
   const now = new Date(deps.clock.now()).toISOString();
   const notes: string[] = [];
-  const boundIps = boundAtRegistration(o, reusedContext, entries, notes);
+  const boundIps = boundAtRegistration(o, reusedContext && state.configItem !== null, reusedContext, entries, notes);
+  // Moving ownership (--force) must change nothing at bunq: the new config keeps what the old one kept.
+  const inherited = verdict.kind === 'claimed' ? await deps.desired.readCredential(verdict.record.owner) : null;
   const protectBound = o.protectBoundIps ?? true;
   if (!protectBound && boundIps.length > 0) {
     notes.push(`bound IP(s) ${boundIps.join(', ')} are neither declared nor protected (--no-protect-bound-ips): a run in enforce mode may switch them off`);
   }
   const existingProtected = protectedOf(state.configItem);
   const basis = o.policy.protectedIps?.map((p) => p.trim()) ?? existingProtected;
-  const protectedIps = unique([...basis, ...(protectBound ? boundIps : [])]);
+  const protectedIps = unique([...basis, ...(protectBound ? boundIps : []), ...protectedOf(inherited?.configItem ?? null)]);
   const policy: ConfigPolicy = { ...o.policy };
   if (o.policy.protectedIps !== undefined || !sameSet(protectedIps, existingProtected)) policy.protectedIps = protectedIps;
   else delete policy.protectedIps;
@@ -221,6 +223,24 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
     for (const ip of boundIps) {
       declare(ip, `bound at device registration by bootstrap ${today}: this API key calls bunq from it; protected so no run switches it off`);
     }
+  }
+  if (inherited !== null) {
+    const from = inherited.credential;
+    let skipped = 0;
+    for (const item of inherited.desired) {
+      const checked = validateIpv4(item.ip);
+      const expiresAt = typeof item.expiresAt === 'number' ? item.expiresAt : undefined;
+      if (!checked.ok || (item.expiresAt !== undefined && expiresAt === undefined)) {
+        skipped += 1;
+        continue;
+      }
+      const note = `${item.note ? `${item.note}; ` : ''}taken over from "${from}" at bootstrap ${today}`;
+      const before = declared.length;
+      declare(checked.ip, note);
+      const added = declared[before];
+      if (added !== undefined && expiresAt !== undefined) added.expiresAt = expiresAt;
+    }
+    notes.push(`took over the desired and protected IPs of "${from}"${skipped > 0 ? ` (${skipped} invalid item(s) of it were not copied; see bunq-ip desired list ${from})` : ''}`);
   }
   for (const ip of protectedIps) declare(ip, 'protected: the reconciler\'s own egress IP (declared by bootstrap)');
   const adopted: string[] = [];
@@ -314,16 +334,19 @@ function twinRefusal(o: BootstrapOptions, owner: string, key: BunqCredentialKey,
  */
 function boundAtRegistration(
   o: BootstrapOptions,
+  rerun: boolean,
   reusedContext: boolean,
   entries: ReadonlyArray<{ ip: string; status: string }>,
   notes: string[],
 ): string[] {
   const given = unique(o.permittedIps.map((ip) => ip.trim()));
-  if (given.length > 0 || reusedContext || o.allowAllIps) return given;
+  // A re-run of a configured name registered nothing; a reused context for a name without a config
+  // (a refused first attempt) did register, with the caller bound unless --permitted-ip said otherwise.
+  if (given.length > 0 || rerun || o.allowAllIps) return given;
   if (o.caller !== undefined && o.caller.ips.length > 0) return [...o.caller.ips];
   // A fresh key's credential holds just the IP bunq bound; one ACTIVE entry is that IP.
   const active = entries.filter((e) => e.status === 'ACTIVE' && e.ip !== '*');
-  if (active.length === 1 && active[0] !== undefined) {
+  if (!reusedContext && active.length === 1 && active[0] !== undefined) {
     notes.push(`the bound IP ${active[0].ip} is the credential's only ACTIVE entry (this machine's IP could not be told${o.caller ? `: ${callerOrigin(o.caller)}` : ''})`);
     return [active[0].ip];
   }

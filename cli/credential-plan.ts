@@ -63,9 +63,8 @@ export async function planCredential(deps: PlanDeps, credential: string, caller:
 /** bunq refused the caller: say which IP we called from, so the operator knows what to whitelist. */
 export function namingCaller(err: unknown, caller: CallerIps, config?: CredentialConfig): unknown {
   if (!isBunqError(err) || err.kind !== CREDENTIALS_REJECTED) return err;
-  const status = err.status !== undefined ? ` (HTTP ${err.status})` : '';
-  const which = config === undefined ? '' : ` for credential ${config.credential}`;
-  return new CliError(`bunq: ${err.message}${status}${which}; ${callerSentence(caller.ips, callerOrigin(caller))}`, 1, [
+  const which = config === undefined ? '' : `credential ${config.credential}: `;
+  return new CliError(`bunq: ${err.message}; ${which}${callerSentence(caller.ips, callerOrigin(caller))}`, 1, [
     `kind: ${err.kind}`,
     ...(err.responseId ? [`bunq response id (for bunq support): ${err.responseId}`] : []),
   ]);
