@@ -57,7 +57,7 @@ export async function planCredential(deps: PlanDeps, credential: string, caller:
   } catch (err) {
     throw namingCaller(err, caller, config);
   }
-  return { config, actual, plan: plan(state.desired, actual, config, deps.clock.now()), unknownEntries: state.unknownEntries };
+  return { config, actual, plan: plan(state.desired, actual, config, deps.clock.now(), caller.ips), unknownEntries: state.unknownEntries };
 }
 
 /** bunq refused the caller: say which IP we called from, so the operator knows what to whitelist. */

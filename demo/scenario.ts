@@ -16,6 +16,7 @@ import { MetricName } from '../lambdas/shared/metric-names';
 import { systemClock } from '../lambdas/shared/clock';
 import { DesiredWriter } from '../cli/adapters/desired-writer';
 import { bootstrapCredential } from '../cli/bootstrap-service';
+import type { CallerIps } from '../cli/caller-ips';
 import { planCredential, type PlanDeps } from '../cli/credential-plan';
 import { desiredView, renderDesired } from '../cli/format/desired';
 import { renderHistory, renderStatus } from '../cli/format/status';
@@ -82,6 +83,9 @@ export async function runDemo(say: (text: string) => void, style: Style): Promis
     // dynalite has no TransactWriteItems: bootstrap's owner claim and config are written one by one.
     const owners = new CredentialOwners(dynamo.client, { stateTable: STATE_TABLE, desiredTable: DESIRED_TABLE }, false);
     const planDeps: PlanDeps = { desired, contexts, clock: systemClock, logger: quietLogger, owners, bunqOptions };
+    // The reconciler knows the IP it calls bunq from (EGRESS_IPS in AWS): it is never deactivated.
+    const callerIps = [EGRESS_IP];
+    const caller: CallerIps = { ips: callerIps, source: 'detected', detail: 'the emulator is on this machine (loopback)' };
     const workerDeps: WorkerDeps = {
       desired,
       state,
@@ -95,12 +99,12 @@ export async function runDemo(say: (text: string) => void, style: Style): Promis
     };
     const now = (): string => new Date().toISOString();
     const showPlan = async (): Promise<number> => {
-      const planned = await planCredential(planDeps, CREDENTIAL);
+      const planned = await planCredential(planDeps, CREDENTIAL, caller);
       say(indent(colourPlanText(renderPlan(planned.plan), style)));
       return planned.plan.drift.length;
     };
     const apply = async (): Promise<void> => {
-      const report = await reconcileCredential(workerDeps, { credential: CREDENTIAL, reason: 'cli', requestedAt: now() });
+      const report = await reconcileCredential(workerDeps, { credential: CREDENTIAL, reason: 'cli', requestedAt: now() }, { callerIps });
       const status = await state.readStatus(CREDENTIAL);
       if (status !== null) say(indent(renderStatus(status, style)));
       check(report.ok, `the run succeeded (got ${report.outcome}${report.error ? `: ${report.error.message}` : ''})`);
@@ -131,7 +135,6 @@ export async function runDemo(say: (text: string) => void, style: Style): Promis
         secrets: contexts,
         desired,
         writer,
-        // dynalite has no TransactWriteItems: the same conditional writes, one by one.
         owners,
         chooseCredential: () => Promise.reject(new Error('the demo user has one credential')),
         clock: systemClock,
@@ -148,6 +151,7 @@ export async function runDemo(say: (text: string) => void, style: Style): Promis
         allowAllIps: false,
         policy: { mode: 'enforce', maxDeactivationsPerRun: 2, protectedIps: [EGRESS_IP] },
         force: false,
+        caller,
       },
     );
     say(

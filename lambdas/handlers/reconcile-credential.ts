@@ -6,6 +6,7 @@ import {
   type CredentialOwners,
 } from '../aws/credential-owner';
 import { MissingConfigError, type DesiredStore } from '../aws/desired-store';
+import type { EgressIps } from '../aws/env';
 import { metricsForFailure, metricsForResult, type RunMetrics } from '../aws/metrics';
 import type { ReconcileRequest } from '../aws/reconcile-request';
 import { secretRedactor } from '../aws/redact';
@@ -52,6 +53,11 @@ export interface WorkerDeps {
   retryDelayMs?: number;
   /** How long before the Lambda's end a run stops starting bunq calls (default RUN_DEADLINE_MARGIN_MS). */
   deadlineMarginMs?: number;
+  /**
+   * The worker's own IPs (EGRESS_IPS, lambdas/aws/env.ts), passed to every run as its caller IPs.
+   * `problem` is set when the variable is malformed; `ips` is then empty (the caller is unknown).
+   */
+  egress?: EgressIps;
 }
 
 export interface RunReport {
@@ -79,8 +85,9 @@ export interface RunOptions {
    */
   confirmedOperations?: readonly Operation[];
   /**
-   * The IPs this run calls bunq from (the worker: EGRESS_IPS; the CLI: what it learnt). Absent or
-   * empty = unknown. The core never deactivates them; a credentials-rejected error names them.
+   * The IPs this run calls bunq from (the worker: EGRESS_IPS; the CLI: its public IP), never
+   * deactivated whatever the config item says. Absent or empty = the run cannot tell, and every
+   * deactivation is held unless an ACTIVE `*` covers the run. A credentials-rejected error names them.
    */
   callerIps?: readonly string[];
 }
@@ -121,7 +128,6 @@ export async function reconcileCredential(
   const started = deps.clock.now();
   let secretName: string | undefined;
   let result: ExecutionResult;
-  let unknownEntries: string[] = [];
   let gate: PlanGate | undefined;
   try {
     const desired = await deps.desired.readCredential(credential);
@@ -131,7 +137,6 @@ export async function reconcileCredential(
       deps.logger.info('credential retired; not reconciled', { credential, reason: request.reason, ...retired });
       return { credential, ok: true, retry: false, outcome: 'retired', error: null };
     }
-    unknownEntries = desired.unknownEntries;
     const config = deps.desired.configOf(desired);
     secretName = config.secretName;
     const loaded = await loadCredentialContext(deps, config);
@@ -142,7 +147,14 @@ export async function reconcileCredential(
     );
     const port = portOnContext(deps, config, loaded);
     if (options.confirmedOperations !== undefined) {
-      gate = new PlanGate({ port, desired: desired.desired, config, clock: deps.clock, confirmed: options.confirmedOperations });
+      gate = new PlanGate({
+        port,
+        desired: desired.desired,
+        config,
+        clock: deps.clock,
+        confirmed: options.confirmedOperations,
+        ...(options.callerIps !== undefined ? { callerIps: options.callerIps } : {}),
+      });
     }
     result = await reconcile({
       desired: desired.desired,
@@ -165,9 +177,6 @@ export async function reconcileCredential(
 
   const record = runRecordFromResult(result, runContext);
   if (record.error !== null) record.error = nameCaller(record.error, options.callerIps);
-  for (const entry of unknownEntries) {
-    record.warnings.push({ code: 'unknown-entry', message: `item ${entry} is neither "config" nor "ip#<ip>"; ignored` });
-  }
   const verdict = runVerdict(result);
   const succeeded = verdict.ok;
   if (!succeeded && secretName !== undefined) deps.contexts.invalidate(secretName);

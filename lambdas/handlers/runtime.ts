@@ -2,7 +2,7 @@ import { awsClients } from '../aws/clients';
 import { ContextStore } from '../aws/context-store';
 import { CredentialOwners } from '../aws/credential-owner';
 import { DesiredStore } from '../aws/desired-store';
-import { historyTtlDaysFrom, requireEnv, secretPrefixFrom } from '../aws/env';
+import { egressIpsFrom, historyTtlDaysFrom, requireEnv, secretPrefixFrom } from '../aws/env';
 import { logger } from '../aws/logger';
 import { createRunMetrics, createServiceMetrics } from '../aws/metrics';
 import { ReconcileQueue } from '../aws/queue';
@@ -51,6 +51,7 @@ export function workerDeps(env: Env = process.env): WorkerDeps {
         desiredTable: requireEnv(env, EnvName.DesiredTable),
       }),
       bunqOptions: { limiter: new RateLimiter({ clock: systemClock }) },
+      egress: egressIpsFrom(env),
     };
   })();
   return worker;
