@@ -18,6 +18,8 @@ let emu: BunqEmulator;
 let env: Record<string, string>;
 const outputs: RunResult[] = [];
 const apiKeys: string[] = [];
+/** The bunq credential of "prod", the transcript's config. */
+let prodCredentialId = 0;
 
 async function cli(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
   const result = await runCli(args, { ...env, ...options.env }, options.input ?? '');
@@ -56,6 +58,7 @@ afterAll(async () => {
 describe('lock-out impossible by construction (CLI processes against moto and the emulator)', () => {
   it('the issue\'s transcript: bootstrap --permitted-ip in enforce, add two IPs, apply; plan still reaches bunq', async () => {
     const user = newUser();
+    prodCredentialId = user.credentialId;
     const boot = await cli(['bootstrap', 'prod', '--environment', 'sandbox', '--permitted-ip', '127.0.0.1', '--mode', 'enforce'], { input: user.apiKey });
     expect(boot.stderr).toBe('');
     expect(boot.code).toBe(0);
@@ -122,18 +125,26 @@ describe('lock-out impossible by construction (CLI processes against moto and th
       // bunq is reached through the context stored by bootstrap (the emulator); BUNQ_BASE_URL only
       // tells the CLI that bunq is elsewhere, so it must ask checkip.
       const remote = { BUNQ_BASE_URL: 'https://bunq.invalid', BUNQ_IP_CHECKIP_URL: `http://127.0.0.1:${port}/` };
+      // Someone adds an IP in the app: an enforce run that knows its caller deactivates it.
+      const stray = emu.addIpEntryAsApp(prodCredentialId, '198.51.100.66', 'ACTIVE');
       const detected = await cli(['plan', 'prod', '--json'], { env: remote });
-      expect(detected.code).toBe(0);
+      expect(detected.code).toBe(2);
       expect(JSON.parse(detected.stdout)).toMatchObject({ caller: { ips: ['127.0.0.1'], source: 'detected', detail: `127.0.0.1:${port}` } });
       expect(served).toBe(1);
+      expect(JSON.parse(detected.stdout).plan.operations).toEqual([{ kind: 'deactivate', ip: '198.51.100.66', entryId: stray.id, reason: 'undesired' }]);
 
+      // A run that cannot tell where it calls from holds every deactivation; additions would go ahead.
       const unreachable = await cli(['plan', 'prod'], { env: { ...remote, BUNQ_IP_CHECKIP_URL: 'http://127.0.0.1:9/' } });
-      expect(unreachable.code).toBe(0);
+      expect(unreachable.code).toBe(2);
+      expect(unreachable.stdout).toMatch(/! - 198\.51\.100\.66 .*\[caller-ip\] cannot tell which IP this run calls bunq from/);
+      expect(unreachable.stdout).toMatch(/Plan: 0 to add, 0 to re-activate, 0 to deactivate, 1 blocked\./);
       expect(unreachable.stdout).toMatch(
         /^Caller: cannot tell which IP this run calls bunq from \(127\.0\.0\.1:9: .*\); every deactivation is held unless an ACTIVE "\*" covers it\. Pass --caller-ip or set BUNQ_IP_CALLER_IPS\.$/m,
       );
     } finally {
       await new Promise<void>((resolve) => checkip.close(() => resolve()));
+      const stray = emu.listIpEntries(prodCredentialId).find((e) => e.ip === '198.51.100.66');
+      if (stray) emu.setIpStatusAsApp(prodCredentialId, stray.id, 'INACTIVE');
     }
   });
 
@@ -221,6 +232,43 @@ describe('lock-out impossible by construction (CLI processes against moto and th
         /^error: bunq: GET \S+: bunq rejected the API key or the calling IP \(HTTP 400\).*; credential locked: this run calls bunq from 127\.0\.0\.1 \((--caller-ip|detected: bunq's base URL is on this machine \(loopback\))\); if the API key is current, that IP must be ACTIVE/,
       );
     }
+  });
+
+  it('nothing in DesiredIps is dropped silently: a hand-typed odd key or an implausible expiry freezes deactivations', async () => {
+    const user = newUser();
+    expect((await cli(['bootstrap', 'hygiene', '--environment', 'sandbox', '--mode', 'enforce'], { input: user.apiKey })).code).toBe(0);
+    expect((await cli(['desired', 'add', 'hygiene', '203.0.113.60'])).code).toBe(0);
+    expect((await cli(['apply', 'hygiene', '--local', '--yes'])).code).toBe(0);
+    emu.addIpEntryAsApp(user.credentialId, '198.51.100.70', 'ACTIVE');
+    // Console edits: an upper-case key, and an expiry typed as a date (20261231 s = 1970).
+    await aws.dynamo.send(new PutItemCommand({ TableName: desiredTable, Item: { credential: { S: 'hygiene' }, entry: { S: 'IP#203.0.113.61' }, ip: { S: '203.0.113.61' } } }));
+    await aws.dynamo.send(
+      new PutItemCommand({ TableName: desiredTable, Item: { credential: { S: 'hygiene' }, entry: { S: 'ip#203.0.113.60' }, ip: { S: '203.0.113.60' }, expiresAt: { N: '20261231' } } }),
+    );
+    const planned = await cli(['plan', 'hygiene']);
+    expect(planned.code).toBe(2);
+    expect(planned.stdout).toMatch(/x IP#203\.0\.113\.61/);
+    expect(planned.stdout).toMatch(/x ip#203\.0\.113\.60/);
+    expect(planned.stdout).toMatch(/! - 198\.51\.100\.70 /);
+    expect(planned.stdout).not.toMatch(/^ *- 203\.0\.113\.60/m);
+    const applied = await cli(['apply', 'hygiene', '--local', '--yes']);
+    expect(applied.code).toBe(1);
+    expect(applied.stderr).toMatch(/invalid-desired/);
+    expect(active(user.credentialId)).toEqual(['127.0.0.1', '198.51.100.70', '203.0.113.60']);
+  });
+
+  it('an IP bunq refuses for good does not hold back the others', async () => {
+    const user = newUser();
+    expect((await cli(['bootstrap', 'refusals', '--environment', 'sandbox', '--mode', 'enforce'], { input: user.apiKey })).code).toBe(0);
+    expect((await cli(['desired', 'add', 'refusals', '0.0.0.0'])).code).toBe(0);
+    expect((await cli(['desired', 'add', 'refusals', '203.0.113.77'])).code).toBe(0);
+    // Additions run in IP order: bunq refuses the first POST (0.0.0.0) for good.
+    emu.faults.add({ method: 'POST', route: ROUTES.ipList, fault: { type: 'status', status: 400, description: 'The IP address is not valid.' } });
+    const applied = await cli(['apply', 'refusals', '--local', '--yes']);
+    emu.faults.clear();
+    expect(applied.code).toBe(1);
+    expect(applied.stderr).toMatch(/ip-refused/);
+    expect(active(user.credentialId)).toEqual(['127.0.0.1', '203.0.113.77']);
   });
 
   it('never prints a secret', async () => {
