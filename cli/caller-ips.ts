@@ -13,8 +13,14 @@
  *
  * A malformed flag or variable is an error (exit 64), never ignored: a typo would otherwise turn a
  * protected caller into an unprotected one. `BUNQ_IP_CHECKIP_URL=off` skips detection.
+ *
+ * For other commands (e.g. `doctor`): `resolveCallerIps` (pure of the CLI context), or
+ * `callerIpsFor(ctx, values)` with `CALLER_IP_OPTION` as the command's `caller-ip` flag, and
+ * `describeCallerIps` / `callerLine` to print the result.
  */
 import { validateIpv4 } from '../lambdas/core';
+import { list, type OptionDef, type OptionValues } from './args';
+import type { CommandContext } from './context';
 import { CliError, ExitCode, usageError } from './errors';
 import type { Env } from './io';
 
@@ -126,4 +132,27 @@ export function callerOrigin(c: CallerIps): string {
 export function describeCallerIps(c: CallerIps): string {
   if (c.ips.length === 0) return `cannot tell which IP this run calls bunq from (${callerOrigin(c)})`;
   return `${c.ips.join(', ')} (${callerOrigin(c)})`;
+}
+
+/** `--caller-ip`, shared by every command that calls bunq from this machine. */
+export const CALLER_IP_OPTION: OptionDef = {
+  type: 'string',
+  multiple: true,
+  valueName: 'IP',
+  description: `the public IPv4 this machine calls bunq from; never deactivated (default: $${CALLER_IPS_ENV}, else detected)`,
+};
+
+export function callerIpsFor(ctx: CommandContext, values: OptionValues): Promise<CallerIps> {
+  return resolveCallerIps({ flags: list(values, 'caller-ip'), env: ctx.io.env, bunqBaseUrl: ctx.settings.bunqBaseUrl });
+}
+
+/** The line `plan` and `apply --local` print about the caller: kept, or why deactivations are held. */
+export function callerLine(caller: CallerIps): string {
+  if (caller.ips.length === 0) {
+    return (
+      `Caller: ${describeCallerIps(caller)}; every deactivation is held unless an ACTIVE "*" covers it. ` +
+      `Pass --caller-ip or set ${CALLER_IPS_ENV}.`
+    );
+  }
+  return `Caller: this run calls bunq from ${describeCallerIps(caller)}; ${caller.ips.length === 1 ? 'it is' : 'they are'} kept (never deactivated).`;
 }

@@ -20,7 +20,8 @@ import { renderStatus } from '../format/status';
 import { CollectingMetrics, renderMetricPoints } from '../metrics-collector';
 import { requireQueueUrl } from '../settings';
 import { colourPlanText } from '../style';
-import { CALLER_IP_OPTION, callerIpsFor, callerLine, planDeps } from './plan';
+import { CALLER_IP_OPTION, callerIpsFor, callerLine } from '../caller-ips';
+import { planDeps } from './plan';
 
 async function confirm(ctx: CommandContext, question: string): Promise<boolean> {
   if (!ctx.io.stdinIsTTY) {

@@ -12,7 +12,7 @@ import { bootstrapCredential, type BootstrapOptions, type BootstrapResult } from
 import { CliError, ExitCode } from '../errors';
 import { DEFAULT_API_KEY_ENV } from '../settings';
 import type { Style } from '../style';
-import { CALLER_IP_OPTION, callerIpsFor } from './plan';
+import { CALLER_IP_OPTION, callerIpsFor } from '../caller-ips';
 
 const MODES: readonly Mode[] = ['enforce', 'additive', 'observe'];
 

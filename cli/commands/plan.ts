@@ -1,7 +1,7 @@
 /** `bunq-ip plan <credential>`: what a run would do now, Terraform-style; exit 2 when there is drift. */
 import { renderPlan } from '../../lambdas/core';
-import { list, type CommandDef, type OptionDef, type OptionValues } from '../args';
-import { CALLER_IPS_ENV, describeCallerIps, resolveCallerIps, type CallerIps } from '../caller-ips';
+import type { CommandDef } from '../args';
+import { CALLER_IP_OPTION, CALLER_IPS_ENV, callerIpsFor, callerLine } from '../caller-ips';
 import { contextStore, credentialOwners, desiredStore, printJson, type CommandContext } from '../context';
 import { planCredential, type PlanDeps } from '../credential-plan';
 import { ExitCode } from '../errors';
@@ -9,29 +9,6 @@ import { colourPlanText } from '../style';
 
 export function planDeps(ctx: CommandContext): PlanDeps {
   return { desired: desiredStore(ctx), contexts: contextStore(ctx), clock: ctx.clock, logger: ctx.logger, owners: credentialOwners(ctx) };
-}
-
-/** `--caller-ip`, shared by every command that calls bunq from this machine. */
-export const CALLER_IP_OPTION: OptionDef = {
-  type: 'string',
-  multiple: true,
-  valueName: 'IP',
-  description: `the public IPv4 this machine calls bunq from; never deactivated (default: $${CALLER_IPS_ENV}, else detected)`,
-};
-
-export function callerIpsFor(ctx: CommandContext, values: OptionValues): Promise<CallerIps> {
-  return resolveCallerIps({ flags: list(values, 'caller-ip'), env: ctx.io.env, bunqBaseUrl: ctx.settings.bunqBaseUrl });
-}
-
-/** The line `plan` and `apply --local` print about the caller: kept, or why deactivations are held. */
-export function callerLine(caller: CallerIps): string {
-  if (caller.ips.length === 0) {
-    return (
-      `Caller: ${describeCallerIps(caller)}; every deactivation is held unless an ACTIVE "*" covers it. ` +
-      `Pass --caller-ip or set ${CALLER_IPS_ENV}.`
-    );
-  }
-  return `Caller: this run calls bunq from ${describeCallerIps(caller)}; ${caller.ips.length === 1 ? 'it is' : 'they are'} kept (never deactivated).`;
 }
 
 export const planCommand: CommandDef<CommandContext> = {

@@ -170,6 +170,9 @@ describe('lock-out impossible by construction (CLI processes against moto and th
     const retiredPlan = await cli(['plan', 'payroll']);
     expect(retiredPlan.code).toBe(1);
     expect(retiredPlan.stderr).toMatch(/credential payroll was retired at .* in favour of "payroll-2" \(bootstrap --force\): it is not reconciled/);
+    const addToRetired = await cli(['desired', 'add', 'payroll', '203.0.113.99']);
+    expect(addToRetired.code).toBe(1);
+    expect(addToRetired.stderr).toMatch(/"payroll" was retired in favour of "payroll-2" .* edit "payroll-2" instead/);
     const overview = await cli(['status']);
     expect(overview.stdout).not.toMatch(/^payroll /m);
     const successor = await cli(['plan', 'payroll-2']);
