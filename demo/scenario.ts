@@ -104,7 +104,7 @@ export async function runDemo(say: (text: string) => void, style: Style): Promis
       return planned.plan.drift.length;
     };
     const apply = async (): Promise<void> => {
-      const report = await reconcileCredential(workerDeps, { credential: CREDENTIAL, reason: 'cli', requestedAt: now() }, { callerIps });
+      const report = await reconcileCredential(workerDeps, { credential: CREDENTIAL, reason: 'cli', requestedAt: now() }, { callerIps, workerRun: true });
       const status = await state.readStatus(CREDENTIAL);
       if (status !== null) say(indent(renderStatus(status, style)));
       check(report.ok, `the run succeeded (got ${report.outcome}${report.error ? `: ${report.error.message}` : ''})`);

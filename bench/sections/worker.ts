@@ -15,6 +15,7 @@ import { systemClock } from '../../lambdas/shared/clock';
 import { AwsMeter, billingUnits, type BillingUnits } from '../lib/aws-meter';
 import { median, round } from '../lib/stats';
 import { bytes, fmt, formatTable } from '../lib/table';
+import { OWN_IP } from '../lib/bunq-world';
 import { scheduleEvent, SECRET_PREFIX, workerWorld } from '../lib/world-on-moto';
 import { ipAt } from './ip';
 
@@ -93,6 +94,8 @@ export async function runWorker(endpoint: string, quick: boolean): Promise<Worke
       clock: systemClock,
       owners: new CredentialOwners(world.aws.dynamo, { stateTable: world.stateTable, desiredTable: world.desiredTable }),
       bunqOptions: { limiter: new RateLimiter({ clock: systemClock }), transport: countingTransport(nodeTransport(), tally) },
+      // EGRESS_IPS: the emulator sees this process as OWN_IP.
+      egress: { ips: [OWN_IP] },
     });
     const runs: WorkerRun[] = [];
     const emf: EmfLine[] = [];

@@ -90,6 +90,12 @@ export interface RunOptions {
    * deactivation is held unless an ACTIVE `*` covers the run. A credentials-rejected error names them.
    */
   callerIps?: readonly string[];
+  /**
+   * This is the deployed worker's run: its `callerIps` are recorded in the status item
+   * (`workerCallerIps`). Any other run (a CLI-local apply) that knows its own IP keeps the recorded
+   * worker IPs too, as if it called from them: it cannot know them otherwise.
+   */
+  workerRun?: boolean;
 }
 
 export class ContextMismatchError extends Error {
@@ -145,6 +151,8 @@ export async function reconcileCredential(
       { environment: loaded.context.environment, userId: config.userId, credentialPasswordIpId: config.credentialPasswordIpId },
       new Date(deps.clock.now()).toISOString(),
     );
+    const ownIps = options.callerIps ?? [];
+    const callerIps = options.workerRun === true ? ownIps : await withRecordedWorkerIps(deps.state, credential, ownIps);
     const port = portOnContext(deps, config, loaded);
     if (options.confirmedOperations !== undefined) {
       gate = new PlanGate({
@@ -153,7 +161,7 @@ export async function reconcileCredential(
         config,
         clock: deps.clock,
         confirmed: options.confirmedOperations,
-        ...(options.callerIps !== undefined ? { callerIps: options.callerIps } : {}),
+        callerIps,
       });
     }
     result = await reconcile({
@@ -164,7 +172,7 @@ export async function reconcileCredential(
       maxAttempts: deps.maxAttempts,
       retryDelayMs: deps.retryDelayMs,
       ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
-      ...(options.callerIps !== undefined ? { callerIps: options.callerIps } : {}),
+      callerIps,
     });
   } catch (err) {
     return recordFailure(deps, credential, runContext, started, err, secretName, options.callerIps);
@@ -177,6 +185,9 @@ export async function reconcileCredential(
 
   const record = runRecordFromResult(result, runContext);
   if (record.error !== null) record.error = nameCaller(record.error, options.callerIps);
+  if (options.workerRun === true && result.plan.callerIps !== undefined && result.plan.callerIps.length > 0) {
+    record.workerCallerIps = result.plan.callerIps;
+  }
   const verdict = runVerdict(result);
   const succeeded = verdict.ok;
   if (!succeeded && secretName !== undefined) deps.contexts.invalidate(secretName);
@@ -201,6 +212,21 @@ export async function reconcileCredential(
   if (succeeded) deps.logger.info('reconcile run finished', summary);
   else deps.logger.error('reconcile run failed', { ...summary, errorKind: record.error?.kind, error: record.error });
   return { credential, ok, retry: shouldRetry(ok, recorded, record.error), outcome: result.outcome, error: record.error };
+}
+
+/**
+ * The caller IPs of a run that is not the worker's: its own, plus the worker's IPs as its last run
+ * recorded them. A run that cannot tell its own IP stays unknown (every deactivation held, which
+ * keeps the worker's IPs too): the worker's IPs must not make it look as if it knew its own.
+ */
+export async function withRecordedWorkerIps(
+  state: Pick<StateStore, 'readStatus'>,
+  credential: string,
+  ownIps: readonly string[],
+): Promise<string[]> {
+  if (ownIps.length === 0) return [];
+  const recorded = (await state.readStatus(credential))?.workerCallerIps ?? [];
+  return [...new Set([...ownIps, ...recorded])];
 }
 
 /**

@@ -322,14 +322,15 @@ function workerDeps(w: LockoutWorld, ip: string): WorkerDeps {
 
 /**
  * One reconcile run through the service, as the worker (caller IPs from EGRESS_IPS, or none when
- * it is unset) or a CLI-local `apply` (its own public IP) runs it.
+ * it is unset; it records them in the status item) or a CLI-local `apply` (its own public IP; the
+ * service adds the worker's recorded IPs) runs it.
  */
 export function runAs(w: LockoutWorld, cred: Credential, who: Who, knowsIp = true): Promise<RunReport> {
   const ip = who === 'worker' ? WORKER_IP : CLI_IP;
   return reconcileCredential(
     workerDeps(w, ip),
     { credential: cred.name, reason: who === 'worker' ? 'schedule' : 'cli', requestedAt: new Date(w.clock.now()).toISOString() },
-    { callerIps: knowsIp ? [ip] : [] },
+    { callerIps: knowsIp ? [ip] : [], workerRun: who === 'worker' },
   );
 }
 
