@@ -2,6 +2,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metricNameFor, type BunqErrorKind } from '../bunq/errors';
 import { classifyEntries } from '../core/actual';
 import type { ExecutionResult, OperationOutcome } from '../core/types';
+import { CREDENTIAL_CLAIMED_TWICE_KIND } from './credential-owner';
 import { entriesAfterRun, runVerdict } from './run-verdict';
 import {
   DIMENSION_CREDENTIAL,
@@ -70,7 +71,7 @@ function dropQuietSparse(points: MetricPoint[]): MetricPoint[] {
 
 /** The credential-level error kinds that have a metric (and an alarm) of their own. */
 const KIND_METRICS: Readonly<Record<string, string>> = {
-  'credential-claimed-twice': MetricName.CredentialClaimedTwice,
+  [CREDENTIAL_CLAIMED_TWICE_KIND]: MetricName.CredentialClaimedTwice,
 };
 
 /** The metric values of one finished run (pure, so it is tested without parsing stdout). */

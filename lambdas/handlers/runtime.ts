@@ -2,6 +2,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { awsClients } from '../aws/clients';
 import { EventBridgeChangeEvents } from '../aws/events';
 import { ContextStore } from '../aws/context-store';
+import { CredentialOwners } from '../aws/credential-owner';
 import { DesiredStore } from '../aws/desired-store';
 import { egressIpsFrom, historyTtlDaysFrom, requireEnv, secretPrefixFrom } from '../aws/env';
 import { logger } from '../aws/logger';
@@ -47,6 +48,10 @@ export function workerDeps(env: Env = process.env): WorkerDeps {
       metrics: createRunMetrics(),
       logger: handlerLogger,
       clock: systemClock,
+      owners: new CredentialOwners(clients.dynamo, {
+        stateTable: requireEnv(env, EnvName.StateTable),
+        desiredTable: requireEnv(env, EnvName.DesiredTable),
+      }),
       bunqOptions: { limiter: new RateLimiter({ clock: systemClock }) },
       egress: egressIpsFrom(env),
       // The default bus only (the worker's IAM allows no other); rules route the events onwards.

@@ -30,7 +30,10 @@ export const MetricName = {
   ActiveWildcard: 'ActiveWildcard',
   /** Entries bunq listed that the reconciler cannot use (never changed, never counted ACTIVE). */
   UnrecognisedEntries: 'UnrecognisedEntries',
-  /** 1 when the run refused the config because another live config claims the same bunq credential. */
+  /**
+   * 1 when a run refused a config because another live config owns the same bunq credential
+   * (error kind `credential-claimed-twice`; lambdas/aws/credential-owner.ts).
+   */
   CredentialClaimedTwice: 'CredentialClaimedTwice',
   // ---- {service} only ----
   /** Differences found at the start of runs (count). */
