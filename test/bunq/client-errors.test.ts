@@ -42,7 +42,7 @@ describe('typed errors from bunq replies', () => {
   });
 
   it('bad-request when the emulator refuses re-activation', async () => {
-    h = await startHarness({ emulator: { allowReactivation: false } });
+    h = await startHarness({ emulator: { profiles: ['reactivation-refused'] } });
     const client = h.client();
     const id = await client.addIp(h.credentialId, '203.0.113.5', 'INACTIVE');
     const err = await bunqError(client.updateIpStatus(h.credentialId, id, 'ACTIVE'));

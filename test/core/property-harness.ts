@@ -156,8 +156,9 @@ export function configOf(s: Scenario): CredentialConfig {
 /** Puts the scenario into the emulator and forgets everything from the previous case. */
 export function arrange(h: Harness, s: Scenario): void {
   h.emu.faults.clear();
-  h.emu.config.allowReactivation = s.allowReactivation;
-  h.emu.config.duplicatePost = s.duplicatePost;
+  h.emu.config.profiles.clear();
+  if (!s.allowReactivation) h.emu.config.profiles.add('reactivation-refused');
+  if (s.duplicatePost === 'accept') h.emu.config.profiles.add('duplicate-post-accepted');
   h.emu.replaceIpEntries(h.credentialId, s.entries);
   h.emu.clearRequestLog();
 }
