@@ -21,6 +21,8 @@ export interface RunVerdict {
  * | context-mismatch                                         | terminal    | config and secret name different users |
  * | secret-missing, secret-invalid, secret-name-refused      | terminal    | the secret must be fixed by an operator |
  * | credentials-rejected                                     | terminal    | bunq refuses this key or IP until fixed |
+ * | ip-add-not-permitted                                     | terminal    | a standard key never gets new IPs      |
+ * | entry-ids-missing                                        | terminal    | bunq's list shape, not a passing fault |
  * | anything else (rate-limited, maintenance, server-error,  | transient   | may pass by itself: retried, then DLQ   |
  * | timeout, network, outcome-unknown, secret-unreadable,    |             |                                        |
  * | deadline, unexpected, kinds not listed here)             |             |                                        |
@@ -42,6 +44,8 @@ const TERMINAL_KINDS: ReadonlySet<string> = new Set([
   'secret-invalid',
   'secret-name-refused',
   'credentials-rejected',
+  'ip-add-not-permitted',
+  'entry-ids-missing',
 ]);
 
 export function retryDisposition(kind: string): RetryDisposition {
