@@ -315,15 +315,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   });
   for (const [id, signature] of [['session-server-missing-signature', 'omit'], ['session-server-invalid-signature', 'corrupt']] as const) {
     say(`session-server with a ${signature === 'omit' ? 'missing' : 'wrong'} signature (bunq allows one session-server call per 30 s)…`);
-    const r = await raw({
-      method: 'POST',
-      path: '/v1/session-server',
-      body: { secret: wild.apiKey },
-      token: wild.context.installationToken,
-      privateKeyPem: wild.context.clientPrivateKeyPem,
-      serverPublicKeyPem: wild.context.serverPublicKeyPem,
-      signature,
-    });
+    const r = await raw({ ...sessionServerSpec(wild), signature });
     // Should bunq accept it after all, the session it made is listed only as a fact, never used.
     observe(id, `HTTP ${r.response.status}${texts(r).length ? `: ${texts(r).join(' ')}` : ''}`, replyEvidence(r, r.response.status === 200));
   }
@@ -421,14 +413,7 @@ async function sessionExpiryCheck(
   secrets: Set<string>,
 ): Promise<void> {
   // A fresh session, so nothing but the calls below can have touched its expiry.
-  const opened = await raw({
-    method: 'POST',
-    path: '/v1/session-server',
-    body: { secret: party.apiKey },
-    token: party.context.installationToken,
-    privateKeyPem: party.context.clientPrivateKeyPem,
-    serverPublicKeyPem: party.context.serverPublicKeyPem,
-  });
+  const opened = await raw(sessionServerSpec(party));
   const t0 = clock.now() - opened.durationMs;
   let token: string;
   let timeoutSeconds: number;
@@ -474,6 +459,18 @@ async function sessionExpiryCheck(
   } else {
     check('session-expiry', 'inconclusive', `after the timeout: HTTP ${String(last?.status)}`, evidence);
   }
+}
+
+/** POST /session-server on the party's installation, signed unless the caller says otherwise. */
+function sessionServerSpec(party: Party): RawExchangeSpec {
+  return {
+    method: 'POST',
+    path: '/v1/session-server',
+    body: { secret: party.apiKey },
+    token: party.context.installationToken,
+    privateKeyPem: party.context.clientPrivateKeyPem,
+    serverPublicKeyPem: party.context.serverPublicKeyPem,
+  };
 }
 
 function median(values: readonly number[]): number {

@@ -17,7 +17,7 @@ import { redact, type BunqLogger } from './logger';
 import type { RateLimiter } from './rate-limiter';
 import { backoffMs, verdictFor, type Failure, type RetryOptions } from './retry-policy';
 import { signBody, verifyBody, type KeyCache } from './signing';
-import { TransportError, type HttpMethod, type HttpResponse, type Transport } from './transport';
+import { TransportError, type HttpMethod, type HttpRequest, type HttpResponse, type Transport } from './transport';
 
 export const DEFAULT_USER_AGENT = 'bunq-ip-reconciler/0.1';
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -119,6 +119,23 @@ export function bunqHeaders(
   return headers;
 }
 
+/** The HTTP request for one attempt: the environment's base URL, deadline and source address. */
+export function httpRequest(
+  env: CallEnvironment,
+  spec: Pick<CallSpec, 'method' | 'path'>,
+  headers: Record<string, string>,
+  bodyBytes: Buffer | undefined,
+): HttpRequest {
+  return {
+    method: spec.method,
+    url: env.baseUrl + spec.path,
+    headers,
+    ...(bodyBytes !== undefined ? { body: bodyBytes } : {}),
+    timeoutMs: env.timeoutMs,
+    ...(env.localAddress !== undefined ? { localAddress: env.localAddress } : {}),
+  };
+}
+
 export async function callBunq(env: CallEnvironment, spec: CallSpec): Promise<CallResult> {
   const operation = `${spec.method} ${spec.path.split('?')[0] ?? spec.path}`;
   const bodyBytes = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body), 'utf8');
@@ -139,14 +156,7 @@ export async function callBunq(env: CallEnvironment, spec: CallSpec): Promise<Ca
     let reason: string;
     let unsignedRateText: string[] = [];
     try {
-      const response = await env.transport({
-        method: spec.method,
-        url: env.baseUrl + spec.path,
-        headers,
-        ...(bodyBytes !== undefined ? { body: bodyBytes } : {}),
-        timeoutMs: env.timeoutMs,
-        ...(env.localAddress !== undefined ? { localAddress: env.localAddress } : {}),
-      });
+      const response = await env.transport(httpRequest(env, spec, headers, bodyBytes));
       const responseId = response.headers['x-bunq-client-response-id'];
       env.logger.debug('bunq call', {
         operation, status: response.status, requestId, responseId, attempt, durationMs: env.clock.now() - started,

@@ -5,7 +5,7 @@
  * signing are the client's own (bunqHeaders), so the probe observes the requests we really send.
  */
 import type { CallEnvironment } from './api-call';
-import { bunqHeaders } from './api-call';
+import { bunqHeaders, httpRequest } from './api-call';
 import { signBody, verifyBody } from './signing';
 import type { HttpMethod, HttpResponse } from './transport';
 
@@ -55,14 +55,7 @@ export async function rawExchange(env: CallEnvironment, spec: RawExchangeSpec): 
     headers['X-Bunq-Client-Signature'] = signBody(env.keys.privateKey(spec.privateKeyPem), Buffer.from('not the body'));
   }
   const started = env.clock.now();
-  const response = await env.transport({
-    method: spec.method,
-    url: env.baseUrl + spec.path,
-    headers,
-    ...(bodyBytes !== undefined ? { body: bodyBytes } : {}),
-    timeoutMs: env.timeoutMs,
-    ...(env.localAddress !== undefined ? { localAddress: env.localAddress } : {}),
-  });
+  const response = await env.transport(httpRequest(env, spec, headers, bodyBytes));
   const durationMs = env.clock.now() - started;
   const header = response.headers['x-bunq-server-signature'];
   let signature: ReplySignature = 'not-checked';
