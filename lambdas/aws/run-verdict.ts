@@ -23,6 +23,8 @@ export interface RunVerdict {
  * | credentials-rejected                                     | terminal    | bunq refuses this key or IP until fixed |
  * | ip-add-not-permitted                                     | terminal    | a standard key never gets new IPs      |
  * | entry-ids-missing                                        | terminal    | bunq's list shape, not a passing fault |
+ * | ip-refused, unrecognised-entry                           | terminal    | bunq refused one IP for good, or lists |
+ * |                                                          |             | an entry of it we cannot use (per IP)  |
  * | anything else (rate-limited, maintenance, server-error,  | transient   | may pass by itself: retried, then DLQ   |
  * | timeout, network, outcome-unknown, secret-unreadable,    |             |                                        |
  * | deadline, unexpected, kinds not listed here)             |             |                                        |
@@ -46,6 +48,10 @@ const TERMINAL_KINDS: ReadonlySet<string> = new Set([
   'credentials-rejected',
   'ip-add-not-permitted',
   'entry-ids-missing',
+  // Per-IP failures (lambdas/core/executor.ts PER_IP_FAILURE_KINDS): the run went on with the other
+  // operations; a retry would meet the same refusal.
+  'ip-refused',
+  'unrecognised-entry',
 ]);
 
 export function retryDisposition(kind: string): RetryDisposition {
