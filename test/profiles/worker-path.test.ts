@@ -1,3 +1,4 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES, startEmulator, type BunqEmulator, type EmulatorProfile } from '../../emulator';
 import { RateLimiter } from '../../lambdas/bunq';
@@ -39,7 +40,8 @@ interface Run {
   clock: ManualClock;
   seeded: Seeded;
   deps: ReturnType<typeof workerDeps>;
-  run(options?: { deadline?: number }): Promise<RunReport>;
+  /** One worker run; `callerIps` defaults to the IP the test calls the emulator from. */
+  run(options?: { deadline?: number; callerIps?: readonly string[] }): Promise<RunReport>;
 }
 
 async function world(profiles: readonly ProfileCase[], options: { wildcard?: boolean } = {}): Promise<Run> {
@@ -56,8 +58,18 @@ async function world(profiles: readonly ProfileCase[], options: { wildcard?: boo
     seeded,
     deps,
     run: (o = {}) =>
-      reconcileCredential(deps, { credential: seeded.credential, reason: 'schedule', requestedAt: new Date(clock.now()).toISOString() }, o),
+      reconcileCredential(
+        deps,
+        { credential: seeded.credential, reason: 'schedule', requestedAt: new Date(clock.now()).toISOString() },
+        { callerIps: [OUR_IP], ...o },
+      ),
   };
+}
+
+async function putDesired(w: Run, ip: string): Promise<void> {
+  await tables.aws.dynamo.send(
+    new PutItemCommand({ TableName: tables.desiredTable, Item: { credential: { S: w.seeded.credential }, entry: { S: `ip#${ip}` }, ip: { S: ip } } }),
+  );
 }
 
 const CONVERGED = { [OUR_IP]: ['ACTIVE'], [REACTIVATE]: ['ACTIVE'], [DEACTIVATE]: ['INACTIVE'], [ADD]: ['ACTIVE'] };
@@ -96,20 +108,19 @@ describe('worker path under every bunq answer', () => {
   });
 
   describe('standard-key-cannot-add-ips', () => {
-    it('standard-key-cannot-add-ips: an addition fails with a terminal error naming the cause and the remedy', async () => {
+    it('standard-key-cannot-add-ips: a terminal error naming the cause and the remedy; the re-activation and deactivation still apply', async () => {
       const w = await world(['standard-key-cannot-add-ips']);
+      await putDesired(w, '10.0.0.4');
       const report = await w.run();
-      expect(report).toMatchObject({ ok: false, retry: false, error: { kind: 'ip-add-not-permitted' } });
+      expect(report).toMatchObject({ ok: false, retry: false, outcome: 'partial', error: { kind: 'ip-add-not-permitted' } });
       expect(report.error?.message).toMatch(/registered without "\*"/);
       expect(report.error?.message).toMatch(/Remedy: create a wildcard API key .*then switch "\*" off in the bunq app/);
-      expect(whitelist(w.emu, w.seeded.credentialId)[ADD]).toBeUndefined();
+      expect(whitelist(w.emu, w.seeded.credentialId)).toEqual({ [OUR_IP]: ['ACTIVE'], [REACTIVATE]: ['ACTIVE'], [DEACTIVATE]: ['INACTIVE'] });
+      // The first refusal speaks for the key: the second addition is not sent to meet the same one.
+      expect(w.emu.requests.filter((r) => r.method === 'POST' && r.route === ROUTES.ipList)).toHaveLength(1);
       const status = await w.deps.state.readStatus(w.seeded.credential);
       expect(status?.error?.kind).toBe('ip-add-not-permitted');
     });
-
-    // Needs the executor change of issue 10 (i10-core): an IP refused for good is a per-IP terminal
-    // failure and the run goes on with the other operations.
-    it.todo('standard-key-cannot-add-ips: the run still applies the re-activation and the deactivation it can');
 
     it('standard-key-cannot-add-ips: the remedy works — a wildcard key with "*" switched off in the app adds IPs', async () => {
       const w = await world(['standard-key-cannot-add-ips'], { wildcard: true });
@@ -118,6 +129,17 @@ describe('worker path under every bunq answer', () => {
       expect(await w.run()).toMatchObject({ ok: true, outcome: 'converged' });
       expect(whitelist(w.emu, w.seeded.credentialId)).toEqual({ ...CONVERGED, '*': ['INACTIVE'] });
     });
+  });
+
+  describe('wildcard-unlisted', () => {
+    it.each<ProfileCase>(['default', 'wildcard-unlisted'])(
+      '%s: with the caller IP unknown, only a "*" bunq lists lets the deactivation through',
+      async (profile) => {
+        const w = await world([profile], { wildcard: true });
+        expect((await w.run({ callerIps: [] })).ok).toBe(true);
+        expect(whitelist(w.emu, w.seeded.credentialId)[DEACTIVATE]).toEqual([profile === 'default' ? 'INACTIVE' : 'ACTIVE']);
+      },
+    );
   });
 
   describe('no-entry-ids', () => {
@@ -133,17 +155,13 @@ describe('worker path under every bunq answer', () => {
   });
 
   describe('reactivation-refused', () => {
-    it('reactivation-refused: bunq refusing both PUT and a second entry — the run fails naming the IP, no duplicate', async () => {
+    it('reactivation-refused: bunq refusing both PUT and a second entry — the IP fails for good, named; the rest applies, no duplicate', async () => {
       const w = await world(['reactivation-refused']);
       const report = await w.run();
-      expect(report.ok).toBe(false);
+      expect(report).toMatchObject({ ok: false, retry: false, error: { kind: 'ip-refused' } });
       expect(report.error?.message).toContain(REACTIVATE);
-      const after = whitelist(w.emu, w.seeded.credentialId);
-      expect(after[REACTIVATE]).toEqual(['INACTIVE']);
-      expect(after[ADD]).toEqual(['ACTIVE']);
+      expect(whitelist(w.emu, w.seeded.credentialId)).toEqual({ ...CONVERGED, [REACTIVATE]: ['INACTIVE'] });
     });
-
-    it.todo('reactivation-refused: the run still applies the deactivation after the refused re-activation (needs i10-core)');
 
     it('reactivation-refused + duplicate-post-accepted: the IP comes back as a new entry', async () => {
       const w = await world(['reactivation-refused', 'duplicate-post-accepted']);
