@@ -31,6 +31,6 @@ export const probeCommand: CommandDef<CommandContext> = {
     });
     if (ctx.json) printJson(ctx, report);
     else ctx.io.out(renderProbeReport(report));
-    return ExitCode.Ok;
+    return report.stoppedBy === undefined ? ExitCode.Ok : ExitCode.Failure;
   },
 };

@@ -6,6 +6,7 @@ export function renderProbeReport(report: ProbeReport): string {
   const lines: string[] = [];
   lines.push(`bunq behaviour probe against ${report.baseUrl}`);
   lines.push(`started ${report.startedAt}, took ${Math.round(report.durationMs / 1000)} s`);
+  if (report.stoppedBy !== undefined) lines.push(`STOPPED EARLY: ${report.stoppedBy} (the checks below ran before that)`);
   lines.push('');
   lines.push('Answers (`default` = the emulator\'s default; otherwise the emulator profile bunq behaved like):');
   const idWidth = Math.max(...report.checks.map((c) => c.id.length), ...report.notRun.map((n) => n.id.length));

@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EMULATOR_PROFILES, startEmulator, type BunqEmulator, type EmulatorProfile } from '../../emulator';
+import { EMULATOR_PROFILES, ROUTES, startEmulator, type BunqEmulator, type EmulatorProfile } from '../../emulator';
 import { generateClientKeyPair, nodeTransport, type RsaKeyPairPem, type Transport } from '../../lambdas/bunq';
 import { ManualClock } from '../../lambdas/shared/clock';
 import { main } from '../../cli/main';
@@ -121,6 +121,18 @@ describe('bunq-ip probe (the command)', () => {
     const json = await cli(['probe', '--base-url', emu.url, '--json'], clock);
     const report = JSON.parse(json.out) as ProbeReport;
     expect(report.profiles).toEqual(['reactivation-refused']);
+  });
+
+  it('a step that fails stops the probe (exit 1), and what it learnt before is still reported', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 5, 1));
+    emu = await startEmulator({ clock });
+    // The second registration (the wildcard key) fails.
+    emu.faults.add({ method: 'POST', route: ROUTES.deviceServer, nth: 2, fault: { type: 'status', status: 500 } });
+    const r = await cli(['probe', '--base-url', emu.url, '--json'], clock);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.out) as ProbeReport;
+    expect(report.stoppedBy).toMatch(/POST \/v1\/device-server/);
+    expect(report.checks.map((c) => [c.id, c.answer])).toEqual([['standard-key-add', 'default']]);
   });
 
   it.each([
