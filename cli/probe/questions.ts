@@ -39,7 +39,7 @@ export const QUESTIONS: readonly Question[] = [
     profile: 'wildcard-unlisted',
     meaning:
       'the reconciler cannot see an app-managed "*"; it never relied on it (never-empty counts concrete IPs only), ' +
-      'and runs must know their caller IPs for deactivations to proceed',
+      'but the ActiveWildcard alarm cannot see it either, and runs must know their caller IPs for deactivations to proceed',
   },
   {
     id: 'entry-ids',
