@@ -75,7 +75,8 @@ export type Step =
 
 export interface History {
   bootstrap: BootstrapVariant;
-  duplicatePost: 'refuse' | 'accept';
+  /** The bunq answers the emulator plays (emulator/profiles.ts). */
+  profiles: Array<'duplicate-post-accepted'>;
   steps: Step[];
 }
 
@@ -125,7 +126,7 @@ export const arbHistory: fc.Arbitrary<History> = fc.record({
     mode: fc.constantFrom<CredentialConfig['mode']>('enforce', 'enforce', 'enforce', 'enforce', 'additive', 'observe'),
     maxDeactivationsPerRun: fc.integer({ min: 1, max: 5 }),
   }),
-  duplicatePost: fc.constantFrom<'refuse' | 'accept'>('refuse', 'refuse', 'accept'),
+  profiles: fc.constantFrom<Array<'duplicate-post-accepted'>>([], [], ['duplicate-post-accepted']),
   steps: fc.array(arbStep, { minLength: 1, maxLength: 8 }),
 });
 
