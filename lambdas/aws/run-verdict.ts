@@ -23,6 +23,7 @@ export interface RunVerdict {
  * | credentials-rejected                                     | terminal    | bunq refuses this key or IP until fixed |
  * | ip-add-not-permitted                                     | terminal    | a standard key never gets new IPs      |
  * | entry-ids-missing                                        | terminal    | bunq's list shape, not a passing fault |
+ * | credential-claimed-twice                                 | terminal    | another config owns this bunq credential |
  * | ip-refused, unrecognised-entry                           | terminal    | bunq refused one IP for good, or lists |
  * |                                                          |             | an entry of it we cannot use (per IP)  |
  * | anything else (rate-limited, maintenance, server-error,  | transient   | may pass by itself: retried, then DLQ   |
@@ -48,6 +49,7 @@ const TERMINAL_KINDS: ReadonlySet<string> = new Set([
   'credentials-rejected',
   'ip-add-not-permitted',
   'entry-ids-missing',
+  'credential-claimed-twice',
   // Per-IP failures (lambdas/core/executor.ts PER_IP_FAILURE_KINDS): the run went on with the other
   // operations; a retry would meet the same refusal.
   'ip-refused',

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { ContextStore } from '../../lambdas/aws/context-store';
+import { CredentialOwners } from '../../lambdas/aws/credential-owner';
 import { DesiredStore } from '../../lambdas/aws/desired-store';
 import { StateStore } from '../../lambdas/aws/state-store';
 import { createContext, generateClientKeyPair, RateLimiter, type RsaKeyPairPem } from '../../lambdas/bunq';
@@ -108,6 +109,7 @@ export function workerDeps(tables: Tables, seeded: Seeded, clock: Clock, limiter
   return {
     desired: new DesiredStore(tables.aws.dynamo, tables.desiredTable),
     state: new StateStore(tables.aws.dynamo, tables.stateTable, 90),
+    owners: new CredentialOwners(tables.aws.dynamo, { stateTable: tables.stateTable, desiredTable: tables.desiredTable }),
     contexts: new ContextStore(tables.aws.secrets, { secretPrefix: seeded.secretPrefix, clock }),
     metrics: new CollectingMetrics(),
     logger: new RecordingLogger(),
