@@ -19,6 +19,7 @@ import { applyCommand } from './commands/apply';
 import { bootstrapCommand } from './commands/bootstrap';
 import { desiredAdd, desiredImport, desiredList, desiredRemove } from './commands/desired';
 import { planCommand } from './commands/plan';
+import { probeCommand } from './commands/probe';
 import { historyCommand, statusCommand } from './commands/status';
 import { cliLogger, type CommandContext } from './context';
 import { CliError, ExitCode } from './errors';
@@ -36,6 +37,7 @@ export const COMMANDS: readonly CommandDef<CommandContext>[] = [
   applyCommand,
   statusCommand,
   historyCommand,
+  probeCommand,
 ];
 
 const GROUPS = new Set(COMMANDS.filter((c) => c.path.length > 1).map((c) => c.path[0]));

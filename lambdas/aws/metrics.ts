@@ -34,6 +34,8 @@ const BUNQ_ERROR_KINDS: ReadonlySet<string> = new Set<BunqErrorKind>([
   'maintenance',
   'not-found',
   'bad-request',
+  'ip-add-not-permitted',
+  'entry-ids-missing',
   'forbidden',
   'server-error',
   'malformed-reply',

@@ -23,6 +23,8 @@ export interface RunVerdict {
  * | context-mismatch                                         | terminal    | config and secret name different users |
  * | secret-missing, secret-invalid, secret-name-refused      | terminal    | the secret must be fixed by an operator |
  * | credentials-rejected                                     | terminal    | bunq refuses this key or IP until fixed |
+ * | ip-add-not-permitted                                     | terminal    | a standard key never gets new IPs      |
+ * | entry-ids-missing                                        | terminal    | bunq's list shape, not a passing fault |
  * | credential-claimed-twice                                 | terminal    | another config owns this bunq credential |
  * | ip-refused, unrecognised-entry                           | terminal    | bunq refused one IP for good, or lists |
  * |                                                          |             | an entry of it we cannot use (per IP)  |
@@ -45,6 +47,8 @@ const TERMINAL_KINDS: ReadonlySet<string> = new Set([
   'secret-invalid',
   'secret-name-refused',
   'credentials-rejected',
+  'ip-add-not-permitted',
+  'entry-ids-missing',
   'credential-claimed-twice',
   // Per-IP failures (lambdas/core/executor.ts PER_IP_FAILURE_KINDS): the run went on with the other
   // operations; a retry would meet the same refusal.

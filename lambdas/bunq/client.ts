@@ -190,7 +190,9 @@ export class BunqClient {
         olderUrl: pagination(r.json).olderUrl,
       }));
       for (const entry of entries) {
-        if (ids.has(entry.id)) continue;
+        // Pages overlap when entries are added while we page; an entry without a usable id (0)
+        // cannot be matched, so it is kept rather than mistaken for another id-less one.
+        if (entry.id > 0 && ids.has(entry.id)) continue;
         ids.add(entry.id);
         out.push(entry);
       }

@@ -3,7 +3,9 @@
  */
 import type { ActualEntry, EntryStatus, WhitelistPort } from '../core/types';
 import type { BunqClient } from './client';
-import type { PermittedIpAsRead } from './types';
+import { summaryFor } from './error-mapping';
+import { BunqError } from './errors';
+import { NO_PERMITTED_IP_ID, type PermittedIpAsRead } from './types';
 
 /** Field for field; an unusable id stays 0 (NO_PERMITTED_IP_ID = the core's NO_ENTRY_ID), never acted on. */
 export function toActualEntry(ip: PermittedIpAsRead): ActualEntry {
@@ -21,6 +23,7 @@ export function whitelistPort(client: BunqClient, credentialId: number): Whiteli
     listEntries: async () => {
       const { entries, pages } = await client.listIpPages(credentialId);
       counts.reads += pages;
+      refuseIdlessList(entries, credentialId);
       return entries.map(toActualEntry);
     },
     addEntry: async (ip: string) => {
@@ -50,4 +53,18 @@ export type WriteReceiptRecord =
  */
 export interface WriteReceipts {
   writeReceipts(): WriteReceiptRecord[];
+}
+
+/**
+ * One entry without an id is an oddity the core reports and leaves alone. A list in which no entry
+ * has one is bunq's shape (profile `no-entry-ids`): nothing could ever be changed, and a run that
+ * goes on would only POST IPs it cannot see. The run stops here, before any change, saying why.
+ */
+function refuseIdlessList(entries: readonly PermittedIpAsRead[], credentialId: number): void {
+  if (entries.length === 0 || entries.some((e) => e.id !== NO_PERMITTED_IP_ID)) return;
+  const operation = `GET /v1/user/{id}/credential-password-ip/${credentialId}/ip`;
+  throw new BunqError(`${operation}: ${summaryFor('entry-ids-missing')} (${entries.length} entries, none with an id)`, {
+    kind: 'entry-ids-missing',
+    operation,
+  });
 }

@@ -49,7 +49,7 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
  * recorded as failed and the run goes on with the other operations; retrying cannot help, so these
  * kinds are terminal for the queue (lambdas/aws/run-verdict.ts).
  */
-export const PER_IP_FAILURE_KINDS: ReadonlySet<string> = new Set(['ip-refused', 'unrecognised-entry']);
+export const PER_IP_FAILURE_KINDS: ReadonlySet<string> = new Set(['ip-refused', 'unrecognised-entry', 'ip-add-not-permitted']);
 export const DEFAULT_RETRY_DELAY_MS = 1000;
 
 type ErrorInfo = { kind: string; message: string };
@@ -104,6 +104,11 @@ class Run {
   known: ActualEntry[];
   /** The last list actually read in this run. */
   lastRead: ActualEntry[] | null = null;
+  /**
+   * bunq said this API key may not get new IPs at all (`ip-add-not-permitted`, a standard key): the
+   * other additions are not sent, since each would meet the same refusal; PUTs still run.
+   */
+  private addRefusal: ErrorInfo | undefined;
 
   constructor(port: WhitelistPort, opts: ExecuteOptions) {
     this.port = new CountingPort(port);
@@ -185,6 +190,7 @@ class Run {
     let lastError: unknown;
     const unusable = this.unusableEntryOf(ip);
     if (unusable !== undefined) return { outcome: 'failed', attempts, error: unusable };
+    if (this.addRefusal !== undefined) return { outcome: 'failed', attempts, error: this.addRefusal };
     try {
       for (let tries = 1; ; tries++) {
         this.guard(tries === 1 ? `POST ${ip}` : `retrying POST ${ip}`, lastError);
@@ -215,6 +221,10 @@ class Run {
           const unusableNow = this.unusableEntryOf(ip);
           if (unusableNow !== undefined) return { outcome: 'failed', attempts, error: unusableNow };
           if (isBunqError(err) && err.kind === 'bad-request') return { outcome: 'failed', attempts, error: ipRefused(ip, 'POST', err) };
+          if (isBunqError(err) && err.kind === 'ip-add-not-permitted') {
+            this.addRefusal = errorInfo(err);
+            return { outcome: 'failed', attempts, error: this.addRefusal };
+          }
           if (isBunqError(err) && err.kind === 'outcome-unknown') {
             const e = errorInfo(err);
             return {

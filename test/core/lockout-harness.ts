@@ -83,7 +83,8 @@ export type Step =
 
 export interface History {
   bootstrap: BootstrapVariant;
-  duplicatePost: 'refuse' | 'accept';
+  /** The bunq answers the emulator plays (emulator/profiles.ts). */
+  profiles: Array<'duplicate-post-accepted'>;
   steps: Step[];
 }
 
@@ -136,7 +137,7 @@ export const arbHistory: fc.Arbitrary<History> = fc.record({
     adopt: fc.boolean(),
     twin: fc.constantFrom<BootstrapVariant['twin']>('none', 'none', 'none', 'refused', 'forced'),
   }),
-  duplicatePost: fc.constantFrom<'refuse' | 'accept'>('refuse', 'refuse', 'accept'),
+  profiles: fc.constantFrom<Array<'duplicate-post-accepted'>>([], [], ['duplicate-post-accepted']),
   steps: fc.array(arbStep, { minLength: 1, maxLength: 8 }),
 });
 

@@ -78,8 +78,7 @@ describe('reconcile against the bunq emulator (examples)', () => {
       mode: 'enforce',
       maxDeactivationsPerRun: 5,
       protectedIps: [],
-      allowReactivation: true,
-      duplicatePost: 'refuse',
+      profiles: [],
     };
     arrange(h, s);
     const r = await runOnce(s, h.clock.now());
