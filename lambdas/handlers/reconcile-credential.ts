@@ -1,4 +1,10 @@
 import { ContextStoreError, type ContextStorePort, type LoadedContext } from '../aws/context-store';
+import {
+  CREDENTIAL_CLAIMED_TWICE_KIND,
+  CredentialClaimedTwiceError,
+  retirementOf,
+  type CredentialOwners,
+} from '../aws/credential-owner';
 import { MissingConfigError, type DesiredStore } from '../aws/desired-store';
 import type { EgressIps } from '../aws/env';
 import { metricsForFailure, metricsForResult, type RunMetrics } from '../aws/metrics';
@@ -17,6 +23,7 @@ import { isBunqError } from '../bunq/errors';
 import type { BunqContext } from '../bunq/types';
 import { CredentialConfigError, reconcile, type CredentialConfig, type ExecutionResult, type Operation, type WhitelistPort } from '../core';
 import type { Clock } from '../shared/clock';
+import { nameCaller } from './caller-note';
 import { PlanGate } from './plan-gate';
 
 /**
@@ -37,6 +44,8 @@ export interface WorkerDeps {
   metrics: RunMetrics;
   logger: WorkerLogger;
   clock: Clock;
+  /** The owner records: a run calls bunq only for a credential this config owns (credential-owner.ts). */
+  owners: Pick<CredentialOwners, 'ensureOwner'>;
   /** Passed to every BunqClient: the shared rate limiter, timeouts, test transport settings. */
   bunqOptions?: Omit<CallOptions, 'clock' | 'logger'>;
   /** Core retry settings for retryable bunq failures within one run. */
@@ -59,7 +68,8 @@ export interface RunReport {
    * failure (retrying cannot fix operator data), true for a transient one or an unrecorded run.
    */
   retry: boolean;
-  outcome: RunRecord['outcome'];
+  /** `retired`: the config was retired by `bootstrap --force`; nothing was called or recorded. */
+  outcome: RunRecord['outcome'] | 'retired';
   error: RunError | null;
 }
 
@@ -77,7 +87,7 @@ export interface RunOptions {
   /**
    * The IPs this run calls bunq from (the worker: EGRESS_IPS; the CLI: its public IP), never
    * deactivated whatever the config item says. Absent or empty = the run cannot tell, and every
-   * deactivation is held unless an ACTIVE `*` covers the run.
+   * deactivation is held unless an ACTIVE `*` covers the run. A credentials-rejected error names them.
    */
   callerIps?: readonly string[];
   /**
@@ -105,6 +115,7 @@ export function errorKindOf(err: unknown): string {
   if (err instanceof MissingConfigError) return 'config-missing';
   if (err instanceof CredentialConfigError) return 'config-invalid';
   if (err instanceof ContextMismatchError) return 'context-mismatch';
+  if (err instanceof CredentialClaimedTwiceError) return CREDENTIAL_CLAIMED_TWICE_KIND;
   return 'unexpected';
 }
 
@@ -126,11 +137,23 @@ export async function reconcileCredential(
   let gate: PlanGate | undefined;
   try {
     const desired = await deps.desired.readCredential(credential);
+    const retired = retirementOf(desired.configItem);
+    if (retired !== null) {
+      // Ownership moved to another config (bootstrap --force): this one never calls bunq again.
+      deps.logger.info('credential retired; not reconciled', { credential, reason: request.reason, ...retired });
+      return { credential, ok: true, retry: false, outcome: 'retired', error: null };
+    }
     const config = deps.desired.configOf(desired);
     secretName = config.secretName;
+    const loaded = await loadCredentialContext(deps, config);
+    await deps.owners.ensureOwner(
+      credential,
+      { environment: loaded.context.environment, userId: config.userId, credentialPasswordIpId: config.credentialPasswordIpId },
+      new Date(deps.clock.now()).toISOString(),
+    );
     const ownIps = options.callerIps ?? [];
     const callerIps = options.workerRun === true ? ownIps : await withRecordedWorkerIps(deps.state, credential, ownIps);
-    const port = await credentialPort(deps, config);
+    const port = portOnContext(deps, config, loaded);
     if (options.confirmedOperations !== undefined) {
       gate = new PlanGate({
         port,
@@ -152,7 +175,7 @@ export async function reconcileCredential(
       callerIps,
     });
   } catch (err) {
-    return recordFailure(deps, credential, runContext, started, err, secretName);
+    return recordFailure(deps, credential, runContext, started, err, secretName, options.callerIps);
   }
   if (gate?.refusal !== undefined) {
     const error = { kind: 'plan-changed', message: gate.refusal.message };
@@ -161,6 +184,7 @@ export async function reconcileCredential(
   }
 
   const record = runRecordFromResult(result, runContext);
+  if (record.error !== null) record.error = nameCaller(record.error, options.callerIps);
   if (options.workerRun === true && result.plan.callerIps !== undefined && result.plan.callerIps.length > 0) {
     record.workerCallerIps = result.plan.callerIps;
   }
@@ -224,10 +248,24 @@ export async function credentialPort(
   deps: Pick<WorkerDeps, 'contexts' | 'clock' | 'logger' | 'bunqOptions'>,
   config: CredentialConfig,
 ): Promise<WhitelistPort> {
+  return portOnContext(deps, config, await loadCredentialContext(deps, config));
+}
+
+/** The config's stored context; refuses a context of another bunq user. */
+export async function loadCredentialContext(deps: Pick<WorkerDeps, 'contexts'>, config: CredentialConfig): Promise<LoadedContext> {
   const loaded = await deps.contexts.load(config.secretName);
   if (loaded.context.userId !== config.userId) {
     throw new ContextMismatchError(config.credential, config.userId, loaded.context.userId, config.secretName);
   }
+  return loaded;
+}
+
+/** bunq's whitelist of the config's credential through a client on a loaded context. */
+export function portOnContext(
+  deps: Pick<WorkerDeps, 'contexts' | 'clock' | 'logger' | 'bunqOptions'>,
+  config: CredentialConfig,
+  loaded: LoadedContext,
+): WhitelistPort {
   const client = new BunqClient({
     ...deps.bunqOptions,
     clock: deps.clock,
@@ -260,9 +298,10 @@ async function recordFailure(
   started: number,
   err: unknown,
   secretName: string | undefined,
+  callerIps: readonly string[] | undefined,
 ): Promise<RunReport> {
   const finished = deps.clock.now();
-  const error = runErrorOf(err);
+  const error = nameCaller(runErrorOf(err), callerIps);
   // The secret may be fixed by the time the queue retries: read it afresh then.
   if (secretName !== undefined) deps.contexts.invalidate(secretName);
   const record = runRecordFromFailure(
