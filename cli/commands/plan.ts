@@ -2,13 +2,20 @@
 import { renderPlan } from '../../lambdas/core';
 import type { CommandDef } from '../args';
 import { CALLER_IP_OPTION, CALLER_IPS_ENV, callerIpsFor, callerLine } from '../caller-ips';
-import { contextStore, credentialOwners, desiredStore, printJson, type CommandContext } from '../context';
+import { contextStore, credentialOwners, desiredStore, printJson, stateStore, type CommandContext } from '../context';
 import { planCredential, type PlanDeps } from '../credential-plan';
 import { ExitCode } from '../errors';
 import { colourPlanText } from '../style';
 
 export function planDeps(ctx: CommandContext): PlanDeps {
-  return { desired: desiredStore(ctx), contexts: contextStore(ctx), clock: ctx.clock, logger: ctx.logger, owners: credentialOwners(ctx) };
+  return {
+    desired: desiredStore(ctx),
+    contexts: contextStore(ctx),
+    clock: ctx.clock,
+    logger: ctx.logger,
+    owners: credentialOwners(ctx),
+    state: stateStore(ctx),
+  };
 }
 
 export const planCommand: CommandDef<CommandContext> = {

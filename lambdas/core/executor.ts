@@ -42,6 +42,7 @@ export interface ExecuteOptions {
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
+export const DEFAULT_RETRY_DELAY_MS = 1000;
 
 /**
  * Failures that concern one IP for good and say nothing about the rest: bunq refused the IP (a 400
@@ -50,7 +51,6 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
  * kinds are terminal for the queue (lambdas/aws/run-verdict.ts).
  */
 export const PER_IP_FAILURE_KINDS: ReadonlySet<string> = new Set(['ip-refused', 'unrecognised-entry', 'ip-add-not-permitted']);
-export const DEFAULT_RETRY_DELAY_MS = 1000;
 
 type ErrorInfo = { kind: string; message: string };
 type Step = Omit<OperationResult, 'operation'>;
@@ -286,7 +286,8 @@ class Run {
             return await this.reactivateByAdd(reactivateIp, err, attempts);
           }
           if (isBunqError(err) && err.kind === 'bad-request') {
-            return { outcome: 'failed', entryId, attempts, error: ipRefused(`entry ${entryId}`, `PUT ${status}`, err) };
+            const ip = this.known.find((e) => e.id === entryId)?.ip;
+            return { outcome: 'failed', entryId, attempts, error: ipRefused(`${ip ?? 'an IP'} (entry ${entryId})`, `PUT ${status}`, err) };
           }
           if (isBunqError(err) && err.kind === 'outcome-unknown') {
             try {

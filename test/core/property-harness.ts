@@ -106,7 +106,8 @@ export const arbScenario: fc.Arbitrary<Scenario> = fc.record({
   profiles: fc.subarray<'reactivation-refused' | 'duplicate-post-accepted'>(['reactivation-refused', 'duplicate-post-accepted']),
 });
 
-const FAULTS: Fault[] = [
+/** The emulator's faults without real-time waits (the delay faults are drawn separately, rarely). */
+export const FAULTS: Fault[] = [
   { type: 'status', status: 500 },
   { type: 'status', status: 503 },
   { type: 'status', status: 429 },

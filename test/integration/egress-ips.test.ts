@@ -4,8 +4,7 @@ import { handler as workerHandler } from '../../lambdas/handlers/reconcile-worke
 import { resetHandlerRuntime } from '../../lambdas/handlers/runtime';
 import { systemClock } from '../../lambdas/shared/clock';
 import { captureStdout } from '../aws/emf-capture';
-import { motoEndpoint, REGION } from '../aws/moto-helpers';
-import { activeIps, addCredential, createWorld, OUR_IP, putConfig, putDesiredIp, SECRET_PREFIX, sqsEvent, type World } from './harness';
+import { activeIps, addCredential, createWorld, handlerEnvironment, OUR_IP, putConfig, putDesiredIp, sqsEvent, type World } from './harness';
 
 /**
  * EGRESS_IPS through the exported worker handler, configured only by the environment (moto and
@@ -19,18 +18,7 @@ const saved = { ...process.env };
 
 beforeAll(async () => {
   world = await createWorld({ clock: systemClock, visibilityTimeoutSeconds: 30 });
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: motoEndpoint(),
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    DESIRED_TABLE_NAME: world.desiredTable,
-    STATE_TABLE_NAME: world.stateTable,
-    RECONCILE_QUEUE_URL: world.queueUrl,
-    SECRET_NAME_PREFIX: SECRET_PREFIX,
-    POWERTOOLS_SERVICE_NAME: 'bunq-ip-reconciler',
-    POWERTOOLS_METRICS_NAMESPACE: 'BunqIpReconciler',
-  });
+  Object.assign(process.env, handlerEnvironment(world));
   resetHandlerRuntime();
 });
 

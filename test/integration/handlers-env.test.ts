@@ -6,7 +6,6 @@ import { fanOutDeps, resetHandlerRuntime, streamDeps, workerDeps } from '../../l
 import { handler as streamHandler } from '../../lambdas/handlers/stream-trigger';
 import { systemClock } from '../../lambdas/shared/clock';
 import { captureStdout } from '../aws/emf-capture';
-import { motoEndpoint, REGION } from '../aws/moto-helpers';
 import {
   activeIps,
   addCredential,
@@ -16,10 +15,10 @@ import {
   putConfig,
   putDesiredIp,
   receive,
-  SECRET_PREFIX,
   sqsEvent,
   StreamReader,
   streamEvent,
+  handlerEnvironment,
   type World,
 } from './harness';
 
@@ -34,19 +33,7 @@ const saved = { ...process.env };
 
 beforeAll(async () => {
   world = await createWorld({ clock: systemClock, visibilityTimeoutSeconds: 30 });
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: motoEndpoint(),
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    DESIRED_TABLE_NAME: world.desiredTable,
-    STATE_TABLE_NAME: world.stateTable,
-    RECONCILE_QUEUE_URL: world.queueUrl,
-    SECRET_NAME_PREFIX: SECRET_PREFIX,
-    HISTORY_TTL_DAYS: '7',
-    POWERTOOLS_SERVICE_NAME: 'bunq-ip-reconciler',
-    POWERTOOLS_METRICS_NAMESPACE: 'BunqIpReconciler',
-  });
+  Object.assign(process.env, handlerEnvironment(world), { HISTORY_TTL_DAYS: '7' });
   resetHandlerRuntime();
 });
 
