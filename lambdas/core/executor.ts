@@ -6,9 +6,9 @@
  */
 import { isBunqError } from '../bunq/errors';
 import type { Clock } from '../shared/clock';
-import { activeConcreteIps, compareByAge, isRecognisedIpv4Entry, isUsableEntryId, wildcardCovers } from './actual';
+import { activeConcreteIps, compareByAge, isRecognisedIpv4Entry, isUsableEntryId } from './actual';
 import { CountingPort, type CallCounts } from './counting-port';
-import { activeDesiredIps, CALLER_UNKNOWN_REASON, simulate } from './guards';
+import { activeDesiredIps, callerNotCoveredReason, simulate } from './guards';
 import type {
   ActualEntry,
   ExecutionResult,
@@ -479,9 +479,10 @@ export async function execute(plan: Plan, port: WhitelistPort, opts: ExecuteOpti
             results[i]!.skipReason = 'no other ACTIVE entry of this IP is left; this duplicate is kept';
             continue;
           }
-          if ((plan.callerIps ?? []).length === 0 && !wildcardCovers(run.known)) {
-            error = { kind: 'caller-unknown', message: `${CALLER_UNKNOWN_REASON}, and no ACTIVE \`*\` covers it any more; no further deactivation attempted` };
-            skipRest(i, `${CALLER_UNKNOWN_REASON} (the ACTIVE \`*\` is gone)`);
+          const uncovered = callerNotCoveredReason(plan.callerIps ?? [], run.known);
+          if (uncovered !== undefined) {
+            error = { kind: 'caller-unknown', message: `${uncovered}; no ACTIVE \`*\` covers the run any more, so no further deactivation is attempted` };
+            skipRest(i, `${uncovered} (no ACTIVE \`*\` covers the run any more)`);
             break;
           }
           if (activeDesiredIps(simulate(run.known, [op]), plan.desiredIps).length === 0) {

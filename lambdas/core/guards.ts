@@ -96,18 +96,44 @@ export const protectedIp: Guard = {
 /** The reason every deactivation is held when a run does not know its own IP. Part of the contract. */
 export const CALLER_UNKNOWN_REASON = 'cannot tell which IP this run calls bunq from';
 
+/**
+ * Why a run must count its caller as unknown although it was told its IPs, or undefined when the
+ * claim is plausible. The entries come from a read that succeeded, and bunq answers only an IP it
+ * lets in: if none of the claimed IPs has an ACTIVE entry and no ACTIVE `*` covers the run, the
+ * real caller is some other, ACTIVE, IP (a stale EGRESS_IPS, a checkip answer from behind a proxy),
+ * and any deactivation could be the one that cuts it off.
+ */
+export function unconfirmedCallerReason(callerIps: readonly string[], entries: readonly ActualEntry[]): string | undefined {
+  if (callerIps.length === 0 || wildcardCovers(entries)) return undefined;
+  // Any ACTIVE entry of the IP counts, one we cannot use included: bunq lets that IP in all the same.
+  if (callerIps.some((ip) => entries.some((e) => e.ip === ip && e.status === 'ACTIVE'))) return undefined;
+  return (
+    `the claimed caller IP(s) ${callerIps.join(', ')} are not ACTIVE at bunq, so the claim cannot be right ` +
+    `(bunq has just answered this run, so its real caller is ACTIVE): ${CALLER_UNKNOWN_REASON}`
+  );
+}
+
+/**
+ * Whether this run may still deactivate, judged on `entries` (a read or the executor's freshest
+ * knowledge): it knows its caller and the claim is plausible, or an ACTIVE `*` covers it. The
+ * reason is undefined when it may.
+ */
+export function callerNotCoveredReason(callerIps: readonly string[], entries: readonly ActualEntry[]): string | undefined {
+  if (callerIps.length === 0) return wildcardCovers(entries) ? undefined : CALLER_UNKNOWN_REASON;
+  return unconfirmedCallerReason(callerIps, entries);
+}
+
 export const callerIp: Guard = {
   id: 'caller-ip',
   description:
-    'an entry of an IP this run calls bunq from is never deactivated; a run that cannot tell its IP deactivates nothing unless an ACTIVE `*` covers it',
+    'an entry of an IP this run calls bunq from is never deactivated; a run that cannot tell its IP, or whose claimed IPs are not ACTIVE at bunq, deactivates nothing unless an ACTIVE `*` covers it',
   check(ops, ctx) {
-    if (ctx.callerIps.length === 0) {
-      // Any deactivation could be the one that cuts this run (and every later one) off. An ACTIVE
-      // `*` lets every IP call today, so it covers the run; the executor re-checks it before each
-      // deactivation, since it can be switched off in the app at any moment.
-      if (wildcardCovers(ctx.actual)) return [];
-      return block(this.id, deactivations(ops), () => CALLER_UNKNOWN_REASON);
-    }
+    // Any deactivation could be the one that cuts this run (and every later one) off. An ACTIVE
+    // `*` lets every IP call today, so it covers the run; the executor re-checks it before each
+    // deactivation, since it can be switched off in the app at any moment.
+    const unknown = callerNotCoveredReason(ctx.callerIps, ctx.actual);
+    if (unknown !== undefined) return block(this.id, deactivations(ops), () => unknown);
+    if (ctx.callerIps.length === 0) return [];
     const callers = new Set(ctx.callerIps);
     return block(
       this.id,

@@ -4,7 +4,7 @@
  */
 import { WILDCARD, classifyEntries, unrecognisedReason } from './actual';
 import { normaliseDesired, type NormalisedDesired } from './desired';
-import { applyGuards } from './guards';
+import { applyGuards, unconfirmedCallerReason } from './guards';
 import type { ActualEntry, CredentialConfig, DesiredItem, Drift, Operation, Plan, Warning } from './types';
 import { compareIpv4, describeValue, isCanonicalIpv4, validateIpv4 } from './validate-ip';
 
@@ -141,6 +141,8 @@ export function plan(
     });
   }
   warnings.push(...callers.warnings, ...wanted.warnings);
+  const unconfirmed = unconfirmedCallerReason(callers.ips, actual);
+  if (unconfirmed !== undefined) warnings.push({ code: 'caller-ips-unconfirmed', message: `${unconfirmed}; every deactivation is held` });
   const perGuard = new Map<string, number>();
   for (const b of blocked) perGuard.set(b.guard, (perGuard.get(b.guard) ?? 0) + 1);
   for (const [guard, count] of perGuard) {

@@ -114,7 +114,9 @@ export interface Warning {
    * status, or no usable id; never touched),
    * read-failed (bunq could not be read; the plan holds the desired side only),
    * caller-ips-invalid (a caller IP given to plan() is not canonical IPv4: the run treats its caller
-   * as unknown).
+   * as unknown), caller-ips-unconfirmed (none of the caller IPs is ACTIVE at bunq and no ACTIVE `*`
+   * covers the run, so the claim cannot be right: the caller counts as unknown),
+   * egress-ips-invalid (the worker's EGRESS_IPS is malformed; added to the run record by the worker).
    */
   code: 'active-wildcard' | 'expired-desired' | 'invalid-desired' | 'guard-blocked' | string;
   message: string;

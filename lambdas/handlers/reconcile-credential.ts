@@ -24,7 +24,7 @@ import { BunqClient, whitelistPort, type BunqLogger, type CallOptions } from '..
 import { isBunqError } from '../bunq/errors';
 import type { BunqContext } from '../bunq/types';
 import type { WriteReceipts } from '../bunq/whitelist-port';
-import { CredentialConfigError, reconcile, type BlockedOperation, type CredentialConfig, type ExecutionResult, type Operation, type WhitelistPort } from '../core';
+import { CredentialConfigError, reconcile, type BlockedOperation, type CredentialConfig, type ExecutionResult, type Operation, type Warning, type WhitelistPort } from '../core';
 import { MetricName } from '../shared/metric-names';
 import type { Clock } from '../shared/clock';
 import { nameCaller } from './caller-note';
@@ -102,6 +102,11 @@ export interface RunOptions {
    * worker IPs too, as if it called from them: it cannot know them otherwise.
    */
   workerRun?: boolean;
+  /**
+   * Problems of the deployment's own configuration (the worker: a malformed EGRESS_IPS), written
+   * into the run record's warnings so `status` names them, not only the log.
+   */
+  configWarnings?: readonly Warning[];
 }
 
 export class ContextMismatchError extends Error {
@@ -192,6 +197,7 @@ export async function reconcileCredential(
   }
 
   const record = runRecordFromResult(result, runContext);
+  if (options.configWarnings !== undefined) record.warnings.unshift(...options.configWarnings);
   if (record.error !== null) record.error = nameCaller(record.error, options.callerIps);
   if (options.workerRun === true && result.plan.callerIps !== undefined && result.plan.callerIps.length > 0) {
     record.workerCallerIps = result.plan.callerIps;

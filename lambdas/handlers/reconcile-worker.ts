@@ -4,6 +4,12 @@ import { runDeadline } from './run-deadline';
 import { workerDeps } from './runtime';
 import { processFifoBatch } from './sqs-batch';
 
+/**
+ * The run-record warning of a malformed EGRESS_IPS (its message names the bad value): `status`
+ * then says why the run cannot tell its IP while the variable is set.
+ */
+export const EGRESS_IPS_INVALID = 'egress-ips-invalid';
+
 /** The part of Lambda's context the worker reads. */
 export type RemainingTime = Pick<Context, 'getRemainingTimeInMillis'>;
 
@@ -14,6 +20,8 @@ export type RemainingTime = Pick<Context, 'getRemainingTimeInMillis'>;
 export function createWorkerHandler(deps: WorkerDeps): (event: SQSEvent, context?: RemainingTime) => Promise<SQSBatchResponse> {
   // The worker's own egress IPs are protected whatever a config item says.
   const callerIps = deps.egress?.ips ?? [];
+  const problem = deps.egress?.problem;
+  const configWarnings = problem === undefined ? [] : [{ code: EGRESS_IPS_INVALID, message: problem }];
   return (event, context) => {
     if (deps.egress?.problem !== undefined) {
       deps.logger.error('configuration error: EGRESS_IPS is malformed; every deactivation is held', { problem: deps.egress.problem });
@@ -24,6 +32,7 @@ export function createWorkerHandler(deps: WorkerDeps): (event: SQSEvent, context
         reconcileCredential(deps, request, {
           callerIps,
           workerRun: true,
+          configWarnings,
           ...(context === undefined
             ? {}
             : { deadline: runDeadline(deps.clock.now(), context.getRemainingTimeInMillis(), deps.deadlineMarginMs) }),

@@ -4,25 +4,25 @@ import { plan } from '../../lambdas/core/plan';
 import { reconcile } from '../../lambdas/core/reconcile';
 import { NO_ENTRY_ID, type ActualEntry, type CredentialConfig, type DesiredItem } from '../../lambdas/core/types';
 import { ManualClock } from '../../lambdas/shared/clock';
-import { config, desiredItem as d, entry, NOW, CALLERS } from './fixtures';
+import { config, desiredItem as d, entry, NOW, CALLER, CALLER_ENTRY, CALLERS } from './fixtures';
 import { MemoryPort } from './memory-port';
 
-async function run(desired: DesiredItem[], port: MemoryPort, cfg: CredentialConfig = config(), clock = new ManualClock(NOW)) {
+async function run(desired: DesiredItem[], port: MemoryPort, cfg: CredentialConfig = config(), clock = new ManualClock(NOW), callers = CALLERS) {
   const before: ActualEntry[] = await port.listEntries();
   port.calls = [];
-  const p = plan(desired, before, cfg, clock.now(), CALLERS);
+  const p = plan(desired, before, cfg, clock.now(), callers);
   return execute(p, port, { clock, before, retryDelayMs: 100 });
 }
 
 describe('execute', () => {
   it('adds and re-activates, reads once to verify, then deactivates', async () => {
-    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2', 'INACTIVE')]);
-    const r = await run([d('2.2.2.2'), d('3.3.3.3')], port);
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2', 'INACTIVE'), CALLER_ENTRY]);
+    const r = await run([d('2.2.2.2'), d('3.3.3.3'), d(CALLER)], port, config(), new ManualClock(NOW), [CALLER]);
     expect(port.calls).toEqual(['add 3.3.3.3', 'put 2 ACTIVE', 'list', 'put 1 INACTIVE']);
     expect(r.outcome).toBe('converged');
     expect(r.operations.map((o) => o.outcome)).toEqual(['applied', 'applied', 'applied']);
     expect(r.operations[0]!.entryId).toBe(1000);
-    expect(port.active()).toEqual(['2.2.2.2', '3.3.3.3']);
+    expect(port.active()).toEqual(['2.2.2.2', '3.3.3.3', CALLER]);
     expect(r.after).not.toBeNull();
     expect({ reads: r.reads, writes: r.writes }).toEqual({ reads: 1, writes: 3 });
   });
@@ -194,9 +194,9 @@ describe('execute', () => {
   });
 
   it('reports partial when something was applied before the failure', async () => {
-    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]);
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2'), CALLER_ENTRY]);
     port.failNext({ method: 'put', kind: 'forbidden' });
-    const r = await run([d('3.3.3.3')], port, config());
+    const r = await run([d('3.3.3.3'), d(CALLER)], port, config(), new ManualClock(NOW), [CALLER]);
     expect(r.operations.map((o) => o.outcome)).toEqual(['applied', 'failed', 'not-attempted']);
     expect(r.outcome).toBe('partial');
   });
@@ -227,15 +227,15 @@ describe('execute', () => {
   });
 
   it('attempts no deactivation when the verifying read does not show an addition', async () => {
-    const port = new MemoryPort([entry(1, '1.1.1.1')]);
+    const port = new MemoryPort([entry(1, '1.1.1.1'), CALLER_ENTRY]);
     port.loseNextAdd = true;
-    const r = await run([d('3.3.3.3')], port);
+    const r = await run([d('3.3.3.3'), d(CALLER)], port, config(), new ManualClock(NOW), [CALLER]);
     expect(port.calls).toEqual(['add 3.3.3.3', 'list']);
     expect(r.operations.map((o) => o.outcome)).toEqual(['applied', 'not-attempted']);
     expect(r.operations[1]!.skipReason).toMatch(/did not show up/);
     expect(r.error?.kind).toBe('verification-failed');
     expect(r.outcome).toBe('partial');
-    expect(port.active()).toEqual(['1.1.1.1']);
+    expect(port.active()).toEqual(['1.1.1.1', CALLER]);
   });
 
   it('attempts no deactivation when the verifying read fails', async () => {
@@ -263,11 +263,12 @@ describe('execute', () => {
       entry(1, '10.0.0.1'),
       entry(2, '10.0.0.1'),
       entry(3, '10.0.0.2'),
+      CALLER_ENTRY,
     ]);
     port.beforeAdd = (p) => {
       p.entries.find((e) => e.id === 1)!.status = 'INACTIVE'; // someone in the app, mid-run
     };
-    const r = await run([d('10.0.0.1'), d('10.0.0.2'), d('10.0.0.9')], port);
+    const r = await run([d('10.0.0.1'), d('10.0.0.2'), d('10.0.0.9'), d(CALLER)], port, config(), new ManualClock(NOW), [CALLER]);
     expect(port.calls).toEqual(['add 10.0.0.9', 'list']);
     expect(r.operations[1]).toMatchObject({
       operation: { kind: 'deactivate', entryId: 2, reason: 'duplicate' },
@@ -275,7 +276,7 @@ describe('execute', () => {
       skipReason: expect.stringMatching(/no other ACTIVE entry of this IP/),
     });
     expect(r.error).toBeUndefined();
-    expect(port.active()).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.9']);
+    expect(port.active()).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.9', CALLER]);
   });
 
   it('keeps every duplicate of an IP whose kept entry is gone, and still deactivates the others', async () => {
@@ -286,11 +287,12 @@ describe('execute', () => {
       entry(4, '10.0.0.2'),
       entry(5, '10.0.0.2'),
       entry(6, '10.0.0.3'),
+      CALLER_ENTRY,
     ]);
     const before = await port.listEntries();
     port.entries.find((e) => e.id === 1)!.status = 'INACTIVE';
     port.calls = [];
-    const p = plan([d('10.0.0.1'), d('10.0.0.2')], before, config(), NOW, CALLERS);
+    const p = plan([d('10.0.0.1'), d('10.0.0.2'), d(CALLER)], before, config(), NOW, [CALLER]);
     const r = await execute(p, port, { clock: new ManualClock(NOW), before });
     expect(port.calls).toEqual(['list', 'put 5 INACTIVE', 'put 6 INACTIVE']);
     expect(r.operations.map((o) => [o.operation.ip, 'entryId' in o.operation ? o.operation.entryId : 0, o.outcome])).toEqual([
@@ -299,7 +301,7 @@ describe('execute', () => {
       ['10.0.0.2', 5, 'applied'],
       ['10.0.0.3', 6, 'applied'],
     ]);
-    expect(port.active()).toEqual(['10.0.0.1', '10.0.0.1', '10.0.0.2']);
+    expect(port.active()).toEqual(['10.0.0.1', '10.0.0.1', '10.0.0.2', CALLER]);
   });
 
   it('skips a deactivation whose entry is already INACTIVE or gone at the verifying read', async () => {
@@ -414,8 +416,9 @@ describe('reconcile', () => {
 describe('execute: lock-out and stale knowledge (issue 10)', () => {
   it('judges never-empty again before every deactivation, on the latest read plus its own writes', async () => {
     // 1.1.1.1 is kept; 2.2.2.2 and 3.3.3.3 go. The PUT of 2.2.2.2 has an unknown outcome; the
-    // re-read that checks it also shows that someone switched 1.1.1.1 off meanwhile.
-    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2'), entry(3, '3.3.3.3')]);
+    // re-read that checks it also shows that someone switched 1.1.1.1 off meanwhile. The run calls
+    // from 9.9.9.9, which is ACTIVE but not desired (kept by caller-ip, not counted by never-empty).
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2'), entry(3, '3.3.3.3'), CALLER_ENTRY]);
     port.failNext({ method: 'put', kind: 'outcome-unknown', applyFirst: true });
     port.beforePut = (p) => {
       p.entries[0]!.status = 'INACTIVE';
@@ -428,7 +431,7 @@ describe('execute: lock-out and stale knowledge (issue 10)', () => {
       ['3.3.3.3', 'not-attempted'],
     ]);
     expect(r.error?.kind).toBe('never-empty');
-    expect(port.active()).toEqual(['3.3.3.3']);
+    expect(port.active()).toEqual(['3.3.3.3', CALLER]);
   });
 
   it('a run covered only by an ACTIVE `*` deactivates nothing once the `*` is gone at the verifying read', async () => {

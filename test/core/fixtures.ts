@@ -3,10 +3,16 @@ import type { ActualEntry, CredentialConfig, EntryStatus } from '../../lambdas/c
 export const NOW = Date.UTC(2026, 0, 1);
 
 /**
- * The IP the unit tests' runs call bunq from: one none of them deactivates. Without caller IPs a run
- * holds every deactivation (caller-ip guard); the tests of that pass none on purpose.
+ * The IPs the unit tests' runs call bunq from (two egress IPs, as behind a NAT per zone). Without
+ * caller IPs a run holds every deactivation (caller-ip guard); the tests of that pass none on purpose.
+ * A claimed caller must be ACTIVE at bunq (a read succeeded, so bunq let the caller in), else the
+ * run counts its caller as unknown: most tests list 1.1.1.1, and those that deactivate it list the
+ * caller's own entry (CALLER_ENTRY, declared desired).
  */
-export const CALLERS: readonly string[] = ['9.9.9.9'];
+export const CALLER = '9.9.9.9';
+export const CALLERS: readonly string[] = ['1.1.1.1', CALLER];
+/** The caller's own ACTIVE entry (id 99), for tests whose world does not list 1.1.1.1 as ACTIVE. */
+export const CALLER_ENTRY: ActualEntry = { id: 99, ip: CALLER, status: 'ACTIVE', created: '2025-06-01 00:00:00.000000' };
 
 export function config(patch: Partial<CredentialConfig> = {}): CredentialConfig {
   return {

@@ -11,6 +11,7 @@ import {
   neverEmpty,
   protectedIp,
   wildcardUntouchable,
+  unconfirmedCallerReason,
   type GuardContext,
 } from '../../lambdas/core/guards';
 import { NO_ENTRY_ID, type Operation } from '../../lambdas/core/types';
@@ -125,6 +126,24 @@ describe('caller-ip', () => {
   });
   it('an ACTIVE `*` covers a run that cannot tell its IP', () => {
     expect(callerIp.check([deact('1.1.1.1', 1)], ctx({ callerIps: [] }))).toEqual([]);
+  });
+  it('claimed caller IPs none of which is ACTIVE at bunq are wrong: every deactivation is held, naming them (issue 10 review B1)', () => {
+    // The read succeeded, so bunq let the real caller in: it is ACTIVE, and it is not 8.8.8.8 or 3.3.3.3.
+    const ops = [add('5.5.5.5'), deact('1.1.1.1', 1), deact('2.2.2.2', 2)];
+    const blocked = callerIp.check(ops, ctx({ actual: noWildcard, callerIps: ['3.3.3.3', '8.8.8.8'] }));
+    expect(blocked.map((b) => b.operation)).toEqual([deact('1.1.1.1', 1), deact('2.2.2.2', 2)]);
+    for (const b of blocked) {
+      expect(b.guard).toBe('caller-ip');
+      expect(b.reason).toContain('the claimed caller IP(s) 3.3.3.3, 8.8.8.8 are not ACTIVE at bunq, so the claim cannot be right');
+      expect(b.reason).toContain(CALLER_UNKNOWN_REASON);
+    }
+  });
+  it('one ACTIVE claimed caller IP makes the claim plausible; an ACTIVE `*` covers a wrong claim', () => {
+    expect(callerIp.check([deact('2.2.2.2', 2)], ctx({ actual: noWildcard, callerIps: ['8.8.8.8', '1.1.1.1'] }))).toEqual([]);
+    // 9.9.9.9 has no entry at all, but the `*` lets every IP in, the real caller included.
+    expect(callerIp.check([deact('1.1.1.1', 1)], ctx({ callerIps: ['9.9.9.9'] }))).toEqual([]);
+    expect(unconfirmedCallerReason(['9.9.9.9'], noWildcard)).toMatch(/9\.9\.9\.9 are not ACTIVE at bunq/);
+    expect(unconfirmedCallerReason([], noWildcard)).toBeUndefined();
   });
   it('an INACTIVE `*`, or a `*` without a usable id, covers nothing', () => {
     for (const wildcard of [entry(4, '*', 'INACTIVE'), { ...entry(4, '*'), id: NO_ENTRY_ID }, { ...entry(4, '*'), status: 'PENDING' }]) {

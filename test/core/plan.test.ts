@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { plan } from '../../lambdas/core/plan';
 import { NO_ENTRY_ID, type ActualEntry } from '../../lambdas/core/types';
-import { config, desiredItem as d, entry, NOW, CALLERS } from './fixtures';
+import { config, desiredItem as d, entry, NOW, CALLERS, CALLER, CALLER_ENTRY } from './fixtures';
 
 describe('plan', () => {
   it('is empty when bunq already matches', () => {
@@ -40,7 +40,7 @@ describe('plan', () => {
       entry(3, '2.2.2.2', 'ACTIVE', '2025-01-01 00:00:00.000000'),
       entry(2, '2.2.2.2', 'ACTIVE', '2025-01-01 00:00:00.000000'),
     ];
-    const p = plan([d('1.1.1.1'), d('2.2.2.2')], actual, config(), NOW, CALLERS);
+    const p = plan([d('1.1.1.1'), d('2.2.2.2'), d(CALLER)], [...actual, CALLER_ENTRY], config(), NOW, [CALLER]);
     expect(p.operations).toEqual([
       { kind: 'deactivate', ip: '1.1.1.1', entryId: 10, reason: 'duplicate' },
       { kind: 'deactivate', ip: '1.1.1.1', entryId: 12, reason: 'duplicate' },
@@ -49,7 +49,7 @@ describe('plan', () => {
   });
 
   it('orders additions, then re-activations, then deactivations (make before break)', () => {
-    const p = plan([d('9.9.9.9'), d('3.3.3.3')], [entry(1, '1.1.1.1'), entry(3, '3.3.3.3', 'INACTIVE')], config(), NOW, CALLERS);
+    const p = plan([d('9.9.9.9'), d('3.3.3.3'), d('5.5.5.5')], [entry(1, '1.1.1.1'), entry(3, '3.3.3.3', 'INACTIVE'), entry(5, '5.5.5.5')], config(), NOW, ['5.5.5.5']);
     expect(p.operations.map((o) => o.kind)).toEqual(['add', 'reactivate', 'deactivate']);
   });
 
@@ -176,10 +176,22 @@ describe('plan', () => {
     expect(p.blocked.map((b) => b.guard)).toEqual(['mode-additive']);
   });
 
+  it('a claimed caller IP bunq does not list ACTIVE is wrong: the caller counts as unknown, deactivations held, additions go (issue 10 review B1)', () => {
+    // A stale EGRESS_IPS (198.51.100.9) while the run really calls from 1.1.1.1, which is not desired.
+    const p = plan([d('2.2.2.2')], [entry(1, '1.1.1.1'), entry(3, '3.3.3.3')], config(), NOW, ['198.51.100.9']);
+    expect(p.operations).toEqual([{ kind: 'add', ip: '2.2.2.2' }]);
+    expect(p.blocked.map((b) => [b.guard, b.operation.ip])).toEqual([['caller-ip', '1.1.1.1'], ['caller-ip', '3.3.3.3']]);
+    expect(p.blocked[0]!.reason).toMatch(/claimed caller IP\(s\) 198\.51\.100\.9 are not ACTIVE at bunq, so the claim cannot be right/);
+    expect(p.warnings).toContainEqual({ code: 'caller-ips-unconfirmed', message: expect.stringContaining('198.51.100.9') });
+    // The same run with its real IP goes ahead.
+    expect(plan([d('2.2.2.2')], [entry(1, '1.1.1.1'), entry(3, '3.3.3.3')], config(), NOW, ['1.1.1.1']).operations.map((o) => o.ip)).toEqual(['2.2.2.2', '3.3.3.3']);
+  });
+
   it('an empty desired set never empties the whitelist', () => {
     const p = plan([], [entry(1, '1.1.1.1'), entry(2, '2.2.2.2')], config(), NOW, CALLERS);
     expect(p.operations).toEqual([]);
-    expect(p.blocked.map((b) => b.guard)).toEqual(['never-empty', 'never-empty']);
+    // 1.1.1.1 is the caller's own entry; never-empty holds the other.
+    expect(p.blocked.map((b) => b.guard)).toEqual(['caller-ip', 'never-empty']);
   });
 
   it('expired entries are not desired and their IP is deactivated like any other', () => {

@@ -74,7 +74,8 @@ describe('reconcile against the bunq emulator (examples)', () => {
     const filler = Array.from({ length: 448 }, (_, i) => ({ ip: `10.1.${i >> 8}.${i & 255}`, status: 'INACTIVE' as const }));
     const s: Scenario = {
       entries: [...filler, { ip: '10.0.0.1', status: 'ACTIVE' }, { ip: '10.0.0.2', status: 'ACTIVE' }],
-      desired: [{ kind: 'valid', ip: '10.0.0.1', padded: false, expiry: 'none' }],
+      // The caller's own entry (arrange lists it) is declared too, so nothing is held back.
+      desired: [{ kind: 'valid', ip: '10.0.0.1', padded: false, expiry: 'none' }, { kind: 'valid', ip: CALLER_IPS[0]!, padded: false, expiry: 'none' }],
       mode: 'enforce',
       maxDeactivationsPerRun: 5,
       protectedIps: [],

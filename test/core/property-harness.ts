@@ -62,7 +62,9 @@ export async function startHarness(): Promise<Harness> {
 
 /**
  * The IP the emulator sees these runs call from (its whitelist check is off here; the lock-out
- * property test turns it on). Outside POOL, so the caller-ip guard holds back none of the scenarios.
+ * property test turns it on). Outside POOL. bunq answers only a caller it lists ACTIVE (else the
+ * run counts its claimed IP as wrong and holds every deactivation), so arrange() lists it ACTIVE
+ * and undesired: the caller-ip guard holds its own deactivation, never-empty does not count it.
  */
 export const CALLER_IPS: readonly string[] = ['127.0.0.1'];
 
@@ -163,7 +165,7 @@ export function configOf(s: Scenario): CredentialConfig {
 export function arrange(h: Harness, s: Scenario): void {
   h.emu.faults.clear();
   h.emu.config.profiles = new Set(s.profiles);
-  h.emu.replaceIpEntries(h.credentialId, s.entries);
+  h.emu.replaceIpEntries(h.credentialId, [{ ip: CALLER_IPS[0]!, status: 'ACTIVE' }, ...s.entries]);
   h.emu.clearRequestLog();
 }
 

@@ -3,7 +3,7 @@ import { execute } from '../../lambdas/core/executor';
 import { plan } from '../../lambdas/core/plan';
 import { renderPlan, renderResult } from '../../lambdas/core/render';
 import { ManualClock } from '../../lambdas/shared/clock';
-import { config, desiredItem as d, entry, NOW, CALLERS } from './fixtures';
+import { config, desiredItem as d, entry, NOW, CALLER, CALLER_ENTRY, CALLERS } from './fixtures';
 import { MemoryPort } from './memory-port';
 
 describe('renderPlan', () => {
@@ -48,10 +48,10 @@ describe('renderPlan', () => {
 
 describe('renderResult', () => {
   it('prints each operation outcome, call counts and the error', async () => {
-    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]);
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2'), CALLER_ENTRY]);
     port.failNext({ method: 'put', kind: 'forbidden' });
     const before = await port.listEntries();
-    const r = await execute(plan([d('3.3.3.3')], before, config(), NOW, CALLERS), port, { clock: new ManualClock(NOW), before });
+    const r = await execute(plan([d('3.3.3.3'), d(CALLER)], before, config(), NOW, [CALLER]), port, { clock: new ManualClock(NOW), before });
     const text = renderResult(r);
     expect(text).toContain('Run PARTIAL for "prod" in 0 ms');
     expect(text).toContain('bunq calls: 1 reads, 2 writes');

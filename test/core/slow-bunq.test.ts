@@ -44,9 +44,10 @@ async function until(condition: () => boolean, limitMs: number): Promise<void> {
 describe('a POST bunq applies after the client timed out', () => {
   it('is not posted again in the same run; the next run converges with one entry for the IP', async () => {
     const ip = '198.51.100.7';
-    emu.replaceIpEntries(credentialId, [{ ip: '10.0.0.1', status: 'ACTIVE' }, { ip: '10.0.0.2', status: 'ACTIVE' }]);
+    // The caller's own entry is listed (bunq answers only a caller it lets in) and declared.
+    emu.replaceIpEntries(credentialId, [{ ip: '10.0.0.1', status: 'ACTIVE' }, { ip: '10.0.0.2', status: 'ACTIVE' }, { ip: CALLER_IPS[0]!, status: 'ACTIVE' }]);
     emu.faults.add({ method: 'POST', route: ROUTES.ipList, fault: { type: 'delay', ms: BUNQ_DELAY_MS } });
-    const desired = [d('10.0.0.1'), d(ip)];
+    const desired = [d('10.0.0.1'), d(ip), d(CALLER_IPS[0]!)];
 
     const first = await reconcile({ desired, config: config(), port, clock, retryDelayMs: 50, callerIps: CALLER_IPS });
     expect(first.operations.map((o) => [o.operation.kind, o.operation.ip, o.outcome, o.attempts, o.error?.kind])).toEqual([

@@ -61,10 +61,27 @@ describe('worker with EGRESS_IPS', () => {
         problem: expect.stringMatching(/EGRESS_IPS "127\.0\.0\.01" is not a comma-separated list of IPv4 addresses/),
       });
       expect(activeIps(world, cred)).toEqual([OUR_IP, '198.51.100.9', '203.0.113.81'].sort());
-      expect((await world.state.readStatus(cred.name))?.blocked.map((b) => b.reason)).toEqual([
+      const malformed = await world.state.readStatus(cred.name);
+      expect(malformed?.blocked.map((b) => b.reason)).toEqual([
         'cannot tell which IP this run calls bunq from',
         'cannot tell which IP this run calls bunq from',
       ]);
+      // ...and the run record says why, naming the bad value (issue 10 review m2).
+      expect(malformed?.warnings).toContainEqual({ code: 'egress-ips-invalid', message: expect.stringContaining('"127.0.0.01"') });
+
+      // A well-formed but wrong EGRESS_IPS (a stale EIP): bunq answered, so the real caller is
+      // ACTIVE and the claimed 198.51.100.77 is not: the run counts its caller as unknown, and the
+      // IP it really calls from stays ACTIVE (issue 10 review B1).
+      const fourth = await run({ EGRESS_IPS: '198.51.100.77' });
+      expect(fourth.value).toEqual({ batchItemFailures: [] });
+      expect(activeIps(world, cred)).toEqual([OUR_IP, '198.51.100.9', '203.0.113.81'].sort());
+      const stale = await world.state.readStatus(cred.name);
+      expect(stale?.blocked.map((b) => [b.guard, b.operation.ip])).toEqual([['caller-ip', OUR_IP], ['caller-ip', '198.51.100.9']].sort((x, y) => x[1]!.localeCompare(y[1]!)));
+      for (const b of stale?.blocked ?? []) expect(b.reason).toMatch(/claimed caller IP\(s\) 198\.51\.100\.77 are not ACTIVE at bunq, so the claim cannot be right/);
+      expect(stale?.warnings.map((w) => w.code)).toContain('caller-ips-unconfirmed');
+      // ...and it still reaches bunq from there.
+      const fifth = await run({ EGRESS_IPS: OUR_IP });
+      expect(fifth.emf[0]).toMatchObject({ RunFailed: 0 });
     } finally {
       delete process.env.EGRESS_IPS;
       resetHandlerRuntime();
