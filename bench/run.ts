@@ -16,6 +16,7 @@ import { formatColdStart, runColdStart, type ColdStartResult } from './sections/
 import { formatConverge, QUICK_WINDOW_SCALE, runConverge, type ConvergeRow } from './sections/converge';
 import { buildCost, formatCost, type CostResult } from './sections/cost';
 import { formatFanOut, runFanOut, type FanOutRow } from './sections/fan-out';
+import { formatLockout, LOCKOUT_RUNS, runLockout, type LockoutResult } from './sections/lockout';
 import { formatPlanner, runPlanner, type PlannerRow } from './sections/planner';
 import { stackFacts, type StackFacts } from './sections/stack';
 import { formatWorker, runWorker, type WorkerResult } from './sections/worker';
@@ -34,6 +35,7 @@ interface Results {
   worker?: WorkerResult;
   stack?: { plain: StackFacts; nat: StackFacts };
   cost?: CostResult;
+  lockout?: LockoutResult;
   prices: { checked: string; table: typeof PRICES };
 }
 
@@ -45,6 +47,7 @@ const TITLES: Record<Section, string> = {
   'fan-out': '5. Fan-out: enqueue every credential (moto)',
   worker: '6a. Worker run duration and AWS usage (moto + emulator): cost-model inputs',
   cost: '6b. Cost model per month (eu-west-1 list prices, schedule every 5 minutes)',
+  lockout: `7. Lock-out property, long mode (issue 10): ${LOCKOUT_RUNS.full} histories (--quick: ${LOCKOUT_RUNS.quick})`,
 };
 
 function print(title: string, lines: readonly string[]): void {
@@ -137,6 +140,11 @@ async function main(options: BenchOptions): Promise<void> {
       });
       print(TITLES.cost, [...formatCost(results.cost), '', 'assumptions:', ...results.cost.assumptions.map((a) => `- ${a}`)]);
     }
+  }
+
+  if (want('lockout')) {
+    results.lockout = await timed('lockout', () => runLockout(options.quick));
+    print(TITLES.lockout, formatLockout(results.lockout));
   }
 
   const out = path.resolve(options.out);

@@ -1,6 +1,6 @@
 /** Command-line options of `npm run bench`. Pure. */
 
-export const SECTIONS = ['calls', 'converge', 'cold-start', 'planner', 'fan-out', 'worker', 'cost'] as const;
+export const SECTIONS = ['calls', 'converge', 'cold-start', 'planner', 'fan-out', 'worker', 'cost', 'lockout'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {

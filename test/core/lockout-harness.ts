@@ -19,7 +19,7 @@ import { DesiredWriter } from '../../cli/adapters/desired-writer';
 import { bootstrapCredential, type BootstrapDeps } from '../../cli/bootstrap-service';
 import { startLocalDynamo, type LocalDynamo } from '../../demo/local-dynamodb';
 import { MemoryContextStore } from '../../demo/memory-context-store';
-import { ROUTES, startEmulator, type BunqEmulator, type FaultRule } from '../../emulator';
+import { ROUTES, startEmulator, type BunqEmulator, type FaultRule, type RequestLogEntry } from '../../emulator';
 import { CredentialOwners } from '../../lambdas/aws/credential-owner';
 import { DesiredStore } from '../../lambdas/aws/desired-store';
 import type { MetricPoint, RunMetrics } from '../../lambdas/aws/metrics';
@@ -27,8 +27,8 @@ import { StateStore } from '../../lambdas/aws/state-store';
 import { generateClientKeyPair, RateLimiter, silentLogger, type CallOptions, type RsaKeyPairPem } from '../../lambdas/bunq';
 import { activeConcreteIps, wildcardCovers } from '../../lambdas/core/actual';
 import { plan } from '../../lambdas/core/plan';
-import type { ActualEntry, CredentialConfig } from '../../lambdas/core/types';
-import { reconcileCredential, type RunReport, type WorkerDeps } from '../../lambdas/handlers/reconcile-credential';
+import type { ActualEntry, CredentialConfig, Operation } from '../../lambdas/core/types';
+import { reconcileCredential, withRecordedWorkerIps, type RunReport, type WorkerDeps } from '../../lambdas/handlers/reconcile-credential';
 import { ManualClock } from '../../lambdas/shared/clock';
 // 500, 503, 429, a 400 refusal (an IP bunq refuses for good, or a refused GET), dropped connections,
 // applied-then-failed writes, bad or missing signatures, garbage bodies.
@@ -37,12 +37,19 @@ import { FAULTS } from './property-harness';
 export const WORKER_IP = '127.0.0.2';
 export const CLI_IP = '127.0.0.3';
 export const POOL = ['203.0.113.1', '203.0.113.2', '203.0.113.3'] as const;
+/**
+ * A well-formed caller IP that is wrong: a stale EGRESS_IPS, a checkip answer from behind a proxy
+ * or a VPN, a BUNQ_IP_CALLER_IPS left on a moved CI runner. Never any real caller's address.
+ */
+export const WRONG_IP = '198.51.100.250';
 const IPS = [...POOL, WORKER_IP, CLI_IP] as const;
 const PREFIX = 'bunq-ip-reconciler/';
 const DESIRED_TABLE = 'DesiredIps';
 const STATE_TABLE = 'ReconcileState';
 
 export type Who = 'worker' | 'cli';
+/** What a run believes its caller IP is: right, unknown (no EGRESS_IPS, checkip failed), or wrong. */
+export type Knows = 'yes' | 'no' | 'wrong';
 
 // ---------------------------------------------------------------------------------------------
 // Histories
@@ -81,8 +88,16 @@ export type Step =
   | { kind: 'app-add'; ip: string; status: 'ACTIVE' | 'INACTIVE' }
   | { kind: 'app-flip'; pick: number }
   | { kind: 'app-wildcard'; status: 'ACTIVE' | 'INACTIVE' }
-  | { kind: 'run'; who: Who; workerKnowsIp: boolean; faults: FaultRule[] }
-  | { kind: 'overlap'; workerKnowsIp: boolean; faults: FaultRule[] };
+  | { kind: 'run'; who: Who; knows: Knows; faults: FaultRule[] }
+  | { kind: 'overlap'; workerKnows: Knows; cliKnows: Knows; faults: FaultRule[] }
+  /** `bunq-ip plan` then `apply` from the operator's machine: the apply carries the confirmed operations. */
+  | { kind: 'confirmed-apply'; knows: Knows; faults: FaultRule[] };
+
+export type RunStep = Extract<Step, { kind: 'run' | 'overlap' | 'confirmed-apply' }>;
+
+export function isRunStep(step: Step): step is RunStep {
+  return step.kind === 'run' || step.kind === 'overlap' || step.kind === 'confirmed-apply';
+}
 
 export interface History {
   bootstrap: BootstrapVariant;
@@ -103,7 +118,11 @@ const arbFaultRule: fc.Arbitrary<FaultRule> = fc
 
 const arbFaults = fc.oneof({ weight: 3, arbitrary: fc.constant<FaultRule[]>([]) }, { weight: 2, arbitrary: fc.array(arbFaultRule, { minLength: 1, maxLength: 2 }) });
 const arbIp = fc.constantFrom(...IPS);
-const knowsIp = fc.oneof({ weight: 5, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) });
+const arbKnows: fc.Arbitrary<Knows> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant<Knows>('yes') },
+  { weight: 1, arbitrary: fc.constant<Knows>('no') },
+  { weight: 1, arbitrary: fc.constant<Knows>('wrong') },
+);
 
 const arbStep: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('desired-put' as const), ip: arbIp, expiry: fc.constantFrom<Expiry>('none', 'none', 'none', 'future', 'past', 'date-typo', 'duration') }) },
@@ -113,8 +132,9 @@ const arbStep: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('app-add' as const), ip: fc.constantFrom(...POOL), status: fc.constantFrom<'ACTIVE' | 'INACTIVE'>('ACTIVE', 'INACTIVE') }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('app-flip' as const), pick: fc.nat(20) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('app-wildcard' as const), status: fc.constantFrom<'ACTIVE' | 'INACTIVE'>('ACTIVE', 'INACTIVE') }) },
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('run' as const), who: fc.constantFrom<Who>('worker', 'worker', 'cli'), workerKnowsIp: knowsIp, faults: arbFaults }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('overlap' as const), workerKnowsIp: knowsIp, faults: arbFaults }) },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('run' as const), who: fc.constantFrom<Who>('worker', 'worker', 'cli'), knows: arbKnows, faults: arbFaults }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('overlap' as const), workerKnows: arbKnows, cliKnows: arbKnows, faults: arbFaults }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('confirmed-apply' as const), knows: arbKnows, faults: arbFaults }) },
 );
 
 export const arbHistory: fc.Arbitrary<History> = fc.record({
@@ -317,13 +337,36 @@ function workerDeps(w: LockoutWorld, ip: string): WorkerDeps {
  * it is unset; it records them in the status item) or a CLI-local `apply` (its own public IP; the
  * service adds the worker's recorded IPs) runs it.
  */
-export function runAs(w: LockoutWorld, cred: Credential, who: Who, knowsIp = true): Promise<RunReport> {
-  const ip = who === 'worker' ? WORKER_IP : CLI_IP;
+export function runAs(w: LockoutWorld, cred: Credential, who: Who, knows: Knows = 'yes', confirmedOperations?: readonly Operation[]): Promise<RunReport> {
+  const ip = realIp(who);
   return reconcileCredential(
     workerDeps(w, ip),
     { credential: cred.name, reason: who === 'worker' ? 'schedule' : 'cli', requestedAt: new Date(w.clock.now()).toISOString() },
-    { callerIps: knowsIp ? [ip] : [], workerRun: who === 'worker' },
+    { callerIps: claimedIps(who, knows), workerRun: who === 'worker', ...(confirmedOperations !== undefined ? { confirmedOperations } : {}) },
   );
+}
+
+/** The IP the emulator sees a caller call from. */
+export function realIp(who: Who): string {
+  return who === 'worker' ? WORKER_IP : CLI_IP;
+}
+
+function claimedIps(who: Who, knows: Knows): string[] {
+  return knows === 'yes' ? [realIp(who)] : knows === 'wrong' ? [WRONG_IP] : [];
+}
+
+/**
+ * `bunq-ip plan`, then `apply` with the operations the operator confirmed: the plan as the CLI makes
+ * it (its claimed IPs plus the worker's recorded ones, on a fresh read), then the service run that
+ * refuses to act if its own plan differs. Undefined when the plan itself cannot reach bunq.
+ */
+export async function planThenApply(w: LockoutWorld, cred: Credential, knows: Knows, faults: readonly FaultRule[]): Promise<RunReport | undefined> {
+  if (!canAuthenticate(snapshot(w, cred), CLI_IP)) return undefined;
+  const state = await w.desired.readCredential(cred.name);
+  const callerIps = await withRecordedWorkerIps(w.state, cred.name, claimedIps('cli', knows));
+  const shown = plan(state.desired, snapshot(w, cred), w.desired.configOf(state), w.clock.now(), callerIps);
+  for (const f of faults) w.emu.faults.add(f);
+  return runAs(w, cred, 'cli', knows, shown.operations);
 }
 
 export function snapshot(w: LockoutWorld, cred: Credential): ActualEntry[] {
@@ -348,6 +391,30 @@ export interface Violation {
 }
 
 /**
+ * A run never switches off an entry of the IP it really calls from (the emulator knows each
+ * request's source address), whatever it believed its IP was and whether or not an ACTIVE `*` lets
+ * it in today: the app may close the `*` at any moment, and then that entry was its way in.
+ */
+export function ownEntryViolations(
+  step: number,
+  before: readonly ActualEntry[],
+  after: readonly ActualEntry[],
+  requests: readonly RequestLogEntry[],
+): Violation[] {
+  const out: Violation[] = [];
+  for (const r of requests) {
+    if (r.method !== 'PUT' || r.status !== 200) continue;
+    const id = Number(/\/ip\/(\d+)$/.exec(r.path.split('?')[0] ?? '')?.[1]);
+    const was = before.find((e) => e.id === id);
+    const now = after.find((e) => e.id === id);
+    if (was?.ip === r.callerIp && was.status === 'ACTIVE' && now?.status === 'INACTIVE') {
+      out.push({ step, rule: 'own-entry', detail: `the run calling from ${r.callerIp} switched off its own entry ${id}` });
+    }
+  }
+  return out;
+}
+
+/**
  * The lock-out rules of one run step, judged on bunq's whitelist before and after it.
  * @param guarded the reconciler IPs that must keep access through this step
  */
@@ -357,8 +424,10 @@ export function lockoutViolations(
   after: readonly ActualEntry[],
   guarded: readonly string[],
   runs: number,
+  requests: readonly RequestLogEntry[] = [],
 ): Violation[] {
   const out: Violation[] = [];
+  out.push(...ownEntryViolations(step, before, after, requests));
   for (const ip of guarded) {
     if (canAuthenticate(before, ip) && !canAuthenticate(after, ip)) {
       out.push({ step, rule: 'self-lockout', detail: `${ip} could call bunq before the run and cannot after it` });

@@ -5,9 +5,13 @@
  * HTTP). A history: a bootstrap variant, then up to 8 steps — desired edits (removing a caller IP,
  * emptying the set, malformed sort keys, expiresAt typos), app-side edits between runs (status
  * flips, new entries, `*`), worker runs, CLI-local runs, a worker and a CLI run at once, and the
- * emulator's faults. After every run: the reconciler can still call bunq from its own IP, no
- * credential is left without an ACTIVE entry, no IP got a second entry from us; once edits and faults
- * stop, two clean runs converge.
+ * emulator's faults; each run's caller IP is right, unknown (no EGRESS_IPS, checkip failed) or
+ * wrong but well-formed (a stale EGRESS_IPS, a proxy's checkip answer), and a CLI run may be a
+ * `plan` then an `apply` of the confirmed operations. After every run: the reconciler can still call
+ * bunq from its own IP; no run switched off an entry of the IP it really calls from (the emulator
+ * knows it), `*` or not; no credential is left without an ACTIVE entry; no IP got a second entry
+ * from us; not every reconciler IP is locked out unless an app-side edit (an entry of a caller, or
+ * the `*`, switched off in the app) did it; once edits and faults stop, two clean runs converge.
  *
  * CI runs LOCKOUT_DEFAULT_RUNS histories; `PROPERTY_RUNS=10000` is the long mode. A failure prints
  * fast-check's seed and path (replay with PROPERTY_SEED) and the violations.
@@ -17,6 +21,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   applyEdit,
   arbHistory,
+  isRunStep,
+  planThenApply,
   bootstrap,
   canAuthenticate,
   CLI_IP,
@@ -31,6 +37,7 @@ import {
   type LockoutWorld,
   type Violation,
 } from './lockout-harness';
+import type { ActualEntry } from '../../lambdas/core/types';
 import type { RunReport } from '../../lambdas/handlers/reconcile-credential';
 
 const LOCKOUT_DEFAULT_RUNS = 200;
@@ -70,39 +77,73 @@ function count(report: RunReport): void {
   outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
 }
 
+/** Whether any reconciler IP can call bunq with this key. */
+const anyoneIn = (entries: readonly ActualEntry[]): boolean => canAuthenticate(entries, WORKER_IP) || canAuthenticate(entries, CLI_IP);
+
 async function runHistory(h: History): Promise<Violation[]> {
   w.emu.faults.clear();
   w.emu.config.profiles = new Set(h.profiles);
   const cred = await bootstrap(w, h.bootstrap);
   const violations: Violation[] = [];
+  /**
+   * The reconciler IPs whose access an app-side edit took away (their entry or the `*` switched off
+   * in the app) and nothing has given back since: the only excuse for "everyone locked out".
+   */
+  const cutByApp = new Set<string>();
+  const noteAccess = (before: readonly ActualEntry[], after: readonly ActualEntry[], byApp: boolean): void => {
+    for (const ip of [WORKER_IP, CLI_IP]) {
+      if (canAuthenticate(after, ip)) cutByApp.delete(ip);
+      else if (byApp && canAuthenticate(before, ip)) cutByApp.add(ip);
+    }
+  };
+  const allLockedOut = (step: number, before: readonly ActualEntry[], after: readonly ActualEntry[]): void => {
+    if (anyoneIn(before) && !anyoneIn(after) && cutByApp.size === 0) {
+      violations.push({ step, rule: 'all-locked-out', detail: 'no reconciler IP can call bunq any more, and no app-side edit caused it' });
+    }
+  };
   for (const [i, step] of h.steps.entries()) {
-    if (step.kind !== 'run' && step.kind !== 'overlap') {
+    if (!isRunStep(step)) {
+      const before = snapshot(w, cred);
       await applyEdit(w, cred, step);
+      noteAccess(before, snapshot(w, cred), true);
       continue;
     }
     const recorded = await recordedWorkerIps(cred);
-    for (const f of step.faults) w.emu.faults.add(f);
     const before = snapshot(w, cred);
-    if (step.kind === 'run') count(await runAs(w, cred, step.who, step.who === 'cli' || step.workerKnowsIp));
-    else (await Promise.all([runAs(w, cred, 'worker', step.workerKnowsIp), runAs(w, cred, 'cli')])).forEach(count);
+    w.emu.clearRequestLog();
+    if (step.kind === 'confirmed-apply') {
+      const report = await planThenApply(w, cred, step.knows, step.faults);
+      if (report !== undefined) count(report);
+    } else {
+      for (const f of step.faults) w.emu.faults.add(f);
+      if (step.kind === 'run') count(await runAs(w, cred, step.who, step.knows));
+      else (await Promise.all([runAs(w, cred, 'worker', step.workerKnows), runAs(w, cred, 'cli', step.cliKnows)])).forEach(count);
+    }
     w.emu.faults.clear();
-    const who = step.kind === 'overlap' ? 'both' : step.who;
-    violations.push(...lockoutViolations(i, before, snapshot(w, cred), guardedIps(cred, who, recorded), step.kind === 'overlap' ? 2 : 1));
+    const after = snapshot(w, cred);
+    const who = step.kind === 'overlap' ? 'both' : step.kind === 'confirmed-apply' ? 'cli' : step.who;
+    violations.push(...lockoutViolations(i, before, after, guardedIps(cred, who, recorded), step.kind === 'overlap' ? 2 : 1, w.emu.requests));
+    allLockedOut(i, before, after);
+    noteAccess(before, after, false);
   }
 
   // Edits and faults stop: two clean runs by a reconciler that can still call bunq converge.
   const now = snapshot(w, cred);
   const runner = canAuthenticate(now, WORKER_IP) ? 'worker' : canAuthenticate(now, CLI_IP) ? 'cli' : undefined;
-  if (runner !== undefined) {
-    for (let run = 1; run <= 2; run++) {
-      const recorded = await recordedWorkerIps(cred);
-      const before = snapshot(w, cred);
-      count(await runAs(w, cred, runner));
-      violations.push(...lockoutViolations(h.steps.length + run, before, snapshot(w, cred), guardedIps(cred, runner, recorded), 1));
-    }
-    const left = await remainingOperations(w, cred, runner === 'worker' ? WORKER_IP : CLI_IP);
-    if (left > 0) violations.push({ step: h.steps.length + 3, rule: 'convergence', detail: `${left} operation(s) still planned after two clean runs` });
+  if (runner === undefined) {
+    // Checked again here: bootstrap itself (or a twin's retirement) must not leave everyone out either.
+    if (cutByApp.size === 0) violations.push({ step: h.steps.length + 1, rule: 'all-locked-out', detail: 'nobody can call bunq at the end, and no app-side edit caused it' });
+    return violations;
   }
+  for (let run = 1; run <= 2; run++) {
+    const recorded = await recordedWorkerIps(cred);
+    const before = snapshot(w, cred);
+    w.emu.clearRequestLog();
+    count(await runAs(w, cred, runner));
+    violations.push(...lockoutViolations(h.steps.length + run, before, snapshot(w, cred), guardedIps(cred, runner, recorded), 1, w.emu.requests));
+  }
+  const left = await remainingOperations(w, cred, runner === 'worker' ? WORKER_IP : CLI_IP);
+  if (left > 0) violations.push({ step: h.steps.length + 3, rule: 'convergence', detail: `${left} operation(s) still planned after two clean runs` });
   return violations;
 }
 
