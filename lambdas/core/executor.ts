@@ -346,6 +346,17 @@ function keptEntryActive(entries: readonly ActualEntry[], op: Operation & { kind
   );
 }
 
+/**
+ * A duplicate goes only while an entry of its IP that we keep is still ACTIVE: someone may have
+ * switched the kept one off after our first read, and a desired IP must never end with zero ACTIVE
+ * entries because of us. The skip reason when it must stay, else undefined (not a duplicate, or
+ * its keeper is there).
+ */
+function duplicateKeptReason(entries: readonly ActualEntry[], op: Operation, pendingIds: ReadonlySet<number>, when: string): string | undefined {
+  if (op.kind !== 'deactivate' || op.reason !== 'duplicate' || keptEntryActive(entries, op, pendingIds)) return undefined;
+  return `no other ACTIVE entry of this IP is left${when}; this duplicate is kept`;
+}
+
 function outcomeOf(plan: Plan, results: readonly OperationResult[], error: ErrorInfo | undefined): RunOutcome {
   if (plan.mode === 'observe') return 'observed';
   if (error) return results.some((r) => isSuccess(r.outcome)) ? 'partial' : 'failed';
@@ -419,17 +430,12 @@ export async function execute(plan: Plan, port: WhitelistPort, opts: ExecuteOpti
         .filter((r) => isSuccess(r.outcome) && !activeIps.has(r.operation.ip))
         .map((r) => r.operation.ip);
       const pendingIds = new Set(plan.operations.slice(firstBreak).flatMap((o) => (o.kind === 'deactivate' ? [o.entryId] : [])));
-      // A duplicate goes only while an entry of its IP that we keep is still ACTIVE: someone may have
-      // switched the kept one off after our first read, and a desired IP must never end with zero
-      // ACTIVE entries because of us.
       const keeperGone = new Set<number>();
       for (let i = firstBreak; i < plan.operations.length; i++) {
-        const op = plan.operations[i]!;
-        if (op.kind !== 'deactivate' || op.reason !== 'duplicate') continue;
-        if (!keptEntryActive(verified, op, pendingIds)) {
-          keeperGone.add(i);
-          results[i]!.skipReason = 'no other ACTIVE entry of this IP is left at the verifying read; this duplicate is kept';
-        }
+        const kept = duplicateKeptReason(verified, plan.operations[i]!, pendingIds, ' at the verifying read');
+        if (kept === undefined) continue;
+        keeperGone.add(i);
+        results[i]!.skipReason = kept;
       }
       const stillActive = plan.operations
         .slice(firstBreak)
@@ -475,8 +481,9 @@ export async function execute(plan: Plan, port: WhitelistPort, opts: ExecuteOpti
           // Judged again before every deactivation, against the freshest state this run has seen
           // (its latest read plus its own confirmed writes): a re-read after an unclear or refused
           // PUT may show that someone switched entries off meanwhile.
-          if (op.reason === 'duplicate' && !keptEntryActive(run.known, op, pendingIds)) {
-            results[i]!.skipReason = 'no other ACTIVE entry of this IP is left; this duplicate is kept';
+          const kept = duplicateKeptReason(run.known, op, pendingIds, '');
+          if (kept !== undefined) {
+            results[i]!.skipReason = kept;
             continue;
           }
           const uncovered = callerNotCoveredReason(plan.callerIps ?? [], run.known);

@@ -90,6 +90,23 @@ describe('against the emulator: stale knowledge', () => {
     expect(posts()).toBe(3); // the refused IP was not posted again
   });
 
+  it('when the only desired IP is refused (400 on its POST), the undesired ACTIVE entries stay: never-empty holds the deactivations (review M4)', async () => {
+    // The operator swaps 203.0.113.8/.9 for 203.0.113.1, and bunq refuses every POST (say an entry
+    // limit). The refusal does not hold back the rest of the run (issue 10 item 4), but nothing
+    // desired is ACTIVE, so never-empty, judged before each deactivation on what the run has seen,
+    // keeps everything: the servers are not cut off.
+    arrange([{ ip: '203.0.113.8', status: 'ACTIVE' }, { ip: '203.0.113.9', status: 'ACTIVE' }]);
+    emu.faults.add({ method: 'POST', route: ROUTES.ipList, fault: { type: 'status', status: 400, description: 'Maximum number of IPs reached.' } });
+    const r = await reconcile({ desired: [d('203.0.113.1')], config: config(), port, clock, callerIps: CALLER_IPS });
+    expect(r.operations.map((o) => [o.operation.kind, o.operation.ip, o.outcome, o.error?.kind])).toEqual([
+      ['add', '203.0.113.1', 'failed', 'ip-refused'],
+      ['deactivate', '203.0.113.8', 'not-attempted', undefined],
+      ['deactivate', '203.0.113.9', 'not-attempted', undefined],
+    ]);
+    expect(r.error?.kind).toBe('never-empty');
+    expect(active()).toEqual([CALLER, '203.0.113.8', '203.0.113.9']);
+  });
+
   it('an IP with an entry bunq lists in a state we do not know is not POSTed again, run after run', async () => {
     arrange([{ ip: '203.0.113.5', status: 'INACTIVE' }, { ip: '203.0.113.6', status: 'ACTIVE' }]);
     const oddId = entryOf('203.0.113.5').id;
