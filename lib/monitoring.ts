@@ -27,6 +27,21 @@ export interface MonitoringProps {
   queue: sqs.IQueue;
   deadLetterQueue: sqs.IQueue;
   functions: lambda.IFunction[];
+  /**
+   * The fixed egress IP (a token) when the deployment has one. With it an ACTIVE `*` is a finding and
+   * alarms, naming the address to check; without it (egress=none) `*` is the intended state and
+   * there is no ActiveWildcard alarm that would sit in ALARM forever.
+   */
+  fixedEgressIp?: string | undefined;
+}
+
+/** What the ActiveWildcard alarm says: the way to close `*` without locking the reconciler out. */
+export function activeWildcardDescription(egressIp: string): string {
+  return (
+    `Means: a credential has an ACTIVE \`*\` entry, which turns off bunq's IP filtering for it, although this deployment calls bunq from the fixed egress IP ${egressIp}; the reconciler never touches \`*\` entries. ` +
+    `Do: run \`bunq-ip doctor <credential>\`. When it shows ${egressIp} ACTIVE: switch \`*\` off in the bunq app; the reconciler calls from ${egressIp}, which is ACTIVE. ` +
+    `When it does not, first make it ACTIVE and protected (\`bunq-ip bootstrap <credential> --protected-ip ${egressIp}\`, then \`bunq-ip apply <credential>\`), or switching \`*\` off locks the reconciler out.`
+  );
 }
 
 /** A reconciler metric aggregated over every credential (the {service} dimension set). */
@@ -133,15 +148,15 @@ export class Monitoring extends Construct {
         'Do: read the message (its body names the credential) and the worker log for the error, fix the cause, then delete the message or redrive it to the reconcile queue.',
     });
 
-    add('ActiveWildcard', serviceMetric(MetricName.ActiveWildcard, 'Maximum', period), {
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
-      alarmDescription:
-        'Means: a credential has an ACTIVE `*` entry, which turns off bunq\'s IP filtering for it; the reconciler never touches `*` entries. ' +
-        'Do: if the wildcard is not intended, deactivate it in the bunq app (the API cannot manage `*`); `bunq-ip status <credential>` names the credential.',
-    });
+    if (props.fixedEgressIp !== undefined) {
+      add('ActiveWildcard', serviceMetric(MetricName.ActiveWildcard, 'Maximum', period), {
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+        alarmDescription: activeWildcardDescription(props.fixedEgressIp),
+      });
+    }
 
     add('InvalidDesiredEntries', serviceMetric(MetricName.InvalidDesiredEntries, 'Maximum', period), {
       threshold: 1,

@@ -44,4 +44,5 @@ export const EnvName = {
   QueueUrl: 'RECONCILE_QUEUE_URL',
   SecretPrefix: 'SECRET_NAME_PREFIX',
   HistoryTtlDays: 'HISTORY_TTL_DAYS',
+  EgressIps: 'EGRESS_IPS',
 } as const;
