@@ -40,7 +40,7 @@ export function activeWildcardDescription(egressIp: string): string {
   return (
     `Means: a credential has an ACTIVE \`*\` entry, which turns off bunq's IP filtering for it, although this deployment calls bunq from the fixed egress IP ${egressIp}; the reconciler never touches \`*\` entries. ` +
     `Do: run \`bunq-ip doctor <credential>\`. When it shows ${egressIp} ACTIVE: switch \`*\` off in the bunq app; the reconciler calls from ${egressIp}, which is ACTIVE. ` +
-    `When it does not, first make it ACTIVE and protected (\`bunq-ip bootstrap <credential> --protected-ip ${egressIp}\`, then \`bunq-ip apply <credential>\`), or switching \`*\` off locks the reconciler out.`
+    `When it does not, first make it ACTIVE (\`bunq-ip desired add <credential> ${egressIp}\`, then \`bunq-ip apply <credential>\`), or switching \`*\` off locks the reconciler out.`
   );
 }
 

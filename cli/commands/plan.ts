@@ -1,9 +1,11 @@
 /** `bunq-ip plan <credential>`: what a run would do now, Terraform-style; exit 2 when there is drift. */
 import { renderPlan } from '../../lambdas/core';
-import type { CommandDef } from '../args';
+import { list, type CommandDef } from '../args';
 import { contextStore, desiredStore, printJson, type CommandContext } from '../context';
 import { planCredential, type PlanDeps } from '../credential-plan';
+import { EGRESS_IP_OPTION, resolveEgressIps } from '../egress-ips';
 import { ExitCode } from '../errors';
+import { wildcardAdvice } from '../format/wildcard';
 import { colourPlanText } from '../style';
 
 export function planDeps(ctx: CommandContext): PlanDeps {
@@ -14,19 +16,23 @@ export const planCommand: CommandDef<CommandContext> = {
   path: ['plan'],
   summary: 'show what a reconcile run would change at bunq now (exit 2 when there is drift)',
   positionals: [{ name: 'credential' }],
-  options: {},
+  options: { 'egress-ip': EGRESS_IP_OPTION },
   details:
     'Reads the desired IPs and config, then bunq\'s current whitelist (from this machine: its IP must be\n' +
-    'allowed on the credential). Symbols: + add, ~ re-activate, - deactivate, ! held back by a guard.',
-  async run(ctx, { positionals }) {
+    'allowed on the credential). Symbols: + add, ~ re-activate, - deactivate, ! held back by a guard.\n' +
+    'With the deployed egress IP (--egress-ip or $EGRESS_IPS) an ACTIVE `*` comes with what to do about it.',
+  async run(ctx, { positionals, values }) {
     const credential = positionals[0] ?? '';
+    const egress = resolveEgressIps(list(values, 'egress-ip'), ctx.io.env);
     const result = await planCredential(planDeps(ctx), credential);
     const drift = result.plan.drift.length > 0;
+    const wildcard = wildcardAdvice(result.actual, egress.ips, credential);
     if (ctx.json) {
-      printJson(ctx, { credential, inSync: !drift, plan: result.plan, actual: result.actual, unknownEntries: result.unknownEntries });
+      printJson(ctx, { credential, inSync: !drift, plan: result.plan, actual: result.actual, unknownEntries: result.unknownEntries, wildcard });
     } else {
       ctx.io.out(colourPlanText(renderPlan(result.plan), ctx.style));
       if (drift && result.plan.operations.length > 0) ctx.io.out(ctx.style.dim(`\nApply with: bunq-ip apply ${credential}`));
+      if (wildcard.state !== 'closed') ctx.io.out(ctx.style.yellow(`\n! ${wildcard.message}`));
     }
     return drift ? ExitCode.Drift : ExitCode.Ok;
   },
