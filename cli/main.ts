@@ -18,6 +18,7 @@ import {
 import { applyCommand } from './commands/apply';
 import { bootstrapCommand } from './commands/bootstrap';
 import { desiredAdd, desiredImport, desiredList, desiredRemove } from './commands/desired';
+import { localUpCommand } from './commands/local';
 import { planCommand } from './commands/plan';
 import { historyCommand, statusCommand } from './commands/status';
 import { cliLogger, type CommandContext } from './context';
@@ -36,6 +37,7 @@ export const COMMANDS: readonly CommandDef<CommandContext>[] = [
   applyCommand,
   statusCommand,
   historyCommand,
+  localUpCommand,
 ];
 
 const GROUPS = new Set(COMMANDS.filter((c) => c.path.length > 1).map((c) => c.path[0]));
