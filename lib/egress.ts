@@ -50,8 +50,11 @@ export class FixedEgress extends Construct {
     this.mode = props.mode;
 
     // The address bunq whitelists. It belongs to the stack, not to the NAT: a replaced instance (a new
-    // AMI at deploy time, a recovery) gets the same address back through the association below.
-    this.elasticIp = new ec2.CfnEIP(this, 'ElasticIp', { domain: 'vpc' });
+    // AMI at deploy time) gets the same address back through the association below. Each NAT mode
+    // has its own: the NAT being replaced still holds its address while CloudFormation creates the
+    // new one, so one address cannot move between them in a deploy. The gateway's keeps the id it
+    // always had, so deployments made with `egress=nat` keep their whitelisted address.
+    this.elasticIp = new ec2.CfnEIP(this, props.mode === 'nat-gateway' ? 'ElasticIp' : 'NatInstanceElasticIp', { domain: 'vpc' });
 
     const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       retention: props.logRetention,

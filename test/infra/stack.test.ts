@@ -221,7 +221,7 @@ describe('functions', () => {
         HISTORY_TTL_DAYS: '30',
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        EGRESS_IPS: { 'Fn::GetAtt': [logicalId(template, 'AWS::EC2::EIP', 'EgressElasticIp'), 'PublicIp'] },
+        EGRESS_IPS: { 'Fn::GetAtt': [logicalId(template, 'AWS::EC2::EIP', 'Egress'), 'PublicIp'] },
         NODE_OPTIONS: '--enable-source-maps',
       });
     }
@@ -230,7 +230,7 @@ describe('functions', () => {
   it('get EGRESS_IPS (the Elastic IP) in both NAT modes, and no EGRESS_IPS without a fixed egress', () => {
     for (const { template } of [base, nat]) {
       for (const fn of Object.values(template.findResources('AWS::Lambda::Function')) as { Properties: { Environment: { Variables: Record<string, unknown> } } }[]) {
-        expect(fn.Properties.Environment.Variables[EnvName.EgressIps]).toEqual({ 'Fn::GetAtt': [logicalId(template, 'AWS::EC2::EIP', 'EgressElasticIp'), 'PublicIp'] });
+        expect(fn.Properties.Environment.Variables[EnvName.EgressIps]).toEqual({ 'Fn::GetAtt': [logicalId(template, 'AWS::EC2::EIP', 'Egress'), 'PublicIp'] });
       }
     }
     for (const fn of Object.values(none.template.findResources('AWS::Lambda::Function')) as { Properties: { Environment: { Variables: Record<string, unknown> } } }[]) {
@@ -414,7 +414,7 @@ describe('alarms and topic', () => {
   it('ActiveWildcard: with a fixed egress it says how to close `*`, naming the egress IP; with egress=none there is none', () => {
     for (const { template } of [base, nat]) {
       const [alarm] = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: MetricName.ActiveWildcard } })) as { Properties: Record<string, unknown> }[];
-      const eip = { 'Fn::GetAtt': [logicalId(template, 'AWS::EC2::EIP', 'EgressElasticIp'), 'PublicIp'] };
+      const eip = { 'Fn::GetAtt': [logicalId(template, 'AWS::EC2::EIP', 'Egress'), 'PublicIp'] };
       expect(JSON.stringify(alarm?.Properties.AlarmDescription)).toContain(JSON.stringify(eip));
       expect(descriptionText(alarm?.Properties.AlarmDescription, '203.0.113.9')).toContain('switch `*` off in the bunq app; the reconciler calls from 203.0.113.9, which is ACTIVE');
     }
@@ -500,7 +500,7 @@ describe('dashboard and outputs', () => {
     expect(outputs.EgressIp).toBeUndefined();
     for (const { template: t } of [base, nat]) {
       expect((t.toJSON().Outputs as Record<string, { Value: unknown }>).EgressIp?.Value).toEqual({
-        'Fn::GetAtt': [logicalId(t, 'AWS::EC2::EIP', 'EgressElasticIp'), 'PublicIp'],
+        'Fn::GetAtt': [logicalId(t, 'AWS::EC2::EIP', 'Egress'), 'PublicIp'],
       });
     }
   });
@@ -542,7 +542,7 @@ describe('egress', () => {
     });
     // The address survives a replaced instance: the EIP is the stack's, only the association moves.
     template.hasResourceProperties('AWS::EC2::EIPAssociation', {
-      AllocationId: { 'Fn::GetAtt': [logicalId(template, 'AWS::EC2::EIP', 'EgressElasticIp'), 'AllocationId'] },
+      AllocationId: { 'Fn::GetAtt': [logicalId(template, 'AWS::EC2::EIP', 'Egress'), 'AllocationId'] },
       InstanceId: { Ref: instanceId },
     });
     // Both private subnets route to the instance.
@@ -612,10 +612,17 @@ describe('egress', () => {
     template.resourceCountIs('AWS::EC2::Instance', 0);
     template.resourceCountIs('AWS::EC2::EIP', 1);
     template.hasResourceProperties('AWS::EC2::NatGateway', {
-      AllocationId: { 'Fn::GetAtt': [logicalId(template, 'AWS::EC2::EIP', 'EgressElasticIp'), 'AllocationId'] },
+      AllocationId: { 'Fn::GetAtt': [logicalId(template, 'AWS::EC2::EIP', 'Egress'), 'AllocationId'] },
     });
     workerInPrivateSubnets(template);
     expect(Object.keys(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/EC2' } }))).toEqual([]);
+  });
+
+  it('each NAT mode has its own Elastic IP; nat-gateway keeps the logical id `egress=nat` always had', () => {
+    // An upgrade must not replace the address existing `nat` deployments have whitelisted; a switch
+    // between the NAT modes creates the new mode's address while the old NAT still holds its own.
+    expect(Object.keys(nat.template.findResources('AWS::EC2::EIP'))).toEqual(['EgressElasticIp8344C513']);
+    expect(Object.keys(base.template.findResources('AWS::EC2::EIP'))).toEqual([logicalId(base.template, 'AWS::EC2::EIP', 'EgressNatInstanceElasticIp')]);
   });
 
   it('none: no VPC, no function in a VPC, and a synth warning that IP filtering stays off', () => {
