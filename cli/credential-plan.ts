@@ -17,6 +17,8 @@ export interface PlanDeps {
   clock: Clock;
   logger: BunqLogger;
   bunqOptions?: Omit<CallOptions, 'clock' | 'logger'>;
+  /** The IPs this process calls bunq from (never deactivated); absent = cannot tell (core caller-ip guard). */
+  callerIps?: readonly string[];
 }
 
 export interface CredentialPlan {
@@ -31,5 +33,5 @@ export async function planCredential(deps: PlanDeps, credential: string): Promis
   const state = await deps.desired.readCredential(credential);
   const config = deps.desired.configOf(state);
   const actual = await (await credentialPort(deps, config)).listEntries();
-  return { config, actual, plan: plan(state.desired, actual, config, deps.clock.now()), unknownEntries: state.unknownEntries };
+  return { config, actual, plan: plan(state.desired, actual, config, deps.clock.now(), deps.callerIps), unknownEntries: state.unknownEntries };
 }

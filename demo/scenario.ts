@@ -78,7 +78,9 @@ export async function runDemo(say: (text: string) => void, style: Style): Promis
     // One limiter for every client: they all call bunq from this one IP, as workers behind a NAT do.
     const bunqOptions = { limiter: new RateLimiter({ rules: clientRules, clock: systemClock, marginMs: 10 }) };
     const metrics = new CollectingMetrics();
-    const planDeps: PlanDeps = { desired, contexts, clock: systemClock, logger: quietLogger, bunqOptions };
+    // The reconciler knows the IP it calls bunq from (EGRESS_IPS in AWS): it is never deactivated.
+    const callerIps = [EGRESS_IP];
+    const planDeps: PlanDeps = { desired, contexts, clock: systemClock, logger: quietLogger, bunqOptions, callerIps };
     const workerDeps: WorkerDeps = {
       desired,
       state,
@@ -96,7 +98,7 @@ export async function runDemo(say: (text: string) => void, style: Style): Promis
       return planned.plan.drift.length;
     };
     const apply = async (): Promise<void> => {
-      const report = await reconcileCredential(workerDeps, { credential: CREDENTIAL, reason: 'cli', requestedAt: now() });
+      const report = await reconcileCredential(workerDeps, { credential: CREDENTIAL, reason: 'cli', requestedAt: now() }, { callerIps });
       const status = await state.readStatus(CREDENTIAL);
       if (status !== null) say(indent(renderStatus(status, style)));
       check(report.ok, `the run succeeded (got ${report.outcome}${report.error ? `: ${report.error.message}` : ''})`);

@@ -10,6 +10,9 @@ import type { CredentialConfig, DesiredItem } from '../core/types';
  * What may be coerced safely is coerced here (a number typed as a string, a string set instead of
  * a list); what cannot is passed on unchanged so the core rejects it with a reason. An item is
  * never dropped: a dropped item would silently mean "no longer desired" and get its IP deactivated.
+ * That includes items under any sort key other than `config` (`IP#1.2.3.4`, a bare address,
+ * `ip 1.2.3.4`): they go to the core as desired items, which reports them invalid
+ * (`entry-malformed`), and an invalid item freezes deactivations.
  */
 
 export const CONFIG_ENTRY = 'config';
@@ -29,8 +32,13 @@ export interface CredentialDesiredState {
   credential: string;
   /** The config item's attributes (keys removed, numbers coerced), or null when there is none. */
   configItem: Record<string, unknown> | null;
+  /** Every item other than `config`, well-formed `ip#<ipv4>` or not (the core judges them). */
   desired: DesiredItem[];
-  /** Sort keys that are neither `config` nor `ip#...` (reported, otherwise ignored). */
+  /**
+   * Always empty since issue 10: an item that is neither `config` nor `ip#…` is no longer ignored but
+   * passed on in `desired`, where the core rejects it. Kept so the CLI's JSON keeps its shape.
+   * @deprecated read the core's `invalid` list instead.
+   */
   unknownEntries: string[];
 }
 
@@ -108,8 +116,7 @@ export class DesiredStore {
       for (const item of reply.Items ?? []) {
         const entry = item.entry;
         if (entry === CONFIG_ENTRY) state.configItem = configAttributes(item);
-        else if (typeof entry === 'string' && entry.startsWith(IP_ENTRY_PREFIX)) state.desired.push(desiredItemFrom(item));
-        else state.unknownEntries.push(String(entry));
+        else state.desired.push(desiredItemFrom(item));
       }
       startKey = reply.LastEvaluatedKey;
     } while (startKey);

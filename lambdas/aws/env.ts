@@ -1,3 +1,4 @@
+import { compareIpv4, validateIpv4 } from '../core/validate-ip';
 import { EnvName } from '../shared/metric-names';
 
 /** The handlers' configuration, from the environment the stack sets (lambdas/shared/metric-names.ts). */
@@ -33,4 +34,36 @@ export function historyTtlDaysFrom(env: Env): number {
     throw new ConfigurationError(`${EnvName.HistoryTtlDays} must be a whole number of days from 1 to 3650, got ${JSON.stringify(raw)}`);
   }
   return days;
+}
+
+export interface EgressIps {
+  /** Canonical IPv4 addresses, sorted; empty when unset or malformed (the run cannot tell its IP). */
+  ips: string[];
+  /** Set when the variable is malformed: a configuration error to log on every run. */
+  problem?: string;
+}
+
+/**
+ * The worker's own IPs from EGRESS_IPS. Unset or blank: no fixed egress, the worker cannot tell
+ * which IP it calls bunq from. Malformed: a configuration error, and the worker also counts as not
+ * knowing its IP (every deactivation held) — never as "nothing to protect". One bad item spoils the
+ * whole list: a typo may hide the real address.
+ */
+export function egressIpsFrom(env: Env): EgressIps {
+  const raw = env[EnvName.EgressIps];
+  if (raw === undefined || raw.trim() === '') return { ips: [] };
+  const ips = new Set<string>();
+  const problems: string[] = [];
+  raw.split(',').forEach((item, i) => {
+    const checked = validateIpv4(item);
+    if (checked.ok) ips.add(checked.ip);
+    else problems.push(`item ${i + 1} ${JSON.stringify(item)}: ${checked.reason}`);
+  });
+  if (problems.length === 0) return { ips: [...ips].sort(compareIpv4) };
+  return {
+    ips: [],
+    problem:
+      `${EnvName.EgressIps} ${JSON.stringify(raw)} is not a comma-separated list of IPv4 addresses (${problems.join('; ')}); ` +
+      'runs treat their caller IP as unknown and hold every deactivation until it is fixed',
+  };
 }

@@ -1,5 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metricNameFor, type BunqErrorKind } from '../bunq/errors';
+import { classifyEntries } from '../core/actual';
 import type { ExecutionResult, OperationOutcome } from '../core/types';
 import { entriesAfterRun, runVerdict } from './run-verdict';
 import { DIMENSION_CREDENTIAL, METRICS_NAMESPACE, MetricName, SERVICE_NAME } from '../shared/metric-names';
@@ -82,6 +83,7 @@ export function metricsForResult(result: ExecutionResult): MetricPoint[] {
     const active = entries.filter((e) => e.status === 'ACTIVE');
     points.push(count(MetricName.ActiveIpCount, active.filter((e) => e.ip !== '*').length));
     points.push(count(MetricName.ActiveWildcard, active.some((e) => e.ip === '*') ? 1 : 0));
+    points.push(count(MetricName.UnrecognisedEntries, classifyEntries(entries).unrecognised.length));
   }
   const kinds = [result.error?.kind, ...result.operations.map((o) => o.error?.kind)];
   points.push(...bunqErrorPoints(kinds));

@@ -21,6 +21,8 @@ export interface RunVerdict {
  * | context-mismatch                                         | terminal    | config and secret name different users |
  * | secret-missing, secret-invalid, secret-name-refused      | terminal    | the secret must be fixed by an operator |
  * | credentials-rejected                                     | terminal    | bunq refuses this key or IP until fixed |
+ * | ip-refused, unrecognised-entry                           | terminal    | bunq refused one IP for good, or lists |
+ * |                                                          |             | an entry of it we cannot use (per IP)  |
  * | anything else (rate-limited, maintenance, server-error,  | transient   | may pass by itself: retried, then DLQ   |
  * | timeout, network, outcome-unknown, secret-unreadable,    |             |                                        |
  * | deadline, unexpected, kinds not listed here)             |             |                                        |
@@ -42,6 +44,10 @@ const TERMINAL_KINDS: ReadonlySet<string> = new Set([
   'secret-invalid',
   'secret-name-refused',
   'credentials-rejected',
+  // Per-IP failures (lambdas/core/executor.ts PER_IP_FAILURE_KINDS): the run went on with the other
+  // operations; a retry would meet the same refusal.
+  'ip-refused',
+  'unrecognised-entry',
 ]);
 
 export function retryDisposition(kind: string): RetryDisposition {

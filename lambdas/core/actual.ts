@@ -88,3 +88,11 @@ export function activeConcreteIps(entries: readonly ActualEntry[]): Set<string> 
   }
   return result;
 }
+
+/**
+ * Whether an ACTIVE `*` lets every IP call with this key, so a run that cannot tell its own IP still
+ * reaches bunq after any deactivation. Only a `*` we understand (known status, usable id) counts.
+ */
+export function wildcardCovers(entries: readonly ActualEntry[]): boolean {
+  return entries.some((e) => e.ip === WILDCARD && e.status === 'ACTIVE' && isUsableEntryId(e.id));
+}

@@ -17,6 +17,15 @@ export interface NormalisedDesired {
 
 /** Epoch seconds beyond this are almost certainly milliseconds typed by mistake (year 5138). */
 const MAX_PLAUSIBLE_EPOCH_SECONDS = 99_999_999_999;
+/**
+ * 2020-01-01T00:00:00Z. Nobody sets an expiry before this project existed on purpose: such a value
+ * is a date typed as digits (20261231) or a duration (28800 for "8 hours"). Taken as an instant in
+ * 1970 it would mean "expired", and the live IP would be deactivated.
+ */
+export const MIN_PLAUSIBLE_EPOCH_SECONDS = 1_577_836_800;
+
+/** The only sort key a desired item may have, besides the `config` item's. */
+export const DESIRED_ENTRY_PREFIX = 'ip#';
 
 function entryName(item: unknown, index: number): string {
   if (typeof item === 'object' && item !== null && 'entry' in item) {
@@ -42,6 +51,17 @@ export function normaliseDesired(items: readonly DesiredItem[], now: number): No
       return;
     }
     const record = item as Record<string, unknown>;
+    // An item under any other key (`IP#…`, a bare address, `ip 1.2.3.4`) was meant to say something
+    // about an IP; dropping it would deactivate that IP. It is invalid, so deactivations freeze.
+    if (typeof record.entry !== 'string' || !record.entry.startsWith(DESIRED_ENTRY_PREFIX)) {
+      invalid.push({
+        entry,
+        value: describeValue(record.ip === undefined ? record.entry : record.ip),
+        reason: `the sort key ${describeValue(record.entry)} is not of the form "ip#<IPv4>" (lower-case "ip#", then the address); rename or remove the item`,
+        code: 'entry-malformed',
+      });
+      return;
+    }
     const checked = validateIpv4(record.ip);
     if (!checked.ok) {
       invalid.push({ entry, value: describeValue(record.ip), reason: checked.reason, code: checked.code });
@@ -50,8 +70,8 @@ export function normaliseDesired(items: readonly DesiredItem[], now: number): No
     const ip = checked.ip;
     // The sort key is what an operator sees in the console and what the CLI edits; if it names
     // another IP than the attribute, we cannot tell which one was meant, so we trust neither.
-    const entrySuffix = entry.startsWith('ip#') ? entry.slice(3).trim() : undefined;
-    if (entrySuffix !== undefined && entrySuffix !== ip) {
+    const entrySuffix = entry.slice(DESIRED_ENTRY_PREFIX.length).trim();
+    if (entrySuffix !== ip) {
       invalid.push({
         entry,
         value: describeValue(record.ip),
@@ -76,6 +96,17 @@ export function normaliseDesired(items: readonly DesiredItem[], now: number): No
           entry,
           value: describeValue(expiresAt),
           reason: 'expiresAt looks like epoch milliseconds; it must be epoch seconds',
+          code: 'invalid-expiry',
+        });
+        return;
+      }
+      if (expiresAt < MIN_PLAUSIBLE_EPOCH_SECONDS) {
+        invalid.push({
+          entry,
+          value: describeValue(expiresAt),
+          reason:
+            'expiresAt is before 2020-01-01 in epoch seconds, so it cannot be a deliberate expiry ' +
+            '(a date typed as digits such as 20261231, or a duration such as 28800?); give the epoch second it ends',
           code: 'invalid-expiry',
         });
         return;

@@ -6,9 +6,9 @@
  */
 import { isBunqError } from '../bunq/errors';
 import type { Clock } from '../shared/clock';
-import { activeConcreteIps, compareByAge, isUsableEntryId } from './actual';
+import { activeConcreteIps, compareByAge, isRecognisedIpv4Entry, isUsableEntryId, wildcardCovers } from './actual';
 import { CountingPort, type CallCounts } from './counting-port';
-import { simulate } from './guards';
+import { CALLER_UNKNOWN_REASON, simulate } from './guards';
 import type {
   ActualEntry,
   ExecutionResult,
@@ -42,6 +42,14 @@ export interface ExecuteOptions {
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
+
+/**
+ * Failures that concern one IP for good and say nothing about the rest: bunq refused the IP (a 400
+ * on its POST or PUT, e.g. `0.0.0.0`), or bunq lists an entry of it we cannot use. The operation is
+ * recorded as failed and the run goes on with the other operations; retrying cannot help, so these
+ * kinds are terminal for the queue (lambdas/aws/run-verdict.ts).
+ */
+export const PER_IP_FAILURE_KINDS: ReadonlySet<string> = new Set(['ip-refused', 'unrecognised-entry']);
 export const DEFAULT_RETRY_DELAY_MS = 1000;
 
 type ErrorInfo = { kind: string; message: string };
@@ -140,6 +148,18 @@ class Run {
     }
   }
 
+  /** The per-IP failure for an IP bunq lists an entry of that we cannot use, if it does. */
+  private unusableEntryOf(ip: string): ErrorInfo | undefined {
+    const odd = this.known.find((e) => e.ip === ip && !isRecognisedIpv4Entry(e));
+    if (odd === undefined) return undefined;
+    return {
+      kind: 'unrecognised-entry',
+      message:
+        `bunq lists an entry of ${ip} we cannot use (id ${isUsableEntryId(odd.id) ? odd.id : 'none'}, status ${JSON.stringify(odd.status)}); ` +
+        'not posted again: another POST would only add one more such entry. Sort it out in the bunq app',
+    };
+  }
+
   private setKnownStatus(entryId: number, status: 'ACTIVE' | 'INACTIVE'): void {
     const e = this.known.find((x) => x.id === entryId);
     if (e) e.status = status;
@@ -163,6 +183,8 @@ class Run {
   async add(ip: string, success: OperationOutcome, attemptsSoFar: number): Promise<Step> {
     let attempts = attemptsSoFar;
     let lastError: unknown;
+    const unusable = this.unusableEntryOf(ip);
+    if (unusable !== undefined) return { outcome: 'failed', attempts, error: unusable };
     try {
       for (let tries = 1; ; tries++) {
         this.guard(tries === 1 ? `POST ${ip}` : `retrying POST ${ip}`, lastError);
@@ -181,13 +203,18 @@ class Run {
             if (readErr instanceof DeadlineReached) throw readErr;
             return { outcome: 'failed', attempts, error: withFailedCheck(err, readErr) };
           }
-          const usable = entries.filter((e) => e.ip === ip && isUsableEntryId(e.id));
+          const usable = entries.filter((e) => e.ip === ip && isRecognisedIpv4Entry(e));
           const ours = usable.filter((e) => !knownIds.has(e.id)).sort(compareByAge);
           if (ours.length > 0) return { outcome: 'confirmed-after-reread', entryId: ours[0]!.id, attempts };
           const activeAlready = usable.filter((e) => e.status === 'ACTIVE').sort(compareByAge);
           if (activeAlready.length > 0) {
             return { outcome: 'confirmed-after-reread', entryId: activeAlready[0]!.id, attempts };
           }
+          // bunq now lists an entry of this IP we cannot use (perhaps the one our POST made): one
+          // more POST would only add another.
+          const unusableNow = this.unusableEntryOf(ip);
+          if (unusableNow !== undefined) return { outcome: 'failed', attempts, error: unusableNow };
+          if (isBunqError(err) && err.kind === 'bad-request') return { outcome: 'failed', attempts, error: ipRefused(ip, 'POST', err) };
           if (isBunqError(err) && err.kind === 'outcome-unknown') {
             const e = errorInfo(err);
             return {
@@ -248,6 +275,9 @@ class Run {
           if (reactivateIp !== undefined && isBunqError(err) && err.kind === 'bad-request') {
             return await this.reactivateByAdd(reactivateIp, err, attempts);
           }
+          if (isBunqError(err) && err.kind === 'bad-request') {
+            return { outcome: 'failed', entryId, attempts, error: ipRefused(`entry ${entryId}`, `PUT ${status}`, err) };
+          }
           if (isBunqError(err) && err.kind === 'outcome-unknown') {
             try {
               const entries = await this.read(`re-reading to check PUT ${entryId}`, err);
@@ -284,10 +314,25 @@ class Run {
   }
 }
 
+/** bunq refused an IP's change for good (a 400): recorded for that IP, the run goes on. */
+function ipRefused(what: string, call: string, err: unknown): ErrorInfo {
+  return {
+    kind: 'ip-refused',
+    message: `bunq refused ${call} of ${what} (${errorInfo(err).message}); not retried, the run goes on with the other operations`,
+  };
+}
+
 /** The original failure, noting that the re-read meant to check its outcome failed as well. */
 function withFailedCheck(err: unknown, readErr: unknown): ErrorInfo {
   const e = errorInfo(err);
   return { kind: e.kind, message: `${e.message} (re-reading to check the outcome failed too: ${errorInfo(readErr).kind})` };
+}
+
+/** Whether another ACTIVE entry of a duplicate's IP, one we keep, is still listed. */
+function keptEntryActive(entries: readonly ActualEntry[], op: Operation & { kind: 'deactivate' }, pendingIds: ReadonlySet<number>): boolean {
+  return entries.some(
+    (e) => e.ip === op.ip && e.id !== op.entryId && e.status === 'ACTIVE' && isRecognisedIpv4Entry(e) && !pendingIds.has(e.id),
+  );
 }
 
 function outcomeOf(plan: Plan, results: readonly OperationResult[], error: ErrorInfo | undefined): RunOutcome {
@@ -302,6 +347,8 @@ export async function execute(plan: Plan, port: WhitelistPort, opts: ExecuteOpti
   const run = new Run(port, opts);
   const results: OperationResult[] = plan.operations.map((operation) => ({ operation, outcome: 'not-attempted' }));
   let error: ErrorInfo | undefined;
+  /** The first per-IP failure (PER_IP_FAILURE_KINDS): the run went on, but it did not fully succeed. */
+  let perIpError: ErrorInfo | undefined;
 
   const skipRest = (from: number, reason: string): void => {
     for (let j = from; j < results.length; j++) {
@@ -325,6 +372,10 @@ export async function execute(plan: Plan, port: WhitelistPort, opts: ExecuteOpti
   const record = (i: number, r: OperationResult): boolean => {
     results[i] = r;
     if (r.outcome !== 'failed' && r.error?.kind !== 'deadline') return false;
+    if (r.outcome === 'failed' && r.error !== undefined && PER_IP_FAILURE_KINDS.has(r.error.kind)) {
+      perIpError ??= r.error;
+      return false;
+    }
     error = r.error;
     skipRest(i + 1, r.error?.kind === 'deadline' ? 'the run deadline was reached' : `an earlier operation failed (${r.operation.kind} ${r.operation.ip})`);
     return true;
@@ -364,10 +415,7 @@ export async function execute(plan: Plan, port: WhitelistPort, opts: ExecuteOpti
       for (let i = firstBreak; i < plan.operations.length; i++) {
         const op = plan.operations[i]!;
         if (op.kind !== 'deactivate' || op.reason !== 'duplicate') continue;
-        const kept = verified.some(
-          (e) => e.ip === op.ip && e.status === 'ACTIVE' && isUsableEntryId(e.id) && !pendingIds.has(e.id),
-        );
-        if (!kept) {
+        if (!keptEntryActive(verified, op, pendingIds)) {
           keeperGone.add(i);
           results[i]!.skipReason = 'no other ACTIVE entry of this IP is left at the verifying read; this duplicate is kept';
         }
@@ -389,9 +437,21 @@ export async function execute(plan: Plan, port: WhitelistPort, opts: ExecuteOpti
         };
         skipRest(firstBreak, 'never-empty: would leave no ACTIVE IPv4 entry at the verifying read');
       } else {
+        /** A deactivation failed (bunq refused it): the state may have moved, so read before the next. */
+        let stale = false;
         for (let i = firstBreak; i < plan.operations.length; i++) {
           const op = plan.operations[i]!;
           if (op.kind !== 'deactivate' || keeperGone.has(i)) continue;
+          if (stale) {
+            try {
+              await run.read('re-reading after a refused deactivation');
+              stale = false;
+            } catch (err) {
+              error = errorInfo(err);
+              skipRest(i, err instanceof DeadlineReached ? err.message : 're-reading after a refused deactivation failed');
+              break;
+            }
+          }
           const entry = run.known.find((e) => e.id === op.entryId);
           if (!entry || entry.ip !== op.ip) {
             results[i]!.skipReason = 'the entry is no longer listed by bunq';
@@ -401,13 +461,32 @@ export async function execute(plan: Plan, port: WhitelistPort, opts: ExecuteOpti
             results[i]!.skipReason = 'the entry is already INACTIVE';
             continue;
           }
+          // Judged again before every deactivation, against the freshest state this run has seen
+          // (its latest read plus its own confirmed writes): a re-read after an unclear or refused
+          // PUT may show that someone switched entries off meanwhile.
+          if (op.reason === 'duplicate' && !keptEntryActive(run.known, op, pendingIds)) {
+            results[i]!.skipReason = 'no other ACTIVE entry of this IP is left; this duplicate is kept';
+            continue;
+          }
+          if ((plan.callerIps ?? []).length === 0 && !wildcardCovers(run.known)) {
+            error = { kind: 'caller-unknown', message: `${CALLER_UNKNOWN_REASON}, and no ACTIVE \`*\` covers it any more; no further deactivation attempted` };
+            skipRest(i, `${CALLER_UNKNOWN_REASON} (the ACTIVE \`*\` is gone)`);
+            break;
+          }
+          if (activeConcreteIps(simulate(run.known, [op])).size === 0) {
+            error = { kind: 'never-empty', message: `deactivating ${op.ip} (entry ${op.entryId}) would leave no ACTIVE IPv4 entry; no further deactivation attempted` };
+            skipRest(i, 'never-empty: would leave no ACTIVE IPv4 entry');
+            break;
+          }
           if (deadlineStops(i, `deactivate ${op.ip} (entry ${op.entryId})`)) break;
           if (record(i, await run.timed(op, () => run.setStatus(op.entryId, 'INACTIVE')))) break;
+          stale = results[i]!.outcome === 'failed';
         }
       }
     }
   }
 
+  error ??= perIpError;
   const calls = run.port.callCounts();
   const finishedAt = opts.clock.now();
   const result: ExecutionResult = {

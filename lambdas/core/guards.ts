@@ -3,7 +3,7 @@
  * can read. Modelled on cdk-nag rules: one id, one description, one check, tested on its own.
  * A guard never adds work; the pipeline only ever removes operations.
  */
-import { WILDCARD, activeConcreteIps, isUsableEntryId } from './actual';
+import { WILDCARD, activeConcreteIps, isUsableEntryId, wildcardCovers } from './actual';
 import type { ActualEntry, BlockedOperation, CredentialConfig, GuardId, Operation } from './types';
 
 export interface GuardContext {
@@ -12,6 +12,11 @@ export interface GuardContext {
   invalidDesiredCount: number;
   /** The entries the plan was made from. */
   actual: readonly ActualEntry[];
+  /**
+   * The canonical IPv4 addresses this run calls bunq from. Empty means the run cannot tell (no
+   * caller IPs given, or one of them was not canonical IPv4).
+   */
+  callerIps: readonly string[];
 }
 
 export interface Guard {
@@ -86,6 +91,30 @@ export const protectedIp: Guard = {
   },
 };
 
+/** The reason every deactivation is held when a run does not know its own IP. Part of the contract. */
+export const CALLER_UNKNOWN_REASON = 'cannot tell which IP this run calls bunq from';
+
+export const callerIp: Guard = {
+  id: 'caller-ip',
+  description:
+    'an entry of an IP this run calls bunq from is never deactivated; a run that cannot tell its IP deactivates nothing unless an ACTIVE `*` covers it',
+  check(ops, ctx) {
+    if (ctx.callerIps.length === 0) {
+      // Any deactivation could be the one that cuts this run (and every later one) off. An ACTIVE
+      // `*` lets every IP call today, so it covers the run; the executor re-checks it before each
+      // deactivation, since it can be switched off in the app at any moment.
+      if (wildcardCovers(ctx.actual)) return [];
+      return block(this.id, deactivations(ops), () => CALLER_UNKNOWN_REASON);
+    }
+    const callers = new Set(ctx.callerIps);
+    return block(
+      this.id,
+      deactivations(ops).filter((o) => callers.has(o.ip)),
+      (o) => `${o.ip} is an IP this run calls bunq from; deactivating it would lock the reconciler out`,
+    );
+  },
+};
+
 /**
  * The entries as they would be if every given operation succeeded. An added entry gets an id above
  * every listed one: unique here, and usable, so it counts like the entry bunq would create.
@@ -142,6 +171,7 @@ export const GUARDS: readonly Guard[] = [
   modeAdditive,
   invalidDesiredFreezesDeactivations,
   protectedIp,
+  callerIp,
   neverEmpty,
   maxDeactivations,
 ];

@@ -2,28 +2,60 @@
  * plan(): compares the whole desired set with the whole actual set (level-triggered) and says what
  * to change, what the guards hold back and why. Pure: same input, same plan.
  */
-import { classifyEntries, unrecognisedReason } from './actual';
+import { WILDCARD, classifyEntries, unrecognisedReason } from './actual';
 import { normaliseDesired, type NormalisedDesired } from './desired';
 import { applyGuards } from './guards';
 import type { ActualEntry, CredentialConfig, DesiredItem, Drift, Operation, Plan, Warning } from './types';
-import { compareIpv4, describeValue } from './validate-ip';
+import { compareIpv4, describeValue, isCanonicalIpv4, validateIpv4 } from './validate-ip';
 
 function byIpThenId(a: { ip: string; entryId?: number }, b: { ip: string; entryId?: number }): number {
   return compareIpv4(a.ip, b.ip) || (a.entryId ?? 0) - (b.entryId ?? 0);
 }
 
 /**
+ * The caller IPs a run may rely on: all canonical IPv4, or none. One value we cannot read makes the
+ * whole list untrustworthy (a typo could hide the real address), so the run counts as not knowing
+ * its IP and holds every deactivation.
+ */
+export function normaliseCallerIps(callerIps: readonly unknown[] | undefined): { ips: string[]; warnings: Warning[] } {
+  if (callerIps === undefined || callerIps.length === 0) return { ips: [], warnings: [] };
+  const ips = new Set<string>();
+  const problems: string[] = [];
+  for (const raw of callerIps) {
+    const checked = validateIpv4(raw);
+    if (checked.ok) ips.add(checked.ip);
+    else problems.push(`${describeValue(raw)}: ${checked.reason}`);
+  }
+  if (problems.length === 0) return { ips: [...ips].sort(compareIpv4), warnings: [] };
+  return {
+    ips: [],
+    warnings: [
+      {
+        code: 'caller-ips-invalid',
+        message: `caller IP(s) ${problems.join('; ')}; the run treats its caller as unknown and holds every deactivation`,
+      },
+    ],
+  };
+}
+
+/**
  * @param now epoch milliseconds, for desired-entry expiry.
+ * @param callerIps the IPs this run calls bunq from; absent or empty when the run cannot tell.
  */
 export function plan(
   desired: readonly DesiredItem[],
   actual: readonly ActualEntry[],
   config: CredentialConfig,
   now: number,
+  callerIps?: readonly string[],
 ): Plan {
   const wanted = normaliseDesired(desired, now);
   const wantedSet = new Set(wanted.ips);
+  const callers = normaliseCallerIps(callerIps);
   const { byIp, wildcards, unrecognised } = classifyEntries(actual);
+  // IPs bunq lists an entry for that we cannot use (unknown status, no usable id). Another POST
+  // would only add one more such entry run after run, so such an IP is left to the bunq app.
+  const unusableIps = new Set(unrecognised.filter((e) => typeof e.ip === 'string' && isCanonicalIpv4(e.ip)).map((e) => e.ip));
 
   const drift: Drift[] = [];
   const makes: Operation[] = [];
@@ -38,6 +70,8 @@ export function plan(
         drift.push({ kind: 'duplicate-active', ip, entryId: extra.id });
         breaks.push({ kind: 'deactivate', ip, entryId: extra.id, reason: 'duplicate' });
       }
+    } else if (unusableIps.has(ip)) {
+      // Reported by the unrecognised-entry warning; neither added again nor re-activated.
     } else if (group.length > 0) {
       const oldest = group[0]!;
       drift.push({ kind: 'inactive', ip, entryId: oldest.id });
@@ -55,6 +89,11 @@ export function plan(
       drift.push({ kind: 'undesired-active', ip, entryId: e.id });
       breaks.push({ kind: 'deactivate', ip, entryId: e.id, reason: 'undesired' });
     }
+  }
+  // An ACTIVE entry we cannot change whose IP is not desired: drift only the bunq app can fix.
+  for (const e of unrecognised) {
+    if (e.status !== 'ACTIVE' || e.ip === WILDCARD || wantedSet.has(e.ip)) continue;
+    drift.push({ kind: 'unrecognised-active', ip: String(e.ip), entryId: e.id });
   }
   // An ACTIVE wildcard is planned like any undesired entry so the guard that holds it back is
   // visible, but it is not drift: only the bunq app can change it, and with a wildcard API key it is
@@ -76,6 +115,7 @@ export function plan(
     config,
     invalidDesiredCount: wanted.invalid.length,
     actual,
+    callerIps: callers.ips,
   });
 
   const warnings: Warning[] = [];
@@ -88,33 +128,43 @@ export function plan(
     }
   }
   for (const u of unrecognised) {
+    const consequence =
+      typeof u.ip === 'string' && wantedSet.has(u.ip)
+        ? `; left untouched, and ${u.ip} is not added again (only the bunq app can sort this entry out)`
+        : u.status === 'ACTIVE' && u.ip !== WILDCARD
+          ? '; it is ACTIVE and not desired: drift the reconciler cannot fix, change it in the bunq app'
+          : '; left untouched';
     warnings.push({
       code: 'unrecognised-entry',
-      message: `entry ${u.id > 0 ? u.id : '(no id)'} (ip ${describeValue(u.ip)}, status ${describeValue(u.status)}) has ${unrecognisedReason(u)}; left untouched`,
+      message: `entry ${u.id > 0 ? u.id : '(no id)'} (ip ${describeValue(u.ip)}, status ${describeValue(u.status)}) has ${unrecognisedReason(u)}${consequence}`,
     });
   }
-  warnings.push(...wanted.warnings);
+  warnings.push(...callers.warnings, ...wanted.warnings);
   const perGuard = new Map<string, number>();
   for (const b of blocked) perGuard.set(b.guard, (perGuard.get(b.guard) ?? 0) + 1);
   for (const [guard, count] of perGuard) {
     warnings.push({ code: 'guard-blocked', message: `${guard} held back ${count} operation${count === 1 ? '' : 's'}` });
   }
 
-  return planAround(config, wanted, { drift, operations: allowed, blocked, warnings });
+  return planAround(config, wanted, { callerIps: callers.ips, drift, operations: allowed, blocked, warnings });
 }
 
 /** The Plan record around a normalised desired set; the caller supplies what it compared. */
 export function planAround(
   config: CredentialConfig,
   wanted: NormalisedDesired,
-  compared: Pick<Plan, 'drift' | 'operations' | 'blocked' | 'warnings'>,
+  compared: Pick<Plan, 'callerIps' | 'drift' | 'operations' | 'blocked' | 'warnings'>,
 ): Plan {
   return {
     credential: config.credential,
     mode: config.mode,
+    callerIps: compared.callerIps,
     desiredIps: wanted.ips,
     invalid: wanted.invalid,
     expired: wanted.expired,
-    ...compared,
+    drift: compared.drift,
+    operations: compared.operations,
+    blocked: compared.blocked,
+    warnings: compared.warnings,
   };
 }

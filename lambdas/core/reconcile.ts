@@ -6,7 +6,7 @@ import type { Clock } from '../shared/clock';
 import { CountingPort } from './counting-port';
 import { normaliseDesired } from './desired';
 import { DeadlineReached, errorInfo, execute, isRetryable, DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAY_MS } from './executor';
-import { plan, planAround } from './plan';
+import { normaliseCallerIps, plan, planAround } from './plan';
 import type { ActualEntry, CredentialConfig, DesiredItem, ExecutionResult, Plan, WhitelistPort } from './types';
 
 export interface ReconcileInput {
@@ -18,12 +18,24 @@ export interface ReconcileInput {
   retryDelayMs?: number;
   /** Epoch ms on `clock` at or after which nothing new starts (see ExecuteOptions.deadline). */
   deadline?: number;
+  /**
+   * The IPs this run calls bunq from (the worker's fixed egress IPs, the CLI's public IP): never
+   * deactivated. Absent or empty = the run cannot tell, and every deactivation is held unless an
+   * ACTIVE `*` covers the run.
+   */
+  callerIps?: readonly string[];
 }
 
 /** The plan we can still report when bunq could not be read: the desired side only, no operations. */
-export function unreadPlan(desired: readonly DesiredItem[], config: CredentialConfig, now: number): Plan {
+export function unreadPlan(
+  desired: readonly DesiredItem[],
+  config: CredentialConfig,
+  now: number,
+  callerIps?: readonly string[],
+): Plan {
   const wanted = normaliseDesired(desired, now);
   return planAround(config, wanted, {
+    callerIps: normaliseCallerIps(callerIps).ips,
     drift: [],
     operations: [],
     blocked: [],
@@ -75,7 +87,7 @@ export async function reconcile(input: ReconcileInput): Promise<ExecutionResult>
       finishedAt: new Date(finishedAt).toISOString(),
       durationMs: finishedAt - startedAt,
       outcome: 'failed',
-      plan: unreadPlan(desired, config, clock.now()),
+      plan: unreadPlan(desired, config, clock.now(), input.callerIps),
       before: [],
       after: null,
       operations: [],
@@ -85,7 +97,7 @@ export async function reconcile(input: ReconcileInput): Promise<ExecutionResult>
     };
   }
 
-  const thePlan = plan(desired, before, config, clock.now());
+  const thePlan = plan(desired, before, config, clock.now(), input.callerIps);
   return execute(thePlan, input.port, {
     clock,
     before,

@@ -69,6 +69,7 @@ export type Operation =
 
 export type GuardId =
   | 'wildcard-untouchable'
+  | 'caller-ip'
   | 'invalid-desired-freezes-deactivations'
   | 'never-empty'
   | 'protected-ip'
@@ -98,14 +99,22 @@ export type Drift =
   | { kind: 'missing'; ip: string }
   | { kind: 'inactive'; ip: string; entryId: number }
   | { kind: 'undesired-active'; ip: string; entryId: number }
-  | { kind: 'duplicate-active'; ip: string; entryId: number };
+  | { kind: 'duplicate-active'; ip: string; entryId: number }
+  /**
+   * An ACTIVE entry we do not understand (no usable id, or an IP that is neither IPv4 nor `*`) whose
+   * IP is not desired: drift the reconciler cannot fix (it never changes such an entry); only the
+   * bunq app can. `entryId` is NO_ENTRY_ID when bunq gave none.
+   */
+  | { kind: 'unrecognised-active'; ip: string; entryId: number };
 
 export interface Warning {
   /**
    * Known codes: active-wildcard, expired-desired, invalid-desired, guard-blocked,
    * unrecognised-entry (bunq returned an entry with an IP that is neither IPv4 nor `*`, an unknown
    * status, or no usable id; never touched),
-   * read-failed (bunq could not be read; the plan holds the desired side only).
+   * read-failed (bunq could not be read; the plan holds the desired side only),
+   * caller-ips-invalid (a caller IP given to plan() is not canonical IPv4: the run treats its caller
+   * as unknown).
    */
   code: 'active-wildcard' | 'expired-desired' | 'invalid-desired' | 'guard-blocked' | string;
   message: string;
@@ -143,6 +152,12 @@ export interface ExpiredDesired {
 export interface Plan {
   credential: string;
   mode: Mode;
+  /**
+   * The IPs this run calls bunq from (validated, sorted), never deactivated. Empty when the run
+   * cannot tell: then every deactivation is held unless an ACTIVE `*` covers the run. plan() always
+   * sets it; a plan without it (built by hand) counts as "cannot tell".
+   */
+  callerIps?: string[];
   /** Valid, de-duplicated, unexpired desired IPs, sorted. */
   desiredIps: string[];
   invalid: InvalidDesired[];

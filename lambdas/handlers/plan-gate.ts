@@ -43,6 +43,8 @@ export interface PlanGateInput {
   config: CredentialConfig;
   clock: Clock;
   confirmed: readonly Operation[];
+  /** The run's caller IPs, so the fresh plan is made exactly as the core will make it. */
+  callerIps?: readonly string[];
 }
 
 export class PlanGate implements WhitelistPort {
@@ -62,7 +64,7 @@ export class PlanGate implements WhitelistPort {
     const entries = await this.input.port.listEntries();
     if (this.checked) return entries;
     this.checked = true;
-    const fresh: Plan = planOf(this.input.desired, entries, this.input.config, this.input.clock.now());
+    const fresh: Plan = planOf(this.input.desired, entries, this.input.config, this.input.clock.now(), this.input.callerIps);
     if (!sameOperations(this.input.confirmed, fresh.operations)) {
       this.refusal = new PlanChangedError(this.input.config.credential, this.input.confirmed, fresh.operations);
       throw this.refusal;

@@ -1,5 +1,6 @@
 import { ContextStoreError, type ContextStorePort, type LoadedContext } from '../aws/context-store';
 import { MissingConfigError, type DesiredStore } from '../aws/desired-store';
+import type { EgressIps } from '../aws/env';
 import { metricsForFailure, metricsForResult, type RunMetrics } from '../aws/metrics';
 import type { ReconcileRequest } from '../aws/reconcile-request';
 import { secretRedactor } from '../aws/redact';
@@ -43,6 +44,11 @@ export interface WorkerDeps {
   retryDelayMs?: number;
   /** How long before the Lambda's end a run stops starting bunq calls (default RUN_DEADLINE_MARGIN_MS). */
   deadlineMarginMs?: number;
+  /**
+   * The worker's own IPs (EGRESS_IPS, lambdas/aws/env.ts), passed to every run as its caller IPs.
+   * `problem` is set when the variable is malformed; `ips` is then empty (the caller is unknown).
+   */
+  egress?: EgressIps;
 }
 
 export interface RunReport {
@@ -68,6 +74,12 @@ export interface RunOptions {
    * stops before any change and reports `plan-changed`; nothing is recorded, as nothing was run.
    */
   confirmedOperations?: readonly Operation[];
+  /**
+   * The IPs this run calls bunq from (the worker: EGRESS_IPS; the CLI: its public IP), never
+   * deactivated whatever the config item says. Absent or empty = the run cannot tell, and every
+   * deactivation is held unless an ACTIVE `*` covers the run.
+   */
+  callerIps?: readonly string[];
 }
 
 export class ContextMismatchError extends Error {
@@ -105,16 +117,21 @@ export async function reconcileCredential(
   const started = deps.clock.now();
   let secretName: string | undefined;
   let result: ExecutionResult;
-  let unknownEntries: string[] = [];
   let gate: PlanGate | undefined;
   try {
     const desired = await deps.desired.readCredential(credential);
-    unknownEntries = desired.unknownEntries;
     const config = deps.desired.configOf(desired);
     secretName = config.secretName;
     const port = await credentialPort(deps, config);
     if (options.confirmedOperations !== undefined) {
-      gate = new PlanGate({ port, desired: desired.desired, config, clock: deps.clock, confirmed: options.confirmedOperations });
+      gate = new PlanGate({
+        port,
+        desired: desired.desired,
+        config,
+        clock: deps.clock,
+        confirmed: options.confirmedOperations,
+        ...(options.callerIps !== undefined ? { callerIps: options.callerIps } : {}),
+      });
     }
     result = await reconcile({
       desired: desired.desired,
@@ -124,6 +141,7 @@ export async function reconcileCredential(
       maxAttempts: deps.maxAttempts,
       retryDelayMs: deps.retryDelayMs,
       ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+      ...(options.callerIps !== undefined ? { callerIps: options.callerIps } : {}),
     });
   } catch (err) {
     return recordFailure(deps, credential, runContext, started, err, secretName);
@@ -135,9 +153,6 @@ export async function reconcileCredential(
   }
 
   const record = runRecordFromResult(result, runContext);
-  for (const entry of unknownEntries) {
-    record.warnings.push({ code: 'unknown-entry', message: `item ${entry} is neither "config" nor "ip#<ip>"; ignored` });
-  }
   const verdict = runVerdict(result);
   const succeeded = verdict.ok;
   if (!succeeded && secretName !== undefined) deps.contexts.invalidate(secretName);

@@ -12,19 +12,24 @@ export type RemainingTime = Pick<Context, 'getRemainingTimeInMillis'>;
  * queue. Each run gets a deadline from the invocation's remaining time, taken when the run starts.
  */
 export function createWorkerHandler(deps: WorkerDeps): (event: SQSEvent, context?: RemainingTime) => Promise<SQSBatchResponse> {
-  return (event, context) =>
-    processFifoBatch(
+  // The worker's own egress IPs are protected whatever a config item says.
+  const callerIps = deps.egress?.ips ?? [];
+  return (event, context) => {
+    if (deps.egress?.problem !== undefined) {
+      deps.logger.error('configuration error: EGRESS_IPS is malformed; every deactivation is held', { problem: deps.egress.problem });
+    }
+    return processFifoBatch(
       event.Records,
       (request) =>
-        reconcileCredential(
-          deps,
-          request,
-          context === undefined
+        reconcileCredential(deps, request, {
+          callerIps,
+          ...(context === undefined
             ? {}
-            : { deadline: runDeadline(deps.clock.now(), context.getRemainingTimeInMillis(), deps.deadlineMarginMs) },
-        ),
+            : { deadline: runDeadline(deps.clock.now(), context.getRemainingTimeInMillis(), deps.deadlineMarginMs) }),
+        }),
       deps.logger,
     );
+  };
 }
 
 export const handler = async (event: SQSEvent, context: RemainingTime): Promise<SQSBatchResponse> =>

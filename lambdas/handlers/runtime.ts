@@ -1,7 +1,7 @@
 import { awsClients } from '../aws/clients';
 import { ContextStore } from '../aws/context-store';
 import { DesiredStore } from '../aws/desired-store';
-import { historyTtlDaysFrom, requireEnv, secretPrefixFrom } from '../aws/env';
+import { egressIpsFrom, historyTtlDaysFrom, requireEnv, secretPrefixFrom } from '../aws/env';
 import { logger } from '../aws/logger';
 import { createRunMetrics, createServiceMetrics } from '../aws/metrics';
 import { ReconcileQueue } from '../aws/queue';
@@ -46,6 +46,7 @@ export function workerDeps(env: Env = process.env): WorkerDeps {
       logger: handlerLogger,
       clock: systemClock,
       bunqOptions: { limiter: new RateLimiter({ clock: systemClock }) },
+      egress: egressIpsFrom(env),
     };
   })();
   return worker;

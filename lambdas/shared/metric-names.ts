@@ -23,6 +23,12 @@ export const MetricName = {
   /** 1 when an ACTIVE `*` entry is present on the credential, else 0. */
   ActiveWildcard: 'ActiveWildcard',
   ActiveIpCount: 'ActiveIpCount',
+  /**
+   * Entries bunq lists that the reconciler cannot use (unknown status, no usable id, an IP that is
+   * neither IPv4 nor `*`) after the run (count). They are never changed, and their IP is not POSTed
+   * again; only the bunq app can sort them out.
+   */
+  UnrecognisedEntries: 'UnrecognisedEntries',
   RunSucceeded: 'RunSucceeded',
   RunFailed: 'RunFailed',
   /** bunq calls made in the run (count). */
@@ -44,5 +50,9 @@ export const EnvName = {
   QueueUrl: 'RECONCILE_QUEUE_URL',
   SecretPrefix: 'SECRET_NAME_PREFIX',
   HistoryTtlDays: 'HISTORY_TTL_DAYS',
+  /**
+   * The worker's fixed egress IPv4 addresses, comma separated (the fixed-egress modes set it): the
+   * IPs every run calls bunq from, never deactivated. Unset: the worker cannot tell its IP.
+   */
   EgressIps: 'EGRESS_IPS',
 } as const;

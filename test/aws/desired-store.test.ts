@@ -31,13 +31,12 @@ describe('desired store (DynamoDB on moto)', () => {
       await put({ credential: S(cred), entry: S(`ip#203.0.113.${i}`), ip: S(`203.0.113.${i}`), note: S(`n${i}`) });
     }
     await put({ credential: S(`${cred}-other`), entry: S('ip#203.0.113.99'), ip: S('203.0.113.99') });
-    await put({ credential: S(cred), entry: S('comment'), text: S('ignored') });
     const store = new DesiredStore(dynamo, table, 5);
     const state = await store.readCredential(cred);
     expect(state.desired).toHaveLength(12);
     expect(state.desired.map((d) => d.ip)).toContain('203.0.113.12');
     expect(state.desired[0]?.note).toMatch(/^n\d+$/);
-    expect(state.unknownEntries).toEqual(['comment']);
+    expect(state.unknownEntries).toEqual([]);
     expect(store.configOf(state)).toEqual({
       credential: cred, userId: 7, credentialPasswordIpId: 8, secretName: 'bunq-ip-reconciler/x',
       mode: 'enforce', maxDeactivationsPerRun: 2, protectedIps: ['198.51.100.1'],
@@ -61,6 +60,41 @@ describe('desired store (DynamoDB on moto)', () => {
     expect(config.maxDeactivationsPerRun).toBe(3);
     expect([...config.protectedIps].sort()).toEqual(['198.51.100.1', '198.51.100.2']);
     expect(state.desired.map((d) => d.expiresAt)).toEqual([4102444800, 4102444800]);
+  });
+
+  it('passes an item under any key but `config` on to the core, which rejects a malformed key (never dropped)', async () => {
+    const cred = uniqueName('oddkeys');
+    await put({ credential: S(cred), entry: S('ip#203.0.113.8'), ip: S('203.0.113.8') });
+    await put({ credential: S(cred), entry: S('IP#203.0.113.9'), ip: S('203.0.113.9') });
+    await put({ credential: S(cred), entry: S('203.0.113.10') });
+    await put({ credential: S(cred), entry: S('ip 203.0.113.11'), ip: S('203.0.113.11') });
+    await put({ credential: S(cred), entry: S('office'), ip: S('203.0.113.12') });
+    await put({ credential: S(cred), entry: S('comment'), text: S('not an IP') });
+    const state = await new DesiredStore(dynamo, table).readCredential(cred);
+    expect(state.desired.map((d) => d.entry).sort()).toEqual(['203.0.113.10', 'IP#203.0.113.9', 'comment', 'ip 203.0.113.11', 'ip#203.0.113.8', 'office']);
+    const result = normaliseDesired(state.desired, Date.UTC(2026, 0, 1));
+    expect(result.ips).toEqual(['203.0.113.8']);
+    expect(result.invalid.map((i) => [i.entry, i.code]).sort()).toEqual([
+      ['203.0.113.10', 'entry-malformed'],
+      ['IP#203.0.113.9', 'entry-malformed'],
+      ['comment', 'entry-malformed'],
+      ['ip 203.0.113.11', 'entry-malformed'],
+      ['office', 'entry-malformed'],
+    ]);
+  });
+
+  it('passes an expiresAt before 2020 on as it is; the core calls it invalid, not expired', async () => {
+    const cred = uniqueName('oldexpiry');
+    await put({ credential: S(cred), entry: S('ip#203.0.113.13'), ip: S('203.0.113.13'), expiresAt: N('20261231') });
+    await put({ credential: S(cred), entry: S('ip#203.0.113.14'), ip: S('203.0.113.14'), expiresAt: S('28800') });
+    const state = await new DesiredStore(dynamo, table).readCredential(cred);
+    expect(state.desired.map((d) => d.expiresAt).sort()).toEqual([20261231, 28800]);
+    const result = normaliseDesired(state.desired, Date.UTC(2026, 0, 1));
+    expect(result.expired).toEqual([]);
+    expect(result.invalid.map((i) => [i.entry, i.code]).sort()).toEqual([
+      ['ip#203.0.113.13', 'invalid-expiry'],
+      ['ip#203.0.113.14', 'invalid-expiry'],
+    ]);
   });
 
   it('passes items it cannot trust on to the core as invalid, never drops them', async () => {

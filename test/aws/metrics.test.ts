@@ -13,8 +13,20 @@ describe('run metrics', () => {
     expect(Object.fromEntries(points.map((p) => [p.name, p.value]))).toEqual({
       DriftFound: 2, DriftRemaining: 1, OperationsApplied: 1, OperationsFailed: 0, OperationsBlocked: 1,
       InvalidDesiredEntries: 0, RunSucceeded: 1, RunFailed: 0, BunqCalls: 3, RunDuration: 1500,
-      ActiveIpCount: 3, ActiveWildcard: 1,
+      ActiveIpCount: 3, ActiveWildcard: 1, UnrecognisedEntries: 0,
     });
+  });
+
+  it('counts the entries bunq lists that the reconciler cannot use (UnrecognisedEntries)', () => {
+    const entries = [
+      { id: 1, ip: '203.0.113.1', status: 'ACTIVE', created: null },
+      { id: 0, ip: '203.0.113.2', status: 'ACTIVE', created: null },
+      { id: 3, ip: '203.0.113.3', status: 'PENDING', created: null },
+    ];
+    const points = metricsForResult(sampleResult('prod', { before: entries, after: entries, operations: [] }));
+    expect(valueOf(points, 'UnrecognisedEntries')).toBe(2);
+    // ...and nothing when bunq could not be read.
+    expect(valueOf(metricsForResult(sampleResult('prod', { outcome: 'failed', before: [], after: null, operations: [] })), 'UnrecognisedEntries')).toBeUndefined();
   });
 
   it('a wildcard-key credential keeps ActiveWildcard up but not the drift and guard alarms', async () => {

@@ -6,6 +6,8 @@ describe('retry disposition per error kind', () => {
     for (const kind of [
       'invalid-desired', 'config-missing', 'config-invalid', 'context-mismatch',
       'secret-missing', 'secret-invalid', 'secret-name-refused', 'credentials-rejected',
+      // per-IP failures: bunq refused one IP for good, or lists an entry of it we cannot use
+      'ip-refused', 'unrecognised-entry',
     ]) {
       expect(retryDisposition(kind), kind).toBe('terminal');
     }

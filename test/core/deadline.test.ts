@@ -9,13 +9,13 @@ import { plan } from '../../lambdas/core/plan';
 import { reconcile } from '../../lambdas/core/reconcile';
 import type { ActualEntry, DesiredItem } from '../../lambdas/core/types';
 import { ManualClock } from '../../lambdas/shared/clock';
-import { config, desiredItem as d, entry, NOW } from './fixtures';
+import { config, desiredItem as d, entry, NOW, CALLERS } from './fixtures';
 import { MemoryPort } from './memory-port';
 
 async function runWithDeadline(desired: DesiredItem[], port: MemoryPort, clock: ManualClock, deadline: number) {
   const before: ActualEntry[] = await port.listEntries();
   port.calls = [];
-  return execute(plan(desired, before, config(), clock.now()), port, { clock, before, retryDelayMs: 100, deadline });
+  return execute(plan(desired, before, config(), clock.now(), CALLERS), port, { clock, before, retryDelayMs: 100, deadline });
 }
 
 describe('execute with a deadline', () => {
@@ -74,7 +74,7 @@ describe('execute with a deadline', () => {
     const before = await port.listEntries();
     port.calls = [];
     port.failNext({ method: 'put', kind: 'rate-limited', retryable: true });
-    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW), port, { clock, before, retryDelayMs: 100, deadline: NOW + 100 });
+    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW, CALLERS), port, { clock, before, retryDelayMs: 100, deadline: NOW + 100 });
     expect(port.calls).toEqual(['list', 'put 2 INACTIVE']);
     expect(clock.now()).toBe(NOW); // the 100 ms wait was never started
     expect(r.operations[0]).toMatchObject({ outcome: 'failed', attempts: 1, entryId: 2, error: { kind: 'deadline' } });
@@ -89,7 +89,7 @@ describe('execute with a deadline', () => {
     port.calls = [];
     for (let i = 0; i < 3; i++) port.failNext({ method: 'put', kind: 'server-error', retryable: true });
     // 100 ms back-off fits (ends at +100 < +250); the next, 200 ms, would end at +300.
-    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW), port, { clock, before, retryDelayMs: 100, deadline: NOW + 250 });
+    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW, CALLERS), port, { clock, before, retryDelayMs: 100, deadline: NOW + 250 });
     expect(port.calls).toEqual(['list', 'put 2 INACTIVE', 'put 2 INACTIVE']);
     expect(clock.now()).toBe(NOW + 100);
     expect(r.operations[0]).toMatchObject({ outcome: 'failed', attempts: 2, error: { kind: 'deadline' } });
@@ -133,7 +133,7 @@ describe('execute with a deadline', () => {
 describe('reconcile with a deadline', () => {
   it('does not start the first read at the deadline', async () => {
     const port = new MemoryPort([entry(1, '1.1.1.1')]);
-    const r = await reconcile({ desired: [d('1.1.1.1')], config: config(), port, clock: new ManualClock(NOW), deadline: NOW });
+    const r = await reconcile({ callerIps: CALLERS, desired: [d('1.1.1.1')], config: config(), port, clock: new ManualClock(NOW), deadline: NOW });
     expect(port.calls).toEqual([]);
     expect(r.outcome).toBe('failed');
     expect(r.error).toEqual({ kind: 'deadline', message: expect.stringMatching(/reached before the first read$/) });
@@ -143,7 +143,7 @@ describe('reconcile with a deadline', () => {
   it('does not wait to retry the first read past the deadline', async () => {
     const port = new MemoryPort([entry(1, '1.1.1.1')]).failNext({ method: 'list', kind: 'maintenance', retryable: true });
     const clock = new ManualClock(NOW);
-    const r = await reconcile({ desired: [d('1.1.1.1')], config: config(), port, clock, retryDelayMs: 100, deadline: NOW + 100 });
+    const r = await reconcile({ callerIps: CALLERS, desired: [d('1.1.1.1')], config: config(), port, clock, retryDelayMs: 100, deadline: NOW + 100 });
     expect(port.calls).toEqual(['list']);
     expect(clock.now()).toBe(NOW);
     expect(r.error?.kind).toBe('deadline');
@@ -154,7 +154,7 @@ describe('reconcile with a deadline', () => {
     const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]);
     const clock = new ManualClock(NOW);
     port.afterList = () => clock.advance(10);
-    const r = await reconcile({ desired: [d('1.1.1.1'), d('3.3.3.3')], config: config(), port, clock, deadline: NOW + 10 });
+    const r = await reconcile({ callerIps: CALLERS, desired: [d('1.1.1.1'), d('3.3.3.3')], config: config(), port, clock, deadline: NOW + 10 });
     expect(port.calls).toEqual(['list']);
     expect(r.operations.map((o) => o.outcome)).toEqual(['not-attempted', 'not-attempted']);
     expect(r.error?.kind).toBe('deadline');

@@ -85,10 +85,39 @@ describe('normaliseDesired', () => {
     expect(r.invalid).toEqual([]);
   });
 
-  it('keeps items whose sort key is not of the form ip#… (no IP named, nothing to compare)', () => {
-    const r = normaliseDesired([{ entry: 'office-vpn', ip: '2.2.2.2' }], NOW);
-    expect(r.ips).toEqual(['2.2.2.2']);
+  it.each([
+    ['upper-case prefix', 'IP#203.0.113.9'],
+    ['a bare address', '203.0.113.10'],
+    ['a space for the #', 'ip 203.0.113.11'],
+    ['another name', 'office-vpn'],
+  ])('an item under a sort key that is not ip#<IPv4> (%s) is invalid (entry-malformed), never dropped', (_n, key) => {
+    const r = normaliseDesired([{ entry: key, ip: '2.2.2.2' }, item('3.3.3.3')], NOW);
+    expect(r.ips).toEqual(['3.3.3.3']);
+    expect(r.invalid).toEqual([
+      { entry: key, value: '"2.2.2.2"', reason: expect.stringMatching(/is not of the form "ip#<IPv4>"/), code: 'entry-malformed' },
+    ]);
+  });
+
+  it('an item without an ip attribute under an odd key names the key as its value', () => {
+    const r = normaliseDesired([{ entry: '203.0.113.10', ip: undefined }], NOW);
+    expect(r.invalid).toEqual([expect.objectContaining({ value: '"203.0.113.10"', code: 'entry-malformed' })]);
+  });
+
+  it.each([
+    ['a date typed as digits', 20261231],
+    ['a duration (8 hours)', 28800],
+    ['zero', 0],
+    ['the second before 2020', 1_577_836_799],
+  ])('an expiresAt before 2020-01-01 (%s) is invalid, not expired', (_n, expiresAt) => {
+    const r = normaliseDesired([{ entry: 'ip#1.1.1.1', ip: '1.1.1.1', expiresAt }], NOW);
+    expect(r.ips).toEqual([]);
+    expect(r.expired).toEqual([]);
+    expect(r.invalid).toEqual([expect.objectContaining({ code: 'invalid-expiry', reason: expect.stringMatching(/before 2020-01-01/) })]);
+  });
+
+  it('an expiresAt from 2020-01-01 on is an ordinary expiry', () => {
+    const r = normaliseDesired([{ entry: 'ip#1.1.1.1', ip: '1.1.1.1', expiresAt: 1_577_836_800 }], NOW);
     expect(r.invalid).toEqual([]);
-    expect(r.warnings).toEqual([]);
+    expect(r.expired.map((e) => e.ip)).toEqual(['1.1.1.1']);
   });
 });

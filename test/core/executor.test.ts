@@ -4,13 +4,13 @@ import { plan } from '../../lambdas/core/plan';
 import { reconcile } from '../../lambdas/core/reconcile';
 import { NO_ENTRY_ID, type ActualEntry, type CredentialConfig, type DesiredItem } from '../../lambdas/core/types';
 import { ManualClock } from '../../lambdas/shared/clock';
-import { config, desiredItem as d, entry, NOW } from './fixtures';
+import { config, desiredItem as d, entry, NOW, CALLERS } from './fixtures';
 import { MemoryPort } from './memory-port';
 
 async function run(desired: DesiredItem[], port: MemoryPort, cfg: CredentialConfig = config(), clock = new ManualClock(NOW)) {
   const before: ActualEntry[] = await port.listEntries();
   port.calls = [];
-  const p = plan(desired, before, cfg, clock.now());
+  const p = plan(desired, before, cfg, clock.now(), CALLERS);
   return execute(p, port, { clock, before, retryDelayMs: 100 });
 }
 
@@ -96,7 +96,7 @@ describe('execute', () => {
     };
     const before = await port.listEntries();
     port.calls = [];
-    const r = await execute(plan([d('1.1.1.1'), d('3.3.3.3')], before, config(), NOW), port, { clock: new ManualClock(NOW), before });
+    const r = await execute(plan([d('1.1.1.1'), d('3.3.3.3')], before, config(), NOW, CALLERS), port, { clock: new ManualClock(NOW), before });
     expect(port.calls).toEqual(['put 2 ACTIVE', 'list', 'add 3.3.3.3', 'list']);
     expect(r.operations[0]).toMatchObject({ outcome: 'confirmed-after-reread', entryId: 2 });
     expect(port.entries.filter((e) => e.ip === '3.3.3.3')).toHaveLength(1);
@@ -107,7 +107,7 @@ describe('execute', () => {
       .failNext({ method: 'add', kind: 'outcome-unknown' })
       .failNext({ method: 'list', kind: 'credentials-rejected' });
     const before = [entry(1, '1.1.1.1')];
-    const r = await execute(plan([d('1.1.1.1'), d('3.3.3.3')], before, config(), NOW), port, { clock: new ManualClock(NOW), before });
+    const r = await execute(plan([d('1.1.1.1'), d('3.3.3.3')], before, config(), NOW, CALLERS), port, { clock: new ManualClock(NOW), before });
     expect(r.operations[0]).toMatchObject({ outcome: 'failed', error: { kind: 'outcome-unknown' } });
     expect(r.error?.message).toMatch(/re-reading to check the outcome failed too: credentials-rejected/);
     expect(r.outcome).toBe('failed');
@@ -121,7 +121,7 @@ describe('execute', () => {
       p.failNext({ method: 'list', kind: 'maintenance' });
       p.afterList = undefined;
     };
-    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW), port, { clock: new ManualClock(NOW), before, maxAttempts: 1 });
+    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW, CALLERS), port, { clock: new ManualClock(NOW), before, maxAttempts: 1 });
     expect(r.operations[0]).toMatchObject({ outcome: 'failed', error: { kind: 'outcome-unknown' } });
     expect(r.error?.message).toMatch(/failed too: maintenance/);
   });
@@ -154,7 +154,7 @@ describe('execute', () => {
     const before = await port.listEntries();
     port.calls = [];
     port.failNext({ method: 'list', kind: 'credentials-rejected' });
-    const r = await execute(plan([d('1.1.1.1'), d('2.2.2.2')], before, config(), NOW), port, { clock: new ManualClock(NOW), before });
+    const r = await execute(plan([d('1.1.1.1'), d('2.2.2.2')], before, config(), NOW, CALLERS), port, { clock: new ManualClock(NOW), before });
     expect(port.calls).toEqual(['put 2 ACTIVE', 'list']);
     expect(r.operations[0]).toMatchObject({ outcome: 'failed', error: { kind: 'bad-request' } });
     expect(r.error?.message).toMatch(/failed too: credentials-rejected/);
@@ -242,7 +242,7 @@ describe('execute', () => {
     const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]);
     const before = await port.listEntries();
     port.failNext({ method: 'list', kind: 'credentials-rejected' });
-    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW), port, { clock: new ManualClock(NOW), before });
+    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW, CALLERS), port, { clock: new ManualClock(NOW), before });
     expect(r.operations[0]).toMatchObject({ outcome: 'not-attempted', skipReason: expect.stringMatching(/verifying read/) });
     expect(r.outcome).toBe('failed');
     expect(port.active()).toEqual(['1.1.1.1', '2.2.2.2']);
@@ -252,7 +252,7 @@ describe('execute', () => {
     const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]);
     const before = await port.listEntries();
     port.entries[0]!.status = 'INACTIVE'; // changed in the bunq app after our read
-    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW), port, { clock: new ManualClock(NOW), before });
+    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW, CALLERS), port, { clock: new ManualClock(NOW), before });
     expect(r.operations[0]!.skipReason).toMatch(/never-empty/);
     expect(r.error?.kind).toBe('never-empty');
     expect(port.active()).toEqual(['2.2.2.2']);
@@ -290,7 +290,7 @@ describe('execute', () => {
     const before = await port.listEntries();
     port.entries.find((e) => e.id === 1)!.status = 'INACTIVE';
     port.calls = [];
-    const p = plan([d('10.0.0.1'), d('10.0.0.2')], before, config(), NOW);
+    const p = plan([d('10.0.0.1'), d('10.0.0.2')], before, config(), NOW, CALLERS);
     const r = await execute(p, port, { clock: new ManualClock(NOW), before });
     expect(port.calls).toEqual(['list', 'put 5 INACTIVE', 'put 6 INACTIVE']);
     expect(r.operations.map((o) => [o.operation.ip, 'entryId' in o.operation ? o.operation.entryId : 0, o.outcome])).toEqual([
@@ -308,7 +308,7 @@ describe('execute', () => {
     port.entries[1]!.status = 'INACTIVE';
     port.entries.splice(2, 1);
     port.calls = [];
-    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW), port, { clock: new ManualClock(NOW), before });
+    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW, CALLERS), port, { clock: new ManualClock(NOW), before });
     expect(port.calls).toEqual(['list']);
     expect(r.operations.map((o) => o.skipReason)).toEqual(['the entry is already INACTIVE', 'the entry is no longer listed by bunq']);
     expect(r.outcome).toBe('converged');
@@ -318,7 +318,7 @@ describe('execute', () => {
     const port = new MemoryPort([entry(1, '1.1.1.1'), { ...entry(2, '2.2.2.2'), id: NO_ENTRY_ID }]);
     const before = await port.listEntries();
     port.calls = [];
-    const p = { ...plan([d('1.1.1.1')], before, config(), NOW), operations: [{ kind: 'reactivate' as const, ip: '2.2.2.2', entryId: NO_ENTRY_ID }] };
+    const p = { ...plan([d('1.1.1.1')], before, config(), NOW, CALLERS), operations: [{ kind: 'reactivate' as const, ip: '2.2.2.2', entryId: NO_ENTRY_ID }] };
     const r = await execute(p, port, { clock: new ManualClock(NOW), before });
     expect(port.calls).toEqual([]);
     expect(r.operations[0]).toMatchObject({ outcome: 'failed', error: { kind: 'unusable-entry-id' } });
@@ -330,7 +330,7 @@ describe('execute', () => {
     port.entries[0]!.status = 'INACTIVE';
     port.entries.push({ ...entry(3, '3.3.3.3'), status: 'PENDING' }, { ...entry(4, '4.4.4.4'), id: NO_ENTRY_ID });
     port.calls = [];
-    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW), port, { clock: new ManualClock(NOW), before });
+    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW, CALLERS), port, { clock: new ManualClock(NOW), before });
     expect(port.calls).toEqual(['list']);
     expect(r.error?.kind).toBe('never-empty');
   });
@@ -358,7 +358,7 @@ describe('execute', () => {
       },
       callCounts: () => ({ reads, writes }),
     });
-    const r = await reconcile({ desired: [d('1.1.1.1')], config: config(), port: counted, clock: new ManualClock(NOW) });
+    const r = await reconcile({ callerIps: CALLERS, desired: [d('1.1.1.1')], config: config(), port: counted, clock: new ManualClock(NOW) });
     expect({ reads: r.reads, writes: r.writes }).toEqual({ reads: 6, writes: 1 });
   });
 });
@@ -367,14 +367,14 @@ describe('reconcile', () => {
   it('reads fresh, plans, executes, and reports timings on the injected clock', async () => {
     const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]);
     const clock = new ManualClock(NOW);
-    const r = await reconcile({ desired: [d('1.1.1.1'), d('3.3.3.3')], config: config(), port, clock });
+    const r = await reconcile({ callerIps: CALLERS, desired: [d('1.1.1.1'), d('3.3.3.3')], config: config(), port, clock });
     expect(port.calls).toEqual(['list', 'add 3.3.3.3', 'list', 'put 2 INACTIVE']);
     expect(r.outcome).toBe('converged');
     expect(r.before.map((e) => e.ip)).toEqual(['1.1.1.1', '2.2.2.2']);
     expect(r.startedAt).toBe(new Date(NOW).toISOString());
     expect(r.durationMs).toBe(0);
     expect({ reads: r.reads, writes: r.writes }).toEqual({ reads: 2, writes: 2 });
-    const second = await reconcile({ desired: [d('1.1.1.1'), d('3.3.3.3')], config: config(), port, clock });
+    const second = await reconcile({ callerIps: CALLERS, desired: [d('1.1.1.1'), d('3.3.3.3')], config: config(), port, clock });
     expect(second.outcome).toBe('in-sync');
     expect(second.plan.operations).toEqual([]);
   });
@@ -383,7 +383,7 @@ describe('reconcile', () => {
     const port = new MemoryPort([entry(1, '1.1.1.1')]);
     for (let i = 0; i < 3; i++) port.failNext({ method: 'list', kind: 'maintenance', retryable: true });
     const clock = new ManualClock(NOW);
-    const r = await reconcile({ desired: [d('1.1.1.1'), d('nope')], config: config(), port, clock, retryDelayMs: 10 });
+    const r = await reconcile({ callerIps: CALLERS, desired: [d('1.1.1.1'), d('nope')], config: config(), port, clock, retryDelayMs: 10 });
     expect(port.calls).toEqual(['list', 'list', 'list']);
     expect(r.outcome).toBe('failed');
     expect(r.error?.kind).toBe('maintenance');
@@ -396,7 +396,7 @@ describe('reconcile', () => {
 
   it('does not retry a first read that failed terminally', async () => {
     const port = new MemoryPort([]).failNext({ method: 'list', kind: 'credentials-rejected' });
-    const r = await reconcile({ desired: [], config: config(), port, clock: new ManualClock(NOW) });
+    const r = await reconcile({ callerIps: CALLERS, desired: [], config: config(), port, clock: new ManualClock(NOW) });
     expect(port.calls).toEqual(['list']);
     expect(r.outcome).toBe('failed');
   });
@@ -406,7 +406,86 @@ describe('reconcile', () => {
     port.listEntries = async () => {
       throw new TypeError('boom');
     };
-    const r = await reconcile({ desired: [], config: config(), port, clock: new ManualClock(NOW) });
+    const r = await reconcile({ callerIps: CALLERS, desired: [], config: config(), port, clock: new ManualClock(NOW) });
     expect(r.error).toEqual({ kind: 'unexpected', message: 'TypeError: boom' });
+  });
+});
+
+describe('execute: lock-out and stale knowledge (issue 10)', () => {
+  it('judges never-empty again before every deactivation, on the latest read plus its own writes', async () => {
+    // 1.1.1.1 is kept; 2.2.2.2 and 3.3.3.3 go. The PUT of 2.2.2.2 has an unknown outcome; the
+    // re-read that checks it also shows that someone switched 1.1.1.1 off meanwhile.
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2'), entry(3, '3.3.3.3')]);
+    port.failNext({ method: 'put', kind: 'outcome-unknown', applyFirst: true });
+    port.beforePut = (p) => {
+      p.entries[0]!.status = 'INACTIVE';
+      p.beforePut = undefined;
+    };
+    const r = await run([d('1.1.1.1')], port);
+    expect(port.calls).toEqual(['list', 'put 2 INACTIVE', 'list']);
+    expect(r.operations.map((o) => [o.operation.ip, o.outcome])).toEqual([
+      ['2.2.2.2', 'confirmed-after-reread'],
+      ['3.3.3.3', 'not-attempted'],
+    ]);
+    expect(r.error?.kind).toBe('never-empty');
+    expect(port.active()).toEqual(['3.3.3.3']);
+  });
+
+  it('a run covered only by an ACTIVE `*` deactivates nothing once the `*` is gone at the verifying read', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2'), entry(3, '*')]);
+    const before = await port.listEntries();
+    const p = plan([d('1.1.1.1')], before, config(), NOW); // no caller IPs: the `*` covers the plan
+    expect(p.operations.map((o) => o.ip)).toEqual(['2.2.2.2']);
+    port.entries[2]!.status = 'INACTIVE'; // switched off in the app
+    port.calls = [];
+    const r = await execute(p, port, { clock: new ManualClock(NOW), before });
+    expect(port.calls).toEqual(['list']);
+    expect(r.error).toEqual({ kind: 'caller-unknown', message: expect.stringContaining('cannot tell which IP this run calls bunq from') });
+    expect(r.operations[0]).toMatchObject({ outcome: 'not-attempted', skipReason: expect.stringMatching(/cannot tell which IP/) });
+  });
+
+  it('an IP bunq refuses for good (400 on POST) fails on its own as ip-refused; the run goes on', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]).failNext({ method: 'add', kind: 'bad-request' });
+    const r = await run([d('1.1.1.1'), d('0.0.0.0'), d('3.3.3.3')], port);
+    expect(port.calls).toEqual(['add 0.0.0.0', 'list', 'add 3.3.3.3', 'list', 'put 2 INACTIVE']);
+    expect(r.operations.map((o) => [o.operation.ip, o.outcome, o.error?.kind])).toEqual([
+      ['0.0.0.0', 'failed', 'ip-refused'],
+      ['3.3.3.3', 'applied', undefined],
+      ['2.2.2.2', 'applied', undefined],
+    ]);
+    expect(r.operations[0]!.attempts).toBe(1);
+    expect(r.error).toEqual({ kind: 'ip-refused', message: expect.stringMatching(/refused POST of 0\.0\.0\.0.*the run goes on/) });
+    expect(r.outcome).toBe('partial');
+  });
+
+  it('a deactivation bunq refuses (400 on PUT) fails on its own; the run re-reads, then goes on', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2'), entry(3, '3.3.3.3')]).failNext({ method: 'put', kind: 'bad-request' });
+    const r = await run([d('1.1.1.1')], port);
+    expect(port.calls).toEqual(['list', 'put 2 INACTIVE', 'list', 'put 3 INACTIVE']);
+    expect(r.operations.map((o) => [o.operation.ip, o.outcome, o.error?.kind])).toEqual([
+      ['2.2.2.2', 'failed', 'ip-refused'],
+      ['3.3.3.3', 'applied', undefined],
+    ]);
+    expect(r.error?.kind).toBe('ip-refused');
+  });
+
+  it('never posts an IP again when bunq lists an entry of it that it cannot use', async () => {
+    // The POST is rate-limited (not applied, normally retried), but the re-read shows an entry of
+    // the IP without a usable id: another POST would only add one more.
+    const port = new MemoryPort([entry(1, '1.1.1.1')]).failNext({ method: 'add', kind: 'rate-limited', retryable: true });
+    port.beforeAdd = (p) => {
+      p.entries.push({ id: NO_ENTRY_ID, ip: '3.3.3.3', status: 'ACTIVE', created: null });
+      p.beforeAdd = undefined;
+    };
+    const r = await run([d('1.1.1.1'), d('3.3.3.3'), d('4.4.4.4')], port);
+    expect(port.calls).toEqual(['add 3.3.3.3', 'list', 'add 4.4.4.4']);
+    expect(r.operations.map((o) => [o.operation.ip, o.outcome, o.error?.kind])).toEqual([
+      ['3.3.3.3', 'failed', 'unrecognised-entry'],
+      ['4.4.4.4', 'applied', undefined],
+    ]);
+    // The next run plans no POST for it at all.
+    const next = await reconcile({ callerIps: CALLERS, desired: [d('1.1.1.1'), d('3.3.3.3'), d('4.4.4.4')], config: config(), port, clock: new ManualClock(NOW) });
+    expect(next.plan.operations).toEqual([]);
+    expect(port.entries.filter((e) => e.ip === '3.3.3.3')).toHaveLength(1);
   });
 });

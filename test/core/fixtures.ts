@@ -2,6 +2,12 @@ import type { ActualEntry, CredentialConfig, EntryStatus } from '../../lambdas/c
 
 export const NOW = Date.UTC(2026, 0, 1);
 
+/**
+ * The IP the unit tests' runs call bunq from: one none of them deactivates. Without caller IPs a run
+ * holds every deactivation (caller-ip guard); the tests of that pass none on purpose.
+ */
+export const CALLERS: readonly string[] = ['9.9.9.9'];
+
 export function config(patch: Partial<CredentialConfig> = {}): CredentialConfig {
   return {
     credential: 'prod',

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   applyGuards,
+  CALLER_UNKNOWN_REASON,
+  callerIp,
   GUARDS,
   invalidDesiredFreezesDeactivations,
   maxDeactivations,
@@ -11,7 +13,7 @@ import {
   wildcardUntouchable,
   type GuardContext,
 } from '../../lambdas/core/guards';
-import type { Operation } from '../../lambdas/core/types';
+import { NO_ENTRY_ID, type Operation } from '../../lambdas/core/types';
 import { config, entry } from './fixtures';
 
 const add = (ip: string): Operation => ({ kind: 'add', ip });
@@ -28,6 +30,8 @@ function ctx(patch: Partial<GuardContext> = {}): GuardContext {
     config: config(),
     invalidDesiredCount: 0,
     actual: [entry(1, '1.1.1.1'), entry(2, '2.2.2.2'), entry(3, '3.3.3.3', 'INACTIVE'), entry(4, '*')],
+    // The run's own IP, not among the entries the tests deactivate.
+    callerIps: ['9.9.9.9'],
     ...patch,
   };
 }
@@ -95,6 +99,39 @@ describe('protected-ip', () => {
   });
 });
 
+describe('caller-ip', () => {
+  const noWildcard = [entry(1, '1.1.1.1'), entry(2, '2.2.2.2'), entry(5, '1.1.1.1'), entry(3, '3.3.3.3', 'INACTIVE')];
+
+  it('never deactivates an entry of an IP the run calls bunq from, duplicates included', () => {
+    const ops = [deact('1.1.1.1', 1, 'undesired'), deact('1.1.1.1', 5, 'duplicate'), deact('2.2.2.2', 2)];
+    const blocked = callerIp.check(ops, ctx({ actual: noWildcard, callerIps: ['1.1.1.1'] }));
+    expect(blocked).toEqual([
+      { operation: deact('1.1.1.1', 1, 'undesired'), guard: 'caller-ip', reason: '1.1.1.1 is an IP this run calls bunq from; deactivating it would lock the reconciler out' },
+      { operation: deact('1.1.1.1', 5, 'duplicate'), guard: 'caller-ip', reason: expect.stringMatching(/calls bunq from/) },
+    ]);
+  });
+  it('lets deactivations of other IPs, and additions and re-activations of the caller IP, through', () => {
+    const c = ctx({ actual: noWildcard, callerIps: ['1.1.1.1', '3.3.3.3'] });
+    expect(callerIp.check([add('1.1.1.1'), react('3.3.3.3', 3), deact('2.2.2.2', 2)], c)).toEqual([]);
+  });
+  it('a run that cannot tell its IP holds every deactivation, with exactly that reason; additions go', () => {
+    const ops = [add('5.5.5.5'), react('3.3.3.3', 3), deact('1.1.1.1', 1), deact('2.2.2.2', 2, 'duplicate')];
+    const blocked = callerIp.check(ops, ctx({ actual: noWildcard, callerIps: [] }));
+    expect(blocked).toEqual([
+      { operation: deact('1.1.1.1', 1), guard: 'caller-ip', reason: 'cannot tell which IP this run calls bunq from' },
+      { operation: deact('2.2.2.2', 2, 'duplicate'), guard: 'caller-ip', reason: CALLER_UNKNOWN_REASON },
+    ]);
+  });
+  it('an ACTIVE `*` covers a run that cannot tell its IP', () => {
+    expect(callerIp.check([deact('1.1.1.1', 1)], ctx({ callerIps: [] }))).toEqual([]);
+  });
+  it('an INACTIVE `*`, or a `*` without a usable id, covers nothing', () => {
+    for (const wildcard of [entry(4, '*', 'INACTIVE'), { ...entry(4, '*'), id: NO_ENTRY_ID }, { ...entry(4, '*'), status: 'PENDING' }]) {
+      expect(callerIp.check([deact('1.1.1.1', 1)], ctx({ actual: [...noWildcard, wildcard], callerIps: [] }))).toHaveLength(1);
+    }
+  });
+});
+
 describe('never-empty', () => {
   it('holds back all deactivations that together would leave no ACTIVE IPv4', () => {
     const ops = [deact('1.1.1.1', 1), deact('2.2.2.2', 2)];
@@ -141,7 +178,13 @@ describe('applyGuards', () => {
     expect(blocked.map((b) => b.guard)).toEqual(['wildcard-untouchable', 'protected-ip']);
   });
   it('the guard list has one entry per GuardId', () => {
-    expect(new Set(GUARDS.map((g) => g.id)).size).toBe(7);
+    expect(new Set(GUARDS.map((g) => g.id)).size).toBe(8);
+  });
+  it('a caller IP that is also protected is reported under protected-ip; caller IPs are excluded before the limit', () => {
+    const c = ctx({ config: config({ protectedIps: ['1.1.1.1'], maxDeactivationsPerRun: 1 }), callerIps: ['1.1.1.1', '2.2.2.2'] });
+    const { allowed, blocked } = applyGuards([deact('1.1.1.1', 1), deact('2.2.2.2', 2), deact('3.3.3.3', 3)], c);
+    expect(blocked.map((b) => [b.operation.ip, b.guard])).toEqual([['1.1.1.1', 'protected-ip'], ['2.2.2.2', 'caller-ip']]);
+    expect(allowed).toEqual([deact('3.3.3.3', 3)]);
   });
   it('protected IPs are excluded before the limit is counted', () => {
     const c = ctx({ config: config({ protectedIps: ['1.1.1.1'], maxDeactivationsPerRun: 1 }) });

@@ -60,6 +60,12 @@ export async function startHarness(): Promise<Harness> {
   };
 }
 
+/**
+ * The IP the emulator sees these runs call from (its whitelist check is off here; the lock-out
+ * property test turns it on). Outside POOL, so the caller-ip guard holds back none of the scenarios.
+ */
+export const CALLER_IPS: readonly string[] = ['127.0.0.1'];
+
 export const POOL = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5', '10.0.0.6'] as const;
 const INVALID_VALUES: unknown[] = ['10.0.0.01', '*', '10.0.0.1/32', '::ffff:10.0.0.1', '10.0.0', '', 42, '10.0.0.1.'];
 

@@ -3,13 +3,13 @@ import { execute } from '../../lambdas/core/executor';
 import { plan } from '../../lambdas/core/plan';
 import { renderPlan, renderResult } from '../../lambdas/core/render';
 import { ManualClock } from '../../lambdas/shared/clock';
-import { config, desiredItem as d, entry, NOW } from './fixtures';
+import { config, desiredItem as d, entry, NOW, CALLERS } from './fixtures';
 import { MemoryPort } from './memory-port';
 
 describe('renderPlan', () => {
   it('prints Terraform-style symbols in execution order, guards, invalid entries and warnings', () => {
     const actual = [entry(1, '1.1.1.1'), entry(2, '2.2.2.2', 'INACTIVE'), entry(3, '*'), entry(4, '4.4.4.4'), entry(5, '5.5.5.5')];
-    const p = plan([d('1.1.1.1'), d('2.2.2.2'), d('3.3.3.3'), d('6.6.6.6', NOW / 1000 - 1)], actual, config({ protectedIps: ['5.5.5.5'] }), NOW);
+    const p = plan([d('1.1.1.1'), d('2.2.2.2'), d('3.3.3.3'), d('6.6.6.6', NOW / 1000 - 1)], actual, config({ protectedIps: ['5.5.5.5'] }), NOW, CALLERS);
     expect(renderPlan(p)).toMatchInlineSnapshot(`
       "Credential "prod" (mode: enforce)
       Desired: 3 IPs, 1 expired
@@ -35,11 +35,11 @@ describe('renderPlan', () => {
   });
 
   it('says so when nothing differs', () => {
-    expect(renderPlan(plan([d('1.1.1.1')], [entry(1, '1.1.1.1')], config(), NOW))).toContain('No changes. bunq matches the desired IPs.');
+    expect(renderPlan(plan([d('1.1.1.1')], [entry(1, '1.1.1.1')], config(), NOW, CALLERS))).toContain('No changes. bunq matches the desired IPs.');
   });
 
   it('lists invalid entries and the freeze', () => {
-    const text = renderPlan(plan([d('1.1.1.1'), d('1.1.1.01')], [entry(1, '1.1.1.1'), entry(2, '2.2.2.2')], config(), NOW));
+    const text = renderPlan(plan([d('1.1.1.1'), d('1.1.1.01')], [entry(1, '1.1.1.1'), entry(2, '2.2.2.2')], config(), NOW, CALLERS));
     expect(text).toContain('No changes will be applied.');
     expect(text).toContain('x ip#1.1.1.01: "1.1.1.01": octet 4 "01" has a leading zero');
     expect(text).toContain('[invalid-desired-freezes-deactivations]');
@@ -51,7 +51,7 @@ describe('renderResult', () => {
     const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]);
     port.failNext({ method: 'put', kind: 'forbidden' });
     const before = await port.listEntries();
-    const r = await execute(plan([d('3.3.3.3')], before, config(), NOW), port, { clock: new ManualClock(NOW), before });
+    const r = await execute(plan([d('3.3.3.3')], before, config(), NOW, CALLERS), port, { clock: new ManualClock(NOW), before });
     const text = renderResult(r);
     expect(text).toContain('Run PARTIAL for "prod" in 0 ms');
     expect(text).toContain('bunq calls: 1 reads, 2 writes');

@@ -20,6 +20,8 @@ let emu: BunqEmulator;
 let port: WhitelistPort;
 let credentialId: number;
 const clock = new ManualClock(Date.UTC(2026, 0, 1));
+/** The emulator sees this test's client as the loopback address it calls from. */
+const CALLER_IPS = ['127.0.0.1'];
 
 beforeAll(async () => {
   emu = await startEmulator({ clock, enforceIpWhitelist: false, duplicatePost: 'accept' });
@@ -46,7 +48,7 @@ describe('a POST bunq applies after the client timed out', () => {
     emu.faults.add({ method: 'POST', route: ROUTES.ipList, fault: { type: 'delay', ms: BUNQ_DELAY_MS } });
     const desired = [d('10.0.0.1'), d(ip)];
 
-    const first = await reconcile({ desired, config: config(), port, clock, retryDelayMs: 50 });
+    const first = await reconcile({ desired, config: config(), port, clock, retryDelayMs: 50, callerIps: CALLER_IPS });
     expect(first.operations.map((o) => [o.operation.kind, o.operation.ip, o.outcome, o.attempts, o.error?.kind])).toEqual([
       ['add', ip, 'failed', 1, 'outcome-unknown'],
       ['deactivate', '10.0.0.2', 'not-attempted', undefined, undefined],
@@ -57,7 +59,7 @@ describe('a POST bunq applies after the client timed out', () => {
     // The emulator logs a request once it has answered it.
     expect(emu.requests.filter((r) => r.method === 'POST' && r.route === ROUTES.ipList)).toHaveLength(1);
     expect(entriesOf(ip)).toHaveLength(1);
-    const second = await reconcile({ desired, config: config(), port, clock, retryDelayMs: 50 });
+    const second = await reconcile({ desired, config: config(), port, clock, retryDelayMs: 50, callerIps: CALLER_IPS });
     expect(second.operations.map((o) => [o.operation.kind, o.operation.ip, o.outcome])).toEqual([['deactivate', '10.0.0.2', 'applied']]);
     expect(second.outcome).toBe('converged');
     expect(entriesOf(ip).map((e) => e.status)).toEqual(['ACTIVE']);

@@ -125,6 +125,8 @@ export async function createWorld(
     bunqOptions: { limiter: new RateLimiter({ clock }), retry: { maxAttempts: 2 } },
     maxAttempts: 2,
     retryDelayMs: 10,
+    // The emulator sees the worker's calls from loopback: as EGRESS_IPS would say in AWS.
+    egress: { ips: [OUR_IP] },
   };
   const handler = createWorkerHandler(deps);
   const emf: EmfRecord[] = [];
