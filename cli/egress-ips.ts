@@ -5,6 +5,7 @@
  * the stack itself. Not the IPs this machine calls from (that is `--caller-ip`).
  * A malformed value is refused (exit 64), never ignored.
  */
+import { egressIpsFrom } from '../lambdas/aws/env';
 import { validateIpv4 } from '../lambdas/core';
 import { EnvName } from '../lambdas/shared/metric-names';
 import type { OptionDef } from './args';
@@ -25,18 +26,17 @@ export interface EgressIps {
 }
 
 export function resolveEgressIps(flags: readonly string[], env: Env): EgressIps {
-  const fromEnv = env[EnvName.EgressIps]?.trim() ?? '';
-  const [raw, source, what] =
-    flags.length > 0
-      ? [flags, 'flag' as const, '--egress-ip']
-      : fromEnv !== ''
-        ? [fromEnv.split(',').map((p) => p.trim()), 'env' as const, EnvName.EgressIps]
-        : [[], 'none' as const, ''];
+  if (flags.length === 0) {
+    // The worker's own parser, so the CLI and the worker read the variable alike.
+    const fromEnv = egressIpsFrom(env);
+    if (fromEnv.problem !== undefined) throw usageError(fromEnv.problem, 'give the stack output EgressIp');
+    return { ips: fromEnv.ips, source: fromEnv.ips.length > 0 ? 'env' : 'none' };
+  }
   const ips: string[] = [];
-  for (const value of raw) {
+  for (const value of flags) {
     const checked = validateIpv4(value);
-    if (!checked.ok) throw usageError(`${what} ${JSON.stringify(value)}: ${checked.reason}`, 'give the stack output EgressIp');
+    if (!checked.ok) throw usageError(`--egress-ip ${JSON.stringify(value)}: ${checked.reason}`, 'give the stack output EgressIp');
     if (!ips.includes(checked.ip)) ips.push(checked.ip);
   }
-  return { ips, source };
+  return { ips, source: 'flag' };
 }
