@@ -141,7 +141,7 @@ export const localUpCommand: CommandDef<CommandContext> = {
           'In another shell:',
           `  export ${Object.entries(exports).map(([k, v]) => `${k}=${v}`).join(' ')}`,
           emulator !== undefined && user !== undefined
-            ? `  echo '${user.apiKey}' | npx bunq-ip bootstrap local --environment sandbox`
+            ? '  npx bunq-ip bootstrap local --environment sandbox   (paste the sandbox API key above at the prompt)'
             : '  npx bunq-ip bootstrap <credential> --environment sandbox   (with BUNQ_BASE_URL pointing at an emulator, or --emulator here)',
         );
         if (emulator !== undefined) lines.push('', 'The emulator runs until Ctrl-C (its state is in memory).');
