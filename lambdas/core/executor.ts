@@ -8,7 +8,7 @@ import { isBunqError } from '../bunq/errors';
 import type { Clock } from '../shared/clock';
 import { activeConcreteIps, compareByAge, isRecognisedIpv4Entry, isUsableEntryId, wildcardCovers } from './actual';
 import { CountingPort, type CallCounts } from './counting-port';
-import { CALLER_UNKNOWN_REASON, simulate } from './guards';
+import { activeDesiredIps, CALLER_UNKNOWN_REASON, simulate } from './guards';
 import type {
   ActualEntry,
   ExecutionResult,
@@ -430,12 +430,12 @@ export async function execute(plan: Plan, port: WhitelistPort, opts: ExecuteOpti
           message: `the verifying read does not show ${notTaken.join(', ')} as ACTIVE; no deactivation attempted`,
         };
         skipRest(firstBreak, 'an addition did not show up as ACTIVE in the verifying read');
-      } else if (stillActive.length > 0 && activeConcreteIps(simulate(verified, stillActive)).size === 0) {
+      } else if (stillActive.length > 0 && activeDesiredIps(simulate(verified, stillActive), plan.desiredIps).length === 0) {
         error = {
           kind: 'never-empty',
-          message: 'at the verifying read these deactivations would leave no ACTIVE IPv4 entry; none attempted',
+          message: 'at the verifying read these deactivations would leave no desired IPv4 address ACTIVE; none attempted',
         };
-        skipRest(firstBreak, 'never-empty: would leave no ACTIVE IPv4 entry at the verifying read');
+        skipRest(firstBreak, 'never-empty: would leave no desired IPv4 address ACTIVE at the verifying read');
       } else {
         /** A deactivation failed (bunq refused it): the state may have moved, so read before the next. */
         let stale = false;
@@ -473,9 +473,9 @@ export async function execute(plan: Plan, port: WhitelistPort, opts: ExecuteOpti
             skipRest(i, `${CALLER_UNKNOWN_REASON} (the ACTIVE \`*\` is gone)`);
             break;
           }
-          if (activeConcreteIps(simulate(run.known, [op])).size === 0) {
-            error = { kind: 'never-empty', message: `deactivating ${op.ip} (entry ${op.entryId}) would leave no ACTIVE IPv4 entry; no further deactivation attempted` };
-            skipRest(i, 'never-empty: would leave no ACTIVE IPv4 entry');
+          if (activeDesiredIps(simulate(run.known, [op]), plan.desiredIps).length === 0) {
+            error = { kind: 'never-empty', message: `deactivating ${op.ip} (entry ${op.entryId}) would leave no desired IPv4 address ACTIVE; no further deactivation attempted` };
+            skipRest(i, 'never-empty: would leave no desired IPv4 address ACTIVE');
             break;
           }
           if (deadlineStops(i, `deactivate ${op.ip} (entry ${op.entryId})`)) break;

@@ -17,6 +17,8 @@ export interface GuardContext {
    * caller IPs given, or one of them was not canonical IPv4).
    */
   callerIps: readonly string[];
+  /** The valid, unexpired desired IPs: what never-empty counts. */
+  desiredIps: readonly string[];
 }
 
 export interface Guard {
@@ -133,18 +135,29 @@ export function simulate(actual: readonly ActualEntry[], ops: readonly Operation
   return result;
 }
 
+/**
+ * Desired IPs with an ACTIVE entry we understand. An IP that stays ACTIVE only because a guard holds
+ * its deactivation back (a caller or protected IP nobody declared) does not count: two runs from
+ * different IPs (a worker and a CLI-local run) would each keep their own and together switch off
+ * everything else.
+ */
+export function activeDesiredIps(entries: readonly ActualEntry[], desiredIps: readonly string[]): string[] {
+  const active = activeConcreteIps(entries);
+  return desiredIps.filter((ip) => active.has(ip));
+}
+
 export const neverEmpty: Guard = {
   id: 'never-empty',
-  description: 'a run never leaves the credential with zero ACTIVE IPv4 entries (`*` does not count)',
+  description: 'a run never leaves the credential without an ACTIVE desired IPv4 entry (`*` and IPs kept only by a guard do not count)',
   check(ops, ctx) {
     const deacts = deactivations(ops);
     if (deacts.length === 0) return [];
-    if (activeConcreteIps(simulate(ctx.actual, ops)).size > 0) return [];
+    if (activeDesiredIps(simulate(ctx.actual, ops), ctx.desiredIps).length > 0) return [];
     // Emptying the whitelist usually means the desired set was lost, so hold back all of them.
     return block(
       this.id,
       deacts,
-      () => 'these deactivations would leave no ACTIVE IPv4 entry (an ACTIVE `*` is not relied on)',
+      () => 'these deactivations would leave no desired IPv4 address ACTIVE (an ACTIVE `*`, or an IP kept only by a guard, is not relied on)',
     );
   },
 };

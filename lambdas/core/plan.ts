@@ -116,6 +116,7 @@ export function plan(
     invalidDesiredCount: wanted.invalid.length,
     actual,
     callerIps: callers.ips,
+    desiredIps: wanted.ips,
   });
 
   const warnings: Warning[] = [];

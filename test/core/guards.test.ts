@@ -32,6 +32,7 @@ function ctx(patch: Partial<GuardContext> = {}): GuardContext {
     actual: [entry(1, '1.1.1.1'), entry(2, '2.2.2.2'), entry(3, '3.3.3.3', 'INACTIVE'), entry(4, '*')],
     // The run's own IP, not among the entries the tests deactivate.
     callerIps: ['9.9.9.9'],
+    desiredIps: ['2.2.2.2', '3.3.3.3', '5.5.5.5'],
     ...patch,
   };
 }
@@ -137,7 +138,7 @@ describe('never-empty', () => {
     const ops = [deact('1.1.1.1', 1), deact('2.2.2.2', 2)];
     const blocked = neverEmpty.check(ops, ctx());
     expect(blocked.map((b) => b.operation)).toEqual(ops);
-    expect(blocked[0]!.reason).toMatch(/no ACTIVE IPv4/);
+    expect(blocked[0]!.reason).toMatch(/no desired IPv4 address ACTIVE/);
   });
   it('does not count an ACTIVE `*` as keeping access', () => {
     // entry 4 is an ACTIVE "*": still blocked.
@@ -149,6 +150,12 @@ describe('never-empty', () => {
   });
   it('allows deactivations that leave one ACTIVE IP', () => {
     expect(neverEmpty.check([deact('1.1.1.1', 1)], ctx())).toEqual([]);
+  });
+  it('does not count an IP that stays ACTIVE only because a guard holds it (not desired)', () => {
+    // 1.1.1.1 is kept by caller-ip or protected-ip, but nobody declared it: removing 2.2.2.2 would
+    // leave no desired IP, so it is held (two runs from two IPs could otherwise empty the list).
+    expect(neverEmpty.check([deact('2.2.2.2', 2)], ctx({ desiredIps: [] }))).toHaveLength(1);
+    expect(neverEmpty.check([deact('2.2.2.2', 2)], ctx({ desiredIps: ['1.1.1.1'] }))).toEqual([]);
   });
   it('ignores runs without deactivations even when nothing is ACTIVE', () => {
     expect(neverEmpty.check([], ctx({ actual: [] }))).toEqual([]);

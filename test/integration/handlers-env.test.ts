@@ -97,48 +97,6 @@ describe('handlers wired from the environment', () => {
     await deleteMessages(world, tick);
   });
 
-  it('EGRESS_IPS: the worker never deactivates its own IP, whatever the config says, and can still call bunq', async () => {
-    const cred = await addCredential(world, 'egress-kept');
-    // No protectedIps, and the desired set does not list the worker's IP (bootstrap bound it).
-    await putConfig(world, cred, { protectedIps: [], desireOwnIp: false });
-    await putDesiredIp(world, cred.name, '203.0.113.81');
-    expect(activeIps(world, cred)).toEqual([OUR_IP]);
-    const run = async (env: Record<string, string>) => {
-      resetHandlerRuntime();
-      Object.assign(process.env, env);
-      const event = sqsEvent([{ MessageId: 'm1', Body: JSON.stringify({ credential: cred.name, reason: 'schedule', requestedAt: new Date().toISOString() }), Attributes: { MessageGroupId: cred.name } }]);
-      return captureStdout(() => workerHandler(event, { getRemainingTimeInMillis: () => 180_000 }));
-    };
-    try {
-      const first = await run({ EGRESS_IPS: OUR_IP });
-      expect(first.value).toEqual({ batchItemFailures: [] });
-      expect(activeIps(world, cred)).toEqual([OUR_IP, '203.0.113.81'].sort());
-      const status = await world.state.readStatus(cred.name);
-      expect(status?.blocked).toEqual([expect.objectContaining({ guard: 'caller-ip', operation: expect.objectContaining({ ip: OUR_IP }) })]);
-      // The next run still reaches bunq from that IP.
-      const second = await run({ EGRESS_IPS: OUR_IP });
-      expect(second.emf[0]).toMatchObject({ RunSucceeded: 1 });
-      expect(activeIps(world, cred)).toEqual([OUR_IP, '203.0.113.81'].sort());
-
-      // A malformed EGRESS_IPS is a configuration error, and the worker then holds every deactivation.
-      await world.emulator.addIpEntryAsApp(cred.credentialId, '198.51.100.9', 'ACTIVE');
-      const third = await run({ EGRESS_IPS: '127.0.0.01' });
-      expect(third.value).toEqual({ batchItemFailures: [] });
-      const logged = third.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-      expect(logged.find((l) => l.level === 'ERROR' && String(l.message).startsWith('configuration error: EGRESS_IPS'))).toMatchObject({
-        problem: expect.stringMatching(/EGRESS_IPS "127\.0\.0\.01" is not a comma-separated list of IPv4 addresses/),
-      });
-      expect(activeIps(world, cred)).toEqual([OUR_IP, '198.51.100.9', '203.0.113.81'].sort());
-      expect((await world.state.readStatus(cred.name))?.blocked.map((b) => b.reason)).toEqual([
-        'cannot tell which IP this run calls bunq from',
-        'cannot tell which IP this run calls bunq from',
-      ]);
-    } finally {
-      delete process.env.EGRESS_IPS;
-      resetHandlerRuntime();
-    }
-  });
-
   it('EGRESS_IPS is parsed with the core validator; unset means the worker cannot tell its IP', () => {
     resetHandlerRuntime();
     expect(workerDeps({ ...process.env, EGRESS_IPS: ' 203.0.113.9 ,127.0.0.1' }).egress).toEqual({ ips: ['127.0.0.1', '203.0.113.9'] });

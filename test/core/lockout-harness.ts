@@ -1,0 +1,352 @@
+/**
+ * The world of the lock-out property test (lockout.property.test.ts): the bunq emulator with its IP
+ * whitelist enforced (it knows each caller's IP from the TCP peer), the operator's tools as they
+ * ship (cli/bootstrap-service.ts, the DesiredIps writer) and the reconcile service as the worker and
+ * a local `apply` run it (`reconcileCredential` with the real bunq client over HTTP).
+ *
+ * Two callers with distinct loopback source addresses: the worker (WORKER_IP, what EGRESS_IPS says
+ * in AWS) and the operator's machine (CLI_IP: bootstrap, desired edits, CLI-local runs).
+ *
+ * Stores: DesiredIps and ReconcileState on dynalite (in process), the secret in memory. moto would
+ * work the same (the integration tests use it), but a history makes ~20 table calls and the CI
+ * budget is a few hundred histories in well under a minute on a loaded 2-core machine; dynalite
+ * answers in-process without moto's per-request overhead. One emulator, one dynalite for all
+ * histories; each history gets a new bunq user and a new credential name.
+ */
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import fc from 'fast-check';
+import { DesiredWriter } from '../../cli/adapters/desired-writer';
+import { bootstrapCredential, type BootstrapDeps } from '../../cli/bootstrap-service';
+import { startLocalDynamo, type LocalDynamo } from '../../demo/local-dynamodb';
+import { MemoryContextStore } from '../../demo/memory-context-store';
+import { ROUTES, startEmulator, type BunqEmulator, type Fault, type FaultRule } from '../../emulator';
+import { DesiredStore } from '../../lambdas/aws/desired-store';
+import type { MetricPoint, RunMetrics } from '../../lambdas/aws/metrics';
+import { StateStore } from '../../lambdas/aws/state-store';
+import { generateClientKeyPair, RateLimiter, silentLogger, type CallOptions, type RsaKeyPairPem } from '../../lambdas/bunq';
+import { activeConcreteIps, wildcardCovers } from '../../lambdas/core/actual';
+import { plan } from '../../lambdas/core/plan';
+import type { ActualEntry, CredentialConfig } from '../../lambdas/core/types';
+import { reconcileCredential, type RunReport, type WorkerDeps } from '../../lambdas/handlers/reconcile-credential';
+import { ManualClock } from '../../lambdas/shared/clock';
+
+export const WORKER_IP = '127.0.0.2';
+export const CLI_IP = '127.0.0.3';
+export const POOL = ['203.0.113.1', '203.0.113.2', '203.0.113.3'] as const;
+const IPS = [...POOL, WORKER_IP, CLI_IP] as const;
+const PREFIX = 'bunq-ip-reconciler/';
+const DESIRED_TABLE = 'DesiredIps';
+const STATE_TABLE = 'ReconcileState';
+
+export type Who = 'worker' | 'cli';
+
+// ---------------------------------------------------------------------------------------------
+// Histories
+
+export interface BootstrapVariant {
+  /** IPs bound at device registration: `none` lets bunq bind the calling IP (the operator's). */
+  permitted: 'worker' | 'both' | 'none' | 'worker+pool';
+  /**
+   * `bound`: the bound IPs are protected (what `bootstrap` does by default once issue 10's CLI part
+   * lands; on main the operator's `--protected-ip`); `none`: nothing protected (main's default).
+   */
+  protect: 'bound' | 'none';
+  allowAllIps: boolean;
+  mode: CredentialConfig['mode'];
+  maxDeactivationsPerRun: number;
+  // EXTENSION POINT (issue 10, CLI part): `bootstrap --adopt` (declare every ACTIVE IP desired) and
+  // the twin-name refusal (a second name for the same bunq credential). Not on main yet; add them
+  // here as variants, and in `bootstrap()` below, once the CLI branch is merged.
+}
+
+export type Expiry = 'none' | 'future' | 'past' | 'date-typo' | 'duration';
+export type OddKey = 'upper' | 'bare' | 'space' | 'other';
+
+export type Step =
+  | { kind: 'desired-put'; ip: string; expiry: Expiry }
+  | { kind: 'desired-remove'; ip: string }
+  | { kind: 'desired-clear' }
+  | { kind: 'desired-odd'; key: OddKey; ip: string }
+  | { kind: 'app-add'; ip: string; status: 'ACTIVE' | 'INACTIVE' }
+  | { kind: 'app-flip'; pick: number }
+  | { kind: 'app-wildcard'; status: 'ACTIVE' | 'INACTIVE' }
+  | { kind: 'run'; who: Who; workerKnowsIp: boolean; faults: FaultRule[] }
+  | { kind: 'overlap'; workerKnowsIp: boolean; faults: FaultRule[] };
+
+export interface History {
+  bootstrap: BootstrapVariant;
+  duplicatePost: 'refuse' | 'accept';
+  steps: Step[];
+}
+
+const FAULTS: Fault[] = [
+  { type: 'status', status: 500 },
+  { type: 'status', status: 503 },
+  { type: 'status', status: 429 },
+  // bunq refusing one IP for good (e.g. 0.0.0.0), or a GET it refuses.
+  { type: 'status', status: 400, description: 'Injected refusal.' },
+  { type: 'drop' },
+  { type: 'apply-then-status', status: 500 },
+  { type: 'apply-then-drop' },
+  { type: 'bad-signature' },
+  { type: 'garbage-body' },
+];
+
+const arbFaultRule: fc.Arbitrary<FaultRule> = fc
+  .record({
+    method: fc.constantFrom('GET', 'POST', 'PUT'),
+    nth: fc.integer({ min: 1, max: 3 }),
+    times: fc.integer({ min: 1, max: 2 }),
+    fault: fc.constantFrom(...FAULTS),
+  })
+  .map((r) => ({ ...r, route: r.method === 'PUT' ? ROUTES.ip : ROUTES.ipList }));
+
+const arbFaults = fc.oneof({ weight: 3, arbitrary: fc.constant<FaultRule[]>([]) }, { weight: 2, arbitrary: fc.array(arbFaultRule, { minLength: 1, maxLength: 2 }) });
+const arbIp = fc.constantFrom(...IPS);
+const knowsIp = fc.oneof({ weight: 5, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) });
+
+const arbStep: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('desired-put' as const), ip: arbIp, expiry: fc.constantFrom<Expiry>('none', 'none', 'none', 'future', 'past', 'date-typo', 'duration') }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('desired-remove' as const), ip: arbIp }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('desired-clear' as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('desired-odd' as const), key: fc.constantFrom<OddKey>('upper', 'bare', 'space', 'other'), ip: arbIp }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('app-add' as const), ip: fc.constantFrom(...POOL), status: fc.constantFrom<'ACTIVE' | 'INACTIVE'>('ACTIVE', 'INACTIVE') }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('app-flip' as const), pick: fc.nat(20) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('app-wildcard' as const), status: fc.constantFrom<'ACTIVE' | 'INACTIVE'>('ACTIVE', 'INACTIVE') }) },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('run' as const), who: fc.constantFrom<Who>('worker', 'worker', 'cli'), workerKnowsIp: knowsIp, faults: arbFaults }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('overlap' as const), workerKnowsIp: knowsIp, faults: arbFaults }) },
+);
+
+export const arbHistory: fc.Arbitrary<History> = fc.record({
+  bootstrap: fc.record({
+    permitted: fc.constantFrom<BootstrapVariant['permitted']>('worker', 'worker', 'both', 'none', 'worker+pool'),
+    protect: fc.constantFrom<BootstrapVariant['protect']>('bound', 'none'),
+    allowAllIps: fc.oneof({ weight: 6, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+    mode: fc.constantFrom<CredentialConfig['mode']>('enforce', 'enforce', 'enforce', 'enforce', 'additive', 'observe'),
+    maxDeactivationsPerRun: fc.integer({ min: 1, max: 5 }),
+  }),
+  duplicatePost: fc.constantFrom<'refuse' | 'accept'>('refuse', 'refuse', 'accept'),
+  steps: fc.array(arbStep, { minLength: 1, maxLength: 8 }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// The world
+
+const noMetrics: RunMetrics = { publish: (_credential: string, _points: MetricPoint[]) => undefined };
+
+export interface LockoutWorld {
+  emu: BunqEmulator;
+  clock: ManualClock;
+  dynamo: LocalDynamo;
+  contexts: MemoryContextStore;
+  desired: DesiredStore;
+  writer: DesiredWriter;
+  state: StateStore;
+  keyPair: RsaKeyPairPem;
+  close(): Promise<void>;
+}
+
+export async function startLockoutWorld(): Promise<LockoutWorld> {
+  const clock = new ManualClock(Date.UTC(2026, 0, 1));
+  // Whitelist enforcement ON (the default): a run that switched off its own IP is refused next time.
+  const emu = await startEmulator({ clock, rateLimits: false, seed: 10 });
+  const dynamo = await startLocalDynamo([DESIRED_TABLE, STATE_TABLE]);
+  return {
+    emu,
+    clock,
+    dynamo,
+    contexts: new MemoryContextStore(PREFIX),
+    desired: new DesiredStore(dynamo.client, DESIRED_TABLE),
+    writer: new DesiredWriter(dynamo.client, DESIRED_TABLE),
+    state: new StateStore(dynamo.client, STATE_TABLE, 90),
+    keyPair: await generateClientKeyPair(),
+    close: async () => {
+      await dynamo.close();
+      await emu.close();
+    },
+  };
+}
+
+/** One caller's bunq options: its own source address and rate limiter (bunq limits per IP). */
+function callOptions(w: LockoutWorld, ip: string): Omit<CallOptions, 'clock' | 'logger'> {
+  return { localAddress: ip, limiter: new RateLimiter({ clock: w.clock }), retry: { maxAttempts: 2, baseDelayMs: 10 }, random: () => 0.5 };
+}
+
+export interface Credential {
+  name: string;
+  credentialId: number;
+  config: CredentialConfig;
+}
+
+export function boundIps(v: BootstrapVariant): string[] {
+  switch (v.permitted) {
+    case 'worker':
+      return [WORKER_IP];
+    case 'both':
+      return [WORKER_IP, CLI_IP];
+    case 'worker+pool':
+      return [WORKER_IP, POOL[0]];
+    case 'none':
+      return [CLI_IP]; // bunq binds the caller: the operator's machine
+  }
+}
+
+let serial = 0;
+
+/** `bunq-ip bootstrap` from the operator's machine, through the real bootstrap service. */
+export async function bootstrap(w: LockoutWorld, v: BootstrapVariant): Promise<Credential> {
+  const { apiKey, credentialId } = w.emu.createUser();
+  const name = `lock${++serial}`;
+  const bound = boundIps(v);
+  const deps: BootstrapDeps = {
+    secrets: w.contexts,
+    desired: w.desired,
+    writer: w.writer,
+    chooseCredential: () => Promise.reject(new Error('one credential per user')),
+    clock: w.clock,
+    logger: silentLogger,
+    // The bootstrap service passes these on to createContext; a shared key pair spares each history
+    // ~100 ms of RSA key generation (the device registration, which the variants are about, is real).
+    // bunq lets only bound IPs make session calls, so bootstrap runs from one of them (bootstrapping
+    // from a machine whose IP is not bound fails at its first session call, at bunq as here).
+    bunqOptions: { ...callOptions(w, bound.includes(CLI_IP) ? CLI_IP : WORKER_IP), keyPair: w.keyPair } as BootstrapDeps['bunqOptions'],
+  };
+  const result = await bootstrapCredential(deps, {
+    credential: name,
+    apiKey,
+    environment: 'SANDBOX',
+    baseUrl: w.emu.url,
+    secretPrefix: PREFIX,
+    permittedIps: v.permitted === 'none' ? [] : bound,
+    allowAllIps: v.allowAllIps,
+    policy: { mode: v.mode, maxDeactivationsPerRun: v.maxDeactivationsPerRun, protectedIps: v.protect === 'bound' ? bound : [] },
+    force: false,
+  });
+  if (result.credentialPasswordIpId !== credentialId) throw new Error('bootstrap picked another credential');
+  return { name, credentialId, config: w.desired.configOf(await w.desired.readCredential(name)) };
+}
+
+const DAY_S = 86_400;
+
+export async function applyEdit(w: LockoutWorld, cred: Credential, step: Step): Promise<void> {
+  const at = new Date(w.clock.now()).toISOString();
+  const nowS = Math.floor(w.clock.now() / 1000);
+  switch (step.kind) {
+    case 'desired-put': {
+      const expiresAt = { none: undefined, future: nowS + DAY_S, past: nowS - DAY_S, 'date-typo': 20261231, duration: 28800 }[step.expiry];
+      await w.writer.putIp(cred.name, { ip: step.ip, ...(expiresAt !== undefined ? { expiresAt } : {}) }, at);
+      return;
+    }
+    case 'desired-remove':
+      await w.writer.removeEntry(cred.name, `ip#${step.ip}`);
+      return;
+    case 'desired-clear':
+      for (const item of (await w.desired.readCredential(cred.name)).desired) await w.writer.removeEntry(cred.name, item.entry);
+      return;
+    case 'desired-odd': {
+      const key = { upper: `IP#${step.ip}`, bare: step.ip, space: `ip ${step.ip}`, other: 'office' }[step.key];
+      await w.dynamo.client.send(
+        new PutItemCommand({ TableName: DESIRED_TABLE, Item: { credential: { S: cred.name }, entry: { S: key }, ip: { S: step.ip } } }),
+      );
+      return;
+    }
+    case 'app-add':
+      w.emu.addIpEntryAsApp(cred.credentialId, step.ip, step.status);
+      return;
+    case 'app-flip': {
+      const entries = w.emu.listIpEntries(cred.credentialId).filter((e) => e.ip !== '*');
+      const e = entries[step.pick % Math.max(1, entries.length)];
+      if (e) w.emu.setIpStatusAsApp(cred.credentialId, e.id, e.status === 'ACTIVE' ? 'INACTIVE' : 'ACTIVE');
+      return;
+    }
+    case 'app-wildcard': {
+      const wildcard = w.emu.listIpEntries(cred.credentialId).find((e) => e.ip === '*');
+      if (wildcard) w.emu.setIpStatusAsApp(cred.credentialId, wildcard.id, step.status);
+      else w.emu.addIpEntryAsApp(cred.credentialId, '*', step.status);
+      return;
+    }
+    default:
+      throw new Error(`not an edit: ${step.kind}`);
+  }
+}
+
+function workerDeps(w: LockoutWorld, ip: string): WorkerDeps {
+  return {
+    desired: w.desired,
+    state: w.state,
+    contexts: w.contexts,
+    metrics: noMetrics,
+    logger: silentLogger,
+    clock: w.clock,
+    bunqOptions: callOptions(w, ip),
+    maxAttempts: 2,
+    retryDelayMs: 10,
+  };
+}
+
+/**
+ * One reconcile run through the service, as the worker (caller IPs from EGRESS_IPS, or none when
+ * it is unset) or a CLI-local `apply` (its own public IP) runs it.
+ */
+export function runAs(w: LockoutWorld, cred: Credential, who: Who, knowsIp = true): Promise<RunReport> {
+  const ip = who === 'worker' ? WORKER_IP : CLI_IP;
+  return reconcileCredential(
+    workerDeps(w, ip),
+    { credential: cred.name, reason: who === 'worker' ? 'schedule' : 'cli', requestedAt: new Date(w.clock.now()).toISOString() },
+    { callerIps: knowsIp ? [ip] : [] },
+  );
+}
+
+export function snapshot(w: LockoutWorld, cred: Credential): ActualEntry[] {
+  return w.emu.listIpEntries(cred.credentialId).map((e) => ({ id: e.id, ip: e.ip, status: e.status, created: e.created }));
+}
+
+/** Whether bunq lets `ip` call with this key: the emulator's own rule (ACTIVE entry or ACTIVE `*`). */
+export function canAuthenticate(entries: readonly ActualEntry[], ip: string): boolean {
+  return wildcardCovers(entries) || entries.some((e) => e.ip === ip && e.status === 'ACTIVE');
+}
+
+/** The operations the worker would still plan now (used for convergence). */
+export async function remainingOperations(w: LockoutWorld, cred: Credential, callerIp: string): Promise<number> {
+  const state = await w.desired.readCredential(cred.name);
+  return plan(state.desired, snapshot(w, cred), w.desired.configOf(state), w.clock.now(), [callerIp]).operations.length;
+}
+
+export interface Violation {
+  step: number;
+  rule: string;
+  detail: string;
+}
+
+/**
+ * The lock-out rules of one run step, judged on bunq's whitelist before and after it.
+ * @param guarded the reconciler IPs that must keep access through this step
+ */
+export function lockoutViolations(
+  step: number,
+  before: readonly ActualEntry[],
+  after: readonly ActualEntry[],
+  guarded: readonly string[],
+  runs: number,
+): Violation[] {
+  const out: Violation[] = [];
+  for (const ip of guarded) {
+    if (canAuthenticate(before, ip) && !canAuthenticate(after, ip)) {
+      out.push({ step, rule: 'self-lockout', detail: `${ip} could call bunq before the run and cannot after it` });
+    }
+  }
+  if (activeConcreteIps(before).size > 0 && activeConcreteIps(after).size === 0) {
+    out.push({ step, rule: 'never-empty', detail: 'the run left no ACTIVE IPv4 entry' });
+  }
+  const known = new Set(before.map((e) => e.id));
+  const created = new Map<string, number>();
+  for (const e of after) if (!known.has(e.id)) created.set(e.ip, (created.get(e.ip) ?? 0) + 1);
+  for (const [ip, n] of created) {
+    // Overlapping runs (worker and CLI) may each add an IP once; one run adds it at most once.
+    if (n > runs) out.push({ step, rule: 'second-entry', detail: `${ip} got ${n} new entries from ${runs} run(s)` });
+    if (before.some((e) => e.ip === ip && e.status === 'ACTIVE')) {
+      out.push({ step, rule: 'second-entry', detail: `${ip} got a new entry although it had an ACTIVE one` });
+    }
+  }
+  return out;
+}

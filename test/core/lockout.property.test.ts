@@ -1,0 +1,135 @@
+/**
+ * Proof of "lock-out impossible by construction" (issue 10): generated operator histories against
+ * the bunq emulator with its IP whitelist enforced, through the real bootstrap service, the real
+ * DesiredIps writer and the real reconcile service (`reconcileCredential`, real bunq client over
+ * HTTP). A history: a bootstrap variant, then up to 8 steps — desired edits (removing a caller IP,
+ * emptying the set, malformed sort keys, expiresAt typos), app-side edits between runs (status
+ * flips, new entries, `*`), worker runs, CLI-local runs, a worker and a CLI run at once, and the
+ * emulator's faults. After every run: the reconciler can still call bunq from its own IP, no
+ * credential is left without an ACTIVE entry, no IP got a second entry from us; once edits and faults
+ * stop, two clean runs converge.
+ *
+ * CI runs LOCKOUT_DEFAULT_RUNS histories; `PROPERTY_RUNS=10000` is the long mode. A failure prints
+ * fast-check's seed and path (replay with PROPERTY_SEED) and the violations.
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  applyEdit,
+  arbHistory,
+  bootstrap,
+  canAuthenticate,
+  CLI_IP,
+  lockoutViolations,
+  remainingOperations,
+  runAs,
+  snapshot,
+  startLockoutWorld,
+  WORKER_IP,
+  type Credential,
+  type History,
+  type LockoutWorld,
+  type Violation,
+} from './lockout-harness';
+import type { RunReport } from '../../lambdas/handlers/reconcile-credential';
+
+const LOCKOUT_DEFAULT_RUNS = 200;
+const RUNS = Math.max(1, Number.parseInt(process.env.PROPERTY_RUNS ?? '', 10) || LOCKOUT_DEFAULT_RUNS);
+const SEED = process.env.PROPERTY_SEED === undefined ? undefined : Number.parseInt(process.env.PROPERTY_SEED, 10);
+
+let w: LockoutWorld;
+beforeAll(async () => {
+  w = await startLockoutWorld();
+});
+afterAll(async () => {
+  await w?.close();
+});
+
+/**
+ * The reconciler IPs a run step must not cut off: a run never cuts off its own IP, and no run cuts
+ * off a caller IP the config protects. A run does not know the IPs other reconcilers call from, so
+ * an unprotected, undesired IP of the other caller is the desired state's to remove (a worker run
+ * removes the operator's laptop IP nobody declared; a CLI-local run the worker's, which is why
+ * bootstrap protects the IPs it binds) — see docs/decisions.md, "Issue 10 (core)". Overlapping runs
+ * are judged on the protected IPs and never-empty.
+ */
+function guardedIps(cred: Credential, who: 'worker' | 'cli' | 'both'): string[] {
+  const protectedCallers = [WORKER_IP, CLI_IP].filter((ip) => cred.config.protectedIps.includes(ip));
+  if (who === 'worker') return [...new Set([WORKER_IP, ...protectedCallers])];
+  if (who === 'cli') return [...new Set([CLI_IP, ...protectedCallers])];
+  return protectedCallers;
+}
+
+/** What the runs ended in, printed with the summary: shows the histories reach bunq and change it. */
+const outcomes = new Map<string, number>();
+function count(report: RunReport): void {
+  const key = report.error ? `${report.outcome}/${report.error.kind}` : report.outcome;
+  outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+}
+
+async function runHistory(h: History): Promise<Violation[]> {
+  w.emu.faults.clear();
+  w.emu.config.duplicatePost = h.duplicatePost;
+  const cred = await bootstrap(w, h.bootstrap);
+  const violations: Violation[] = [];
+  for (const [i, step] of h.steps.entries()) {
+    if (step.kind !== 'run' && step.kind !== 'overlap') {
+      await applyEdit(w, cred, step);
+      continue;
+    }
+    for (const f of step.faults) w.emu.faults.add(f);
+    const before = snapshot(w, cred);
+    if (step.kind === 'run') count(await runAs(w, cred, step.who, step.who === 'cli' || step.workerKnowsIp));
+    else (await Promise.all([runAs(w, cred, 'worker', step.workerKnowsIp), runAs(w, cred, 'cli')])).forEach(count);
+    w.emu.faults.clear();
+    const who = step.kind === 'overlap' ? 'both' : step.who;
+    violations.push(...lockoutViolations(i, before, snapshot(w, cred), guardedIps(cred, who), step.kind === 'overlap' ? 2 : 1));
+  }
+
+  // Edits and faults stop: two clean runs by a reconciler that can still call bunq converge.
+  const now = snapshot(w, cred);
+  const runner = canAuthenticate(now, WORKER_IP) ? 'worker' : canAuthenticate(now, CLI_IP) ? 'cli' : undefined;
+  if (runner !== undefined) {
+    for (let run = 1; run <= 2; run++) {
+      const before = snapshot(w, cred);
+      count(await runAs(w, cred, runner));
+      violations.push(...lockoutViolations(h.steps.length + run, before, snapshot(w, cred), guardedIps(cred, runner), 1));
+    }
+    const left = await remainingOperations(w, cred, runner === 'worker' ? WORKER_IP : CLI_IP);
+    if (left > 0) violations.push({ step: h.steps.length + 3, rule: 'convergence', detail: `${left} operation(s) still planned after two clean runs` });
+  }
+  return violations;
+}
+
+describe('lock-out property (emulator with IP whitelist enforcement)', () => {
+  it(
+    'after every run the reconciler can still call bunq from its own IP, nothing is left empty, no IP gets a second entry; two clean runs converge',
+    async () => {
+      const started = Date.now();
+      let histories = 0;
+      let last: Violation[] = [];
+      const details = await fc.check(
+        fc.asyncProperty(arbHistory, async (h) => {
+          histories++;
+          const found = await runHistory(h);
+          if (found.length > 0) last = found;
+          return found.length === 0;
+        }),
+        { numRuns: RUNS, ...(SEED === undefined || Number.isNaN(SEED) ? {} : { seed: SEED }) },
+      );
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      const violating = details.failed ? 1 : 0;
+      console.log(`[property] lock-out: ${details.numRuns} histories, ${violating} violations in ${seconds} s (${histories} run incl. shrinking)`);
+      const byCount = [...outcomes].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`);
+      console.log(`[property] lock-out run outcomes: ${byCount.join(', ')}`);
+      if (details.failed) {
+        console.log(`[property] lock-out: seed ${details.seed}, path ${details.counterexamplePath ?? ''}`);
+        console.log(`[property] lock-out counterexample: ${JSON.stringify(details.counterexample)}`);
+        console.log(`[property] lock-out violations: ${JSON.stringify(last)}`);
+        if (details.errorInstance !== undefined) console.log(`[property] lock-out error: ${String(details.errorInstance)}`);
+      }
+      expect(details.failed, `seed ${details.seed} path ${details.counterexamplePath ?? ''}: ${JSON.stringify(last)}`).toBe(false);
+    },
+    Math.max(600_000, RUNS * 1_000),
+  );
+});

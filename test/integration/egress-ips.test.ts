@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler as workerHandler } from '../../lambdas/handlers/reconcile-worker';
+import { resetHandlerRuntime } from '../../lambdas/handlers/runtime';
+import { systemClock } from '../../lambdas/shared/clock';
+import { captureStdout } from '../aws/emf-capture';
+import { motoEndpoint, REGION } from '../aws/moto-helpers';
+import { activeIps, addCredential, createWorld, OUR_IP, putConfig, putDesiredIp, SECRET_PREFIX, sqsEvent, type World } from './harness';
+
+/**
+ * EGRESS_IPS through the exported worker handler, configured only by the environment (moto and
+ * the bunq emulator with its IP whitelist on; the emulator sees this process as OUR_IP): the worker
+ * never deactivates the IP it calls bunq from, whatever the config item says. Its own world: the
+ * emulator allows one session-server call per 30 s per IP, on the real clock these handlers use.
+ */
+
+let world: World;
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  world = await createWorld({ clock: systemClock, visibilityTimeoutSeconds: 30 });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: motoEndpoint(),
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    DESIRED_TABLE_NAME: world.desiredTable,
+    STATE_TABLE_NAME: world.stateTable,
+    RECONCILE_QUEUE_URL: world.queueUrl,
+    SECRET_NAME_PREFIX: SECRET_PREFIX,
+    POWERTOOLS_SERVICE_NAME: 'bunq-ip-reconciler',
+    POWERTOOLS_METRICS_NAMESPACE: 'BunqIpReconciler',
+  });
+  resetHandlerRuntime();
+});
+
+afterAll(async () => {
+  process.env = saved;
+  resetHandlerRuntime();
+  await world.close();
+});
+
+describe('worker with EGRESS_IPS', () => {
+  it('EGRESS_IPS: the worker never deactivates its own IP, whatever the config says, and can still call bunq', async () => {
+    const cred = await addCredential(world, 'egress-kept');
+    // No protectedIps, and the desired set does not list the worker's IP (bootstrap bound it).
+    await putConfig(world, cred, { protectedIps: [], desireOwnIp: false });
+    await putDesiredIp(world, cred.name, '203.0.113.81');
+    expect(activeIps(world, cred)).toEqual([OUR_IP]);
+    const run = async (env: Record<string, string>) => {
+      resetHandlerRuntime();
+      Object.assign(process.env, env);
+      const event = sqsEvent([{ MessageId: 'm1', Body: JSON.stringify({ credential: cred.name, reason: 'schedule', requestedAt: new Date().toISOString() }), Attributes: { MessageGroupId: cred.name } }]);
+      return captureStdout(() => workerHandler(event, { getRemainingTimeInMillis: () => 180_000 }));
+    };
+    try {
+      const first = await run({ EGRESS_IPS: OUR_IP });
+      expect(first.value).toEqual({ batchItemFailures: [] });
+      expect(activeIps(world, cred)).toEqual([OUR_IP, '203.0.113.81'].sort());
+      const status = await world.state.readStatus(cred.name);
+      expect(status?.blocked).toEqual([expect.objectContaining({ guard: 'caller-ip', operation: expect.objectContaining({ ip: OUR_IP }) })]);
+      // The next run still reaches bunq from that IP.
+      const second = await run({ EGRESS_IPS: OUR_IP });
+      expect(second.emf[0]).toMatchObject({ RunSucceeded: 1 });
+      expect(activeIps(world, cred)).toEqual([OUR_IP, '203.0.113.81'].sort());
+
+      // A malformed EGRESS_IPS is a configuration error, and the worker then holds every deactivation.
+      await world.emulator.addIpEntryAsApp(cred.credentialId, '198.51.100.9', 'ACTIVE');
+      const third = await run({ EGRESS_IPS: '127.0.0.01' });
+      expect(third.value).toEqual({ batchItemFailures: [] });
+      const logged = third.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(logged.find((l) => l.level === 'ERROR' && String(l.message).startsWith('configuration error: EGRESS_IPS'))).toMatchObject({
+        problem: expect.stringMatching(/EGRESS_IPS "127\.0\.0\.01" is not a comma-separated list of IPv4 addresses/),
+      });
+      expect(activeIps(world, cred)).toEqual([OUR_IP, '198.51.100.9', '203.0.113.81'].sort());
+      expect((await world.state.readStatus(cred.name))?.blocked.map((b) => b.reason)).toEqual([
+        'cannot tell which IP this run calls bunq from',
+        'cannot tell which IP this run calls bunq from',
+      ]);
+    } finally {
+      delete process.env.EGRESS_IPS;
+      resetHandlerRuntime();
+    }
+  });
+});
