@@ -6,22 +6,32 @@
  * is reused (no second installation or device registration, which bunq never needs and rate-limits
  * hard); the config item keeps the operator's policy fields unless new ones are given; and a
  * credential name is never silently re-pointed at another bunq user.
+ *
+ * Lock-out by construction (issue 10): the IPs bound at device registration (`--permitted-ip`, or
+ * the IP this machine calls from) are declared desired and protected unless the operator opts out;
+ * `adopt` declares every IP ACTIVE at bunq now, so an existing credential onboarded in enforce mode
+ * changes nothing. One owner per bunq credential: the owner record is claimed in the same
+ * transaction that writes the config (lambdas/aws/credential-owner.ts); a second name is refused
+ * and `force` moves ownership, retiring the old config.
  */
 import { BunqClient, createContext, type CallOptions } from '../lambdas/bunq';
 import type { BunqLogger } from '../lambdas/bunq/logger';
 import type { BunqContext, BunqEnvironment, CredentialPasswordIp } from '../lambdas/bunq/types';
+import { describeKey, type BunqCredentialKey, type CredentialOwners, type OwnerVerdict } from '../lambdas/aws/credential-owner';
 import type { DesiredStore } from '../lambdas/aws/desired-store';
 import { assertCredentialName } from '../lambdas/aws/reconcile-request';
 import { validateIpv4, type Mode } from '../lambdas/core';
 import type { Clock } from '../lambdas/shared/clock';
-import type { ConfigPolicy, DesiredWriter } from './adapters/desired-writer';
+import type { ConfigPolicy, DesiredIpInput, DesiredWriter } from './adapters/desired-writer';
+import { callerOrigin, type CallerIps } from './caller-ips';
 import type { ContextSecrets } from './adapters/secret-writer';
 import { CliError, ExitCode } from './errors';
 
 export interface BootstrapDeps {
   secrets: ContextSecrets;
   desired: DesiredStore;
-  writer: Pick<DesiredWriter, 'putConfig' | 'putIp'>;
+  writer: Pick<DesiredWriter, 'configUpdateItem' | 'ipPutItem'>;
+  owners: Pick<CredentialOwners, 'verdict' | 'claimItem' | 'retireItem' | 'commit'>;
   /** Picks one of several credentials (asks the operator) or throws. */
   chooseCredential(choices: readonly CredentialPasswordIp[], deviceDescription: string): Promise<number>;
   clock: Clock;
@@ -43,8 +53,17 @@ export interface BootstrapOptions {
   deviceDescription?: string;
   credentialPasswordIpId?: number;
   policy: ConfigPolicy;
-  /** Re-point an existing config at another bunq user. */
+  /**
+   * Re-point an existing config at another bunq user, and move ownership of a bunq credential that
+   * another config owns to this one (that config is retired).
+   */
   force: boolean;
+  /** Declare and protect the IPs bound at registration (default true; --no-protect-bound-ips). */
+  protectBoundIps?: boolean;
+  /** Declare every IP ACTIVE at bunq now as desired. */
+  adopt?: boolean;
+  /** The IPs this machine calls bunq from: what bunq binds when no --permitted-ip is given. */
+  caller?: CallerIps;
 }
 
 export interface BootstrapResult {
@@ -63,6 +82,18 @@ export interface BootstrapResult {
    * desired would show as drift on every run and keep the guard alarm firing.
    */
   declaredProtected: string[];
+  /** The IPs bound at device registration by this run (or restated with --permitted-ip). */
+  boundIps: string[];
+  /** The config's protectedIps after this run. */
+  protectedIps: string[];
+  /** IPs declared desired by this run, each with the note written. */
+  declared: Array<{ ip: string; note: string }>;
+  /** ACTIVE IPs declared desired by --adopt (a subset of `declared`). */
+  adopted: string[];
+  /** Who owns the bunq credential now, and what this run changed about it. */
+  owner: { outcome: 'claimed' | 'already-owner' | 'took-over' | 'moved'; previousOwner?: string };
+  /** Things the operator should know (why IPs were declared, what could not be told). */
+  notes: string[];
   deviceServerId: number;
   /** The credential's whitelist as bunq holds it now. */
   entries: Array<{ id: number; ip: string; status: string }>;
@@ -161,24 +192,101 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
     const written = await deps.secrets.write(secretName, client.context);
     if (secretOutcome === 'unchanged') secretOutcome = written;
   }
-  const config = await deps.writer.putConfig(
-    o.credential,
-    { userId: context.userId, credentialPasswordIpId, secretName },
-    o.policy,
-    BOOTSTRAP_DEFAULT_POLICY,
-    new Date(deps.clock.now()).toISOString(),
-  );
-  const alreadyDesired = new Set(state.desired.map((d) => (typeof d.ip === 'string' ? d.ip.trim() : d.ip)));
-  const declaredProtected: string[] = [];
-  for (const ip of (o.policy.protectedIps ?? []).map((p) => p.trim())) {
-    if (alreadyDesired.has(ip) || declaredProtected.includes(ip)) continue;
-    await deps.writer.putIp(
-      o.credential,
-      { ip, note: 'protected: the reconciler\'s own egress IP (declared by bootstrap)' },
-      new Date(deps.clock.now()).toISOString(),
-    );
-    declaredProtected.push(ip);
+  const key: BunqCredentialKey = { environment: context.environment, userId: context.userId, credentialPasswordIpId };
+  const verdict = await deps.owners.verdict(o.credential, key);
+  if (verdict.kind === 'claimed' && !o.force) throw twinRefusal(o, verdict.record.owner, key, reusedContext ? undefined : { context, secretName });
+
+  const today = new Date(deps.clock.now()).toISOString().slice(0, 10);
+  const now = new Date(deps.clock.now()).toISOString();
+  const notes: string[] = [];
+  const boundIps = boundAtRegistration(o, reusedContext && state.configItem !== null, reusedContext, entries, notes);
+  // Moving ownership (--force) must change nothing at bunq: the new config keeps what the old one kept.
+  const inherited = verdict.kind === 'claimed' ? await deps.desired.readCredential(verdict.record.owner) : null;
+  const protectBound = o.protectBoundIps ?? true;
+  if (!protectBound && boundIps.length > 0) {
+    notes.push(`bound IP(s) ${boundIps.join(', ')} are neither declared nor protected (--no-protect-bound-ips): a run in enforce mode may switch them off`);
   }
+  const existingProtected = protectedOf(state.configItem);
+  const basis = o.policy.protectedIps?.map((p) => p.trim()) ?? existingProtected;
+  const protectedIps = unique([...basis, ...(protectBound ? boundIps : []), ...protectedOf(inherited?.configItem ?? null)]);
+  const policy: ConfigPolicy = { ...o.policy };
+  if (o.policy.protectedIps !== undefined || !sameSet(protectedIps, existingProtected)) policy.protectedIps = protectedIps;
+  else delete policy.protectedIps;
+
+  const alreadyDesired = new Set(state.desired.map((d) => (typeof d.ip === 'string' ? d.ip.trim() : d.ip)));
+  const declared: Array<DesiredIpInput & { note: string }> = [];
+  const declare = (ip: string, note: string): void => {
+    if (alreadyDesired.has(ip) || declared.some((d) => d.ip === ip)) return;
+    declared.push({ ip, note });
+  };
+  if (protectBound) {
+    for (const ip of boundIps) {
+      declare(ip, `bound at device registration by bootstrap ${today}: this API key calls bunq from it; protected so no run switches it off`);
+    }
+  }
+  if (inherited !== null) {
+    const from = inherited.credential;
+    let skipped = 0;
+    for (const item of inherited.desired) {
+      const checked = validateIpv4(item.ip);
+      const expiresAt = typeof item.expiresAt === 'number' ? item.expiresAt : undefined;
+      if (!checked.ok || (item.expiresAt !== undefined && expiresAt === undefined)) {
+        skipped += 1;
+        continue;
+      }
+      const note = `${item.note ? `${item.note}; ` : ''}taken over from "${from}" at bootstrap ${today}`;
+      const before = declared.length;
+      declare(checked.ip, note);
+      const added = declared[before];
+      if (added !== undefined && expiresAt !== undefined) added.expiresAt = expiresAt;
+    }
+    notes.push(`took over the desired and protected IPs of "${from}"${skipped > 0 ? ` (${skipped} invalid item(s) of it were not copied; see bunq-ip desired list ${from})` : ''}`);
+  }
+  for (const ip of protectedIps) declare(ip, 'protected: the reconciler\'s own egress IP (declared by bootstrap)');
+  const adopted: string[] = [];
+  if (o.adopt === true) {
+    for (const e of entries) {
+      if (e.status !== 'ACTIVE' || e.ip === '*' || !validateIpv4(e.ip).ok) continue;
+      const before = declared.length;
+      declare(e.ip, `adopted at bootstrap ${today}`);
+      if (declared.length > before) adopted.push(e.ip);
+    }
+  }
+  if (declared.some((d) => boundIps.includes(d.ip))) {
+    notes.push(`declared desired and protected: ${boundIps.join(', ')} (bound at device registration: the IP this key calls bunq from; opt out with --no-protect-bound-ips)`);
+  }
+  if (adopted.length > 0) notes.push(`adopted (declared desired as ACTIVE at bunq now): ${adopted.join(', ')}`);
+
+  // Owner record, config, retirement of the previous owner and the declared IPs in one transaction:
+  // two concurrent bootstraps cannot both own the credential, and no run ever sees the new config
+  // without the IPs it must keep.
+  const retire = verdict.kind === 'claimed' ? verdict.record.owner : undefined;
+  const items = [
+    deps.owners.claimItem(o.credential, key, expectedOwner(verdict), 'bootstrap', now),
+    deps.writer.configUpdateItem(o.credential, { userId: context.userId, credentialPasswordIpId, secretName }, policy, BOOTSTRAP_DEFAULT_POLICY, now),
+    ...(retire !== undefined ? [deps.owners.retireItem(retire, o.credential, now)] : []),
+    ...declared.map((d) => deps.writer.ipPutItem(o.credential, d, now)),
+  ];
+  if (items.length > MAX_BOOTSTRAP_ITEMS) {
+    throw new CliError(
+      `bootstrap would write ${items.length} items in one transaction (at most ${MAX_BOOTSTRAP_ITEMS}): declare the IPs first with bunq-ip desired import, then re-run`,
+    );
+  }
+  if (!(await deps.owners.commit(items))) {
+    const now2 = await deps.owners.verdict(o.credential, key);
+    const winner = now2.kind === 'claimed' || now2.kind === 'stale' ? now2.record.owner : 'another bootstrap';
+    throw new CliError(
+      `${describeKey(key)} was claimed by "${winner}" while this bootstrap ran; nothing was written to the config. ` +
+        `Use "${winner}", or re-run with --force to move ownership here.`,
+    );
+  }
+  if (retire !== undefined) notes.push(`ownership moved from "${retire}", which is retired (its config stays, marked retiredAt / retiredInFavourOf; it is no longer reconciled)`);
+  const owner: BootstrapResult['owner'] =
+    verdict.kind === 'unclaimed'
+      ? { outcome: 'claimed' }
+      : verdict.kind === 'ours'
+        ? { outcome: 'already-owner' }
+        : { outcome: verdict.kind === 'claimed' ? 'moved' : 'took-over', previousOwner: verdict.record.owner };
   return {
     credential: o.credential,
     environment: o.environment,
@@ -187,11 +295,80 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
     secretName,
     secretOutcome,
     reusedContext,
-    config,
-    declaredProtected,
+    config: state.configItem === null ? 'created' : 'updated',
+    declaredProtected: declared.filter((d) => protectedIps.includes(d.ip)).map((d) => d.ip),
+    boundIps,
+    protectedIps,
+    declared: declared.map((d) => ({ ip: d.ip, note: d.note })),
+    adopted,
+    owner,
+    notes,
     deviceServerId: context.deviceServerId,
     entries: entries.map((e) => ({ id: e.id, ip: e.ip, status: e.status })),
   };
+}
+
+/** DynamoDB's limit on items in one transaction. */
+const MAX_BOOTSTRAP_ITEMS = 100;
+
+function expectedOwner(verdict: OwnerVerdict): Parameters<CredentialOwners['claimItem']>[2] {
+  return verdict.kind === 'unclaimed' ? null : verdict.record;
+}
+
+function twinRefusal(o: BootstrapOptions, owner: string, key: BunqCredentialKey, fresh?: { context: BunqContext; secretName: string }): CliError {
+  const stored = fresh === undefined
+    ? ''
+    : ` This run registered device-server ${fresh.context.deviceServerId} and stored its context in secret ${fresh.secretName}; ` +
+      'delete both if you do not re-run with --force.';
+  return new CliError(
+    `${describeKey(key)} is already reconciled by credential "${owner}": one config per bunq credential ` +
+      `(two would undo each other's protected IPs and can together switch off every IP). Use "${owner}" ` +
+      `(bunq-ip bootstrap ${owner} …), or re-run with --force to move ownership to "${o.credential}" and retire "${owner}".${stored}`,
+  );
+}
+
+/**
+ * What bunq bound at device registration: the --permitted-ip values, else the IP this machine
+ * calls from (bunq binds the caller). A reused context registered nothing, so only restated
+ * --permitted-ip values count. With `*` alone nothing concrete was bound.
+ */
+function boundAtRegistration(
+  o: BootstrapOptions,
+  rerun: boolean,
+  reusedContext: boolean,
+  entries: ReadonlyArray<{ ip: string; status: string }>,
+  notes: string[],
+): string[] {
+  const given = unique(o.permittedIps.map((ip) => ip.trim()));
+  // A re-run of a configured name registered nothing; a reused context for a name without a config
+  // (a refused first attempt) did register, with the caller bound unless --permitted-ip said otherwise.
+  if (given.length > 0 || rerun || o.allowAllIps) return given;
+  if (o.caller !== undefined && o.caller.ips.length > 0) return [...o.caller.ips];
+  // A fresh key's credential holds just the IP bunq bound; one ACTIVE entry is that IP.
+  const active = entries.filter((e) => e.status === 'ACTIVE' && e.ip !== '*');
+  if (!reusedContext && active.length === 1 && active[0] !== undefined) {
+    notes.push(`the bound IP ${active[0].ip} is the credential's only ACTIVE entry (this machine's IP could not be told${o.caller ? `: ${callerOrigin(o.caller)}` : ''})`);
+    return [active[0].ip];
+  }
+  notes.push(
+    `could not tell which IP bunq bound at registration${o.caller ? ` (${callerOrigin(o.caller)})` : ''}: ` +
+      'declare it with bunq-ip desired add and --protected-ip, or re-run with --permitted-ip',
+  );
+  return [];
+}
+
+function protectedOf(configItem: Record<string, unknown> | null): string[] {
+  const raw = configItem?.protectedIps;
+  const list = Array.isArray(raw) ? raw : raw instanceof Set ? [...(raw as Set<unknown>)] : [];
+  return list.filter((ip): ip is string => typeof ip === 'string').map((ip) => ip.trim());
+}
+
+function unique(ips: readonly string[]): string[] {
+  return [...new Set(ips)];
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((ip) => b.includes(ip));
 }
 
 async function pickCredential(

@@ -3,6 +3,7 @@
  * stores (built on first use). Commands stay thin: parse input, call a service, print a format.
  */
 import { ContextStore } from '../lambdas/aws/context-store';
+import { CredentialOwners } from '../lambdas/aws/credential-owner';
 import { DesiredStore } from '../lambdas/aws/desired-store';
 import { historyTtlDaysFrom } from '../lambdas/aws/env';
 import { secretRedactor } from '../lambdas/aws/redact';
@@ -41,6 +42,11 @@ export function desiredWriter(ctx: CommandContext): DesiredWriter {
 
 export function stateStore(ctx: CommandContext): StateStore {
   return new StateStore(ctx.aws.dynamo(), requireStateTable(ctx.settings), historyTtlDaysFrom(ctx.io.env));
+}
+
+/** Owner records live in ReconcileState and name configs in DesiredIps: both tables are needed. */
+export function credentialOwners(ctx: CommandContext): CredentialOwners {
+  return new CredentialOwners(ctx.aws.dynamo(), { stateTable: requireStateTable(ctx.settings), desiredTable: requireDesiredTable(ctx.settings) });
 }
 
 export function contextStore(ctx: CommandContext): ContextStore {

@@ -3,22 +3,27 @@
  * and desired items, the bunq context, a fresh list of bunq's entries) and the core's plan(). Any
  * session the client opens is stored back, so repeated CLI calls do not hammer session-server.
  */
+import { CredentialClaimedTwiceError, retirementOf, type CredentialOwners } from '../lambdas/aws/credential-owner';
 import type { DesiredStore } from '../lambdas/aws/desired-store';
 import type { CallOptions } from '../lambdas/bunq';
+import { isBunqError } from '../lambdas/bunq/errors';
 import type { BunqLogger } from '../lambdas/bunq/logger';
 import { plan, type ActualEntry, type CredentialConfig, type Plan } from '../lambdas/core';
-import { credentialPort } from '../lambdas/handlers/reconcile-credential';
+import { callerSentence, CREDENTIALS_REJECTED } from '../lambdas/handlers/caller-note';
+import { loadCredentialContext, portOnContext } from '../lambdas/handlers/reconcile-credential';
 import type { Clock } from '../lambdas/shared/clock';
 import type { ContextStorePort } from '../lambdas/aws/context-store';
+import { callerOrigin, type CallerIps } from './caller-ips';
+import { CliError } from './errors';
 
 export interface PlanDeps {
   desired: DesiredStore;
   contexts: ContextStorePort;
   clock: Clock;
   logger: BunqLogger;
+  /** Read only: a plan claims nothing, it only refuses a config the worker would refuse. */
+  owners: Pick<CredentialOwners, 'verdict'>;
   bunqOptions?: Omit<CallOptions, 'clock' | 'logger'>;
-  /** The IPs this process calls bunq from (never deactivated); absent = cannot tell (core caller-ip guard). */
-  callerIps?: readonly string[];
 }
 
 export interface CredentialPlan {
@@ -29,9 +34,38 @@ export interface CredentialPlan {
   unknownEntries: string[];
 }
 
-export async function planCredential(deps: PlanDeps, credential: string): Promise<CredentialPlan> {
+/** The unknown caller the demo and tests get when they do not say (the core then holds deactivations). */
+const UNKNOWN: CallerIps = { ips: [], source: 'unknown', detail: 'not resolved' };
+
+export async function planCredential(deps: PlanDeps, credential: string, caller: CallerIps = UNKNOWN): Promise<CredentialPlan> {
   const state = await deps.desired.readCredential(credential);
+  const retired = retirementOf(state.configItem);
+  if (retired !== null) {
+    throw new CliError(
+      `credential ${credential} was retired at ${retired.retiredAt} in favour of "${retired.retiredInFavourOf}" (bootstrap --force): ` +
+        `it is not reconciled; use "${retired.retiredInFavourOf}", or take it back with: bunq-ip bootstrap ${credential} --force`,
+    );
+  }
   const config = deps.desired.configOf(state);
-  const actual = await (await credentialPort(deps, config)).listEntries();
-  return { config, actual, plan: plan(state.desired, actual, config, deps.clock.now(), deps.callerIps), unknownEntries: state.unknownEntries };
+  const loaded = await loadCredentialContext(deps, config);
+  const key = { environment: loaded.context.environment, userId: config.userId, credentialPasswordIpId: config.credentialPasswordIpId };
+  const owner = await deps.owners.verdict(credential, key);
+  if (owner.kind === 'claimed') throw new CliError(new CredentialClaimedTwiceError(credential, owner.record.owner, key).message);
+  let actual: ActualEntry[];
+  try {
+    actual = await portOnContext(deps, config, loaded).listEntries();
+  } catch (err) {
+    throw namingCaller(err, caller, config);
+  }
+  return { config, actual, plan: plan(state.desired, actual, config, deps.clock.now(), caller.ips), unknownEntries: state.unknownEntries };
+}
+
+/** bunq refused the caller: say which IP we called from, so the operator knows what to whitelist. */
+export function namingCaller(err: unknown, caller: CallerIps, config?: CredentialConfig): unknown {
+  if (!isBunqError(err) || err.kind !== CREDENTIALS_REJECTED) return err;
+  const which = config === undefined ? '' : `credential ${config.credential}: `;
+  return new CliError(`bunq: ${err.message}; ${which}${callerSentence(caller.ips, callerOrigin(caller))}`, 1, [
+    `kind: ${err.kind}`,
+    ...(err.responseId ? [`bunq response id (for bunq support): ${err.responseId}`] : []),
+  ]);
 }

@@ -5,6 +5,7 @@
  * emulator over real HTTP, dynalite and an in-memory context store. Each step checks what bunq
  * holds afterwards and throws if it is not what the story claims, so a regression fails the demo.
  */
+import { CredentialOwners } from '../lambdas/aws/credential-owner';
 import { DesiredStore } from '../lambdas/aws/desired-store';
 import type { MetricPoint } from '../lambdas/aws/metrics';
 import { StateStore } from '../lambdas/aws/state-store';
@@ -15,6 +16,7 @@ import { MetricName } from '../lambdas/shared/metric-names';
 import { systemClock } from '../lambdas/shared/clock';
 import { DesiredWriter } from '../cli/adapters/desired-writer';
 import { bootstrapCredential } from '../cli/bootstrap-service';
+import type { CallerIps } from '../cli/caller-ips';
 import { planCredential, type PlanDeps } from '../cli/credential-plan';
 import { desiredView, renderDesired } from '../cli/format/desired';
 import { renderHistory, renderStatus } from '../cli/format/status';
@@ -78,9 +80,12 @@ export async function runDemo(say: (text: string) => void, style: Style): Promis
     // One limiter for every client: they all call bunq from this one IP, as workers behind a NAT do.
     const bunqOptions = { limiter: new RateLimiter({ rules: clientRules, clock: systemClock, marginMs: 10 }) };
     const metrics = new CollectingMetrics();
+    // dynalite has no TransactWriteItems: bootstrap's owner claim and config are written one by one.
+    const owners = new CredentialOwners(dynamo.client, { stateTable: STATE_TABLE, desiredTable: DESIRED_TABLE }, false);
+    const planDeps: PlanDeps = { desired, contexts, clock: systemClock, logger: quietLogger, owners, bunqOptions };
     // The reconciler knows the IP it calls bunq from (EGRESS_IPS in AWS): it is never deactivated.
     const callerIps = [EGRESS_IP];
-    const planDeps: PlanDeps = { desired, contexts, clock: systemClock, logger: quietLogger, bunqOptions, callerIps };
+    const caller: CallerIps = { ips: callerIps, source: 'detected', detail: 'the emulator is on this machine (loopback)' };
     const workerDeps: WorkerDeps = {
       desired,
       state,
@@ -88,17 +93,18 @@ export async function runDemo(say: (text: string) => void, style: Style): Promis
       metrics,
       logger: quietLogger,
       clock: systemClock,
+      owners,
       bunqOptions,
       retryDelayMs: 50,
     };
     const now = (): string => new Date().toISOString();
     const showPlan = async (): Promise<number> => {
-      const planned = await planCredential(planDeps, CREDENTIAL);
+      const planned = await planCredential(planDeps, CREDENTIAL, caller);
       say(indent(colourPlanText(renderPlan(planned.plan), style)));
       return planned.plan.drift.length;
     };
     const apply = async (): Promise<void> => {
-      const report = await reconcileCredential(workerDeps, { credential: CREDENTIAL, reason: 'cli', requestedAt: now() }, { callerIps });
+      const report = await reconcileCredential(workerDeps, { credential: CREDENTIAL, reason: 'cli', requestedAt: now() }, { callerIps, workerRun: true });
       const status = await state.readStatus(CREDENTIAL);
       if (status !== null) say(indent(renderStatus(status, style)));
       check(report.ok, `the run succeeded (got ${report.outcome}${report.error ? `: ${report.error.message}` : ''})`);
@@ -129,6 +135,7 @@ export async function runDemo(say: (text: string) => void, style: Style): Promis
         secrets: contexts,
         desired,
         writer,
+        owners,
         chooseCredential: () => Promise.reject(new Error('the demo user has one credential')),
         clock: systemClock,
         logger: quietLogger,
@@ -144,6 +151,7 @@ export async function runDemo(say: (text: string) => void, style: Style): Promis
         allowAllIps: false,
         policy: { mode: 'enforce', maxDeactivationsPerRun: 2, protectedIps: [EGRESS_IP] },
         force: false,
+        caller,
       },
     );
     say(

@@ -99,7 +99,8 @@ async function runScenario(s: Scenario): Promise<CallsRow> {
     const client = new BunqClient({ context: world.context, clock });
     const desired: DesiredItem[] = s.desired.map((ip) => ({ entry: `ip#${ip}`, ip }));
     emulator.clearRequestLog();
-    const result = await reconcile({ desired, config: config(world.credentialId, world.userId), port: whitelistPort(client, world.credentialId), clock });
+    // The emulator sees this client as OWN_IP: the run knows it calls from there (caller-ip guard).
+    const result = await reconcile({ desired, config: config(world.credentialId, world.userId), port: whitelistPort(client, world.credentialId), clock, callerIps: [OWN_IP] });
     const counted = whitelistCalls(emulator);
     const shape = differences(s.desired, s.entries);
     const min = minimumCalls(shape);

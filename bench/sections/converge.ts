@@ -62,6 +62,7 @@ export async function runConverge(quick: boolean): Promise<ConvergeRow[]> {
         },
         port: whitelistPort(client, world.credentialId),
         clock: systemClock,
+        callerIps: [OWN_IP],
       });
       const measuredMs = performance.now() - started;
       const calls = runCalls(differences(wanted, before));

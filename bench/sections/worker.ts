@@ -5,6 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { ContextStore } from '../../lambdas/aws/context-store';
+import { CredentialOwners } from '../../lambdas/aws/credential-owner';
 import { DesiredStore } from '../../lambdas/aws/desired-store';
 import { createRunMetrics } from '../../lambdas/aws/metrics';
 import { StateStore } from '../../lambdas/aws/state-store';
@@ -14,6 +15,7 @@ import { systemClock } from '../../lambdas/shared/clock';
 import { AwsMeter, billingUnits, type BillingUnits } from '../lib/aws-meter';
 import { median, round } from '../lib/stats';
 import { bytes, fmt, formatTable } from '../lib/table';
+import { OWN_IP } from '../lib/bunq-world';
 import { scheduleEvent, SECRET_PREFIX, workerWorld } from '../lib/world-on-moto';
 import { ipAt } from './ip';
 
@@ -90,7 +92,10 @@ export async function runWorker(endpoint: string, quick: boolean): Promise<Worke
       metrics: createRunMetrics(),
       logger: silent,
       clock: systemClock,
+      owners: new CredentialOwners(world.aws.dynamo, { stateTable: world.stateTable, desiredTable: world.desiredTable }),
       bunqOptions: { limiter: new RateLimiter({ clock: systemClock }), transport: countingTransport(nodeTransport(), tally) },
+      // EGRESS_IPS: the emulator sees this process as OWN_IP.
+      egress: { ips: [OWN_IP] },
     });
     const runs: WorkerRun[] = [];
     const emf: EmfLine[] = [];

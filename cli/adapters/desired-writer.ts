@@ -4,7 +4,8 @@
  * so the CLI sees the table exactly as the reconciler does.
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { TransactItem } from '../../lambdas/aws/credential-owner';
 import { CONFIG_ENTRY, IP_ENTRY_PREFIX } from '../../lambdas/aws/desired-store';
 import type { Mode } from '../../lambdas/core/types';
 
@@ -100,19 +101,24 @@ export class DesiredWriter {
     );
   }
 
+  /** The put of one desired IP, as an item of a transaction (bootstrap writes its IPs with the config). */
+  ipPutItem(credential: string, input: DesiredIpInput, updatedAt: string): TransactItem {
+    return { Put: { TableName: this.tableName, Item: this.item(credential, input, updatedAt) } };
+  }
+
   /**
-   * Creates or updates the config item. Identity fields are always written; policy fields only
-   * when given, so re-running bootstrap never undoes an operator's later edits, and a new item gets
-   * `defaults`.
+   * Creates or updates the config item, as an item of a transaction. Identity fields are always
+   * written; policy fields only when given, so re-running bootstrap never undoes an operator's later
+   * edits, and a new item gets `defaults`. A retirement is lifted: bootstrapping a name makes it live.
    */
-  async putConfig(
+  configUpdateItem(
     credential: string,
     identity: ConfigIdentity,
     policy: ConfigPolicy,
     defaults: Required<ConfigPolicy>,
     updatedAt: string,
-  ): Promise<'created' | 'updated'> {
-    const names: Record<string, string> = {};
+  ): TransactItem {
+    const names: Record<string, string> = { '#retiredAt': 'retiredAt', '#retiredInFavourOf': 'retiredInFavourOf' };
     const values: Record<string, unknown> = {};
     const sets: string[] = [];
     const set = (field: string, value: unknown, onlyIfMissing: boolean): void => {
@@ -127,16 +133,14 @@ export class DesiredWriter {
     set('maxDeactivationsPerRun', policy.maxDeactivationsPerRun ?? defaults.maxDeactivationsPerRun, policy.maxDeactivationsPerRun === undefined);
     set('protectedIps', policy.protectedIps ?? defaults.protectedIps, policy.protectedIps === undefined);
     set('updatedAt', updatedAt, false);
-    const reply = await this.doc.send(
-      new UpdateCommand({
+    return {
+      Update: {
         TableName: this.tableName,
         Key: { credential, entry: CONFIG_ENTRY },
-        UpdateExpression: `SET ${sets.join(', ')}`,
+        UpdateExpression: `SET ${sets.join(', ')} REMOVE #retiredAt, #retiredInFavourOf`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
-    return reply.Attributes === undefined ? 'created' : 'updated';
+      },
+    };
   }
 }

@@ -13,13 +13,14 @@ import { deduplicationId, type ReconcileRequest } from '../../lambdas/aws/reconc
 import { renderPlan } from '../../lambdas/core';
 import { reconcileCredential, type WorkerDeps } from '../../lambdas/handlers/reconcile-credential';
 import { flag, type CommandDef } from '../args';
-import { contextStore, desiredStore, printJson, stateStore, type CommandContext } from '../context';
+import { contextStore, credentialOwners, desiredStore, printJson, stateStore, type CommandContext } from '../context';
 import { planCredential } from '../credential-plan';
 import { CliError, ExitCode, usageError } from '../errors';
 import { renderStatus } from '../format/status';
 import { CollectingMetrics, renderMetricPoints } from '../metrics-collector';
 import { requireQueueUrl } from '../settings';
 import { colourPlanText } from '../style';
+import { CALLER_IP_OPTION, callerIpsFor, callerLine } from '../caller-ips';
 import { planDeps } from './plan';
 
 async function confirm(ctx: CommandContext, question: string): Promise<boolean> {
@@ -45,6 +46,7 @@ export const applyCommand: CommandDef<CommandContext> = {
       description: 'run here even when a queue URL is set (may overlap a worker run on the same credential)',
     },
     'queue-url': { type: 'string', valueName: 'URL', description: 'reconcile FIFO queue (default: $RECONCILE_QUEUE_URL)' },
+    'caller-ip': { ...CALLER_IP_OPTION, description: `${CALLER_IP_OPTION.description}; local runs only` },
   },
   details:
     'With a reconcile queue set (--queue-url or $RECONCILE_QUEUE_URL, the stack output ReconcileQueueUrl),\n' +
@@ -61,11 +63,18 @@ export const applyCommand: CommandDef<CommandContext> = {
       throw usageError('--local and --via-queue contradict each other', 'pick one: bunq-ip apply --help');
     }
     if (flag(values, 'via-queue') || (!flag(values, 'local') && ctx.settings.queueUrl !== undefined)) {
+      if (values['caller-ip'] !== undefined) {
+        throw usageError('--caller-ip applies to local runs: the worker calls bunq from its egress IPs (EGRESS_IPS)', 'add --local to run here');
+      }
       return enqueue(ctx, credential, requestedAt, flag(values, 'yes'));
     }
 
-    const planned = await planCredential(planDeps(ctx), credential);
-    if (!ctx.json) ctx.io.out(colourPlanText(renderPlan(planned.plan), ctx.style));
+    const caller = await callerIpsFor(ctx, values);
+    const planned = await planCredential(planDeps(ctx), credential, caller);
+    if (!ctx.json) {
+      ctx.io.out(ctx.style.dim(callerLine(caller)));
+      ctx.io.out(colourPlanText(renderPlan(planned.plan), ctx.style));
+    }
     if (planned.plan.operations.length > 0 && !flag(values, 'yes')) {
       const n = planned.plan.operations.length;
       if (!(await confirm(ctx, `\nApply ${n} change${n === 1 ? '' : 's'} to "${credential}" at bunq?`))) {
@@ -83,17 +92,18 @@ export const applyCommand: CommandDef<CommandContext> = {
       metrics,
       logger: ctx.logger,
       clock: ctx.clock,
+      owners: credentialOwners(ctx),
     };
     const request: ReconcileRequest = { credential, reason: 'cli', requestedAt };
     // The run re-reads bunq and re-plans; it applies only the operations confirmed above.
-    const report = await reconcileCredential(deps, request, { confirmedOperations: planned.plan.operations });
+    const report = await reconcileCredential(deps, request, { confirmedOperations: planned.plan.operations, callerIps: caller.ips });
     if (report.error?.kind === 'plan-changed') {
       if (ctx.json) printJson(ctx, { credential, ok: false, outcome: 'aborted', error: report.error, plan: planned.plan });
       throw new CliError(`apply aborted for ${credential}: ${report.error.message}`);
     }
     const status = await state.readStatus(credential);
     if (ctx.json) {
-      printJson(ctx, { credential, ok: report.ok, outcome: report.outcome, error: report.error, plan: planned.plan, status, metrics: metrics.last?.points ?? [] });
+      printJson(ctx, { credential, ok: report.ok, outcome: report.outcome, error: report.error, caller, plan: planned.plan, status, metrics: metrics.last?.points ?? [] });
     } else {
       ctx.io.out('');
       if (status !== null) ctx.io.out(renderStatus(status, ctx.style));

@@ -7,11 +7,12 @@ import type { Mode } from '../../lambdas/core';
 import type { CredentialPasswordIp } from '../../lambdas/bunq/types';
 import { SecretsManagerContextSecrets } from '../adapters/secret-writer';
 import { flag, list, str, type CommandDef } from '../args';
-import { desiredStore, desiredWriter, printJson, type CommandContext } from '../context';
+import { credentialOwners, desiredStore, desiredWriter, printJson, type CommandContext } from '../context';
 import { bootstrapCredential, type BootstrapOptions, type BootstrapResult } from '../bootstrap-service';
 import { CliError, ExitCode } from '../errors';
 import { DEFAULT_API_KEY_ENV } from '../settings';
 import type { Style } from '../style';
+import { CALLER_IP_OPTION, callerIpsFor } from '../caller-ips';
 
 const MODES: readonly Mode[] = ['enforce', 'additive', 'observe'];
 
@@ -62,8 +63,10 @@ export function renderBootstrap(r: BootstrapResult, style: Style): string {
     style.bold(`Credential "${r.credential}" is onboarded (${r.environment.toLowerCase()}).`),
     `  bunq user ${r.userId}, CredentialPasswordIp ${r.credentialPasswordIpId}, device-server ${r.deviceServerId}`,
     `  API context: ${r.reusedContext ? 'existing installation reused' : 'new key pair, installation and device registration'}; secret ${r.secretName} ${r.secretOutcome}`,
-    `  config item ${r.config}`,
-    ...(r.declaredProtected.length > 0 ? [`  declared desired (protected IPs must also be desired): ${r.declaredProtected.join(', ')}`] : []),
+    `  config item ${r.config}; ${ownerText(r)}`,
+    `  protected IPs: ${r.protectedIps.length > 0 ? r.protectedIps.join(', ') : 'none'}`,
+    ...(r.declared.length > 0 ? [`  declared desired: ${r.declared.map((d) => d.ip).join(', ')}`] : []),
+    ...r.notes.map((n) => `  note: ${n}`),
     `  whitelist at bunq now: ${r.entries.length > 0 ? r.entries.map((e) => `${e.ip} ${e.status}`).join(', ') : 'empty'}`,
     '',
     'Next steps:',
@@ -72,6 +75,19 @@ export function renderBootstrap(r: BootstrapResult, style: Style): string {
     '  then set mode to "additive" or "enforce" with `bunq-ip bootstrap … --mode` or in the console',
   ];
   return lines.join('\n');
+}
+
+function ownerText(r: BootstrapResult): string {
+  switch (r.owner.outcome) {
+    case 'claimed':
+      return 'owns this bunq credential';
+    case 'already-owner':
+      return 'already owned this bunq credential';
+    case 'took-over':
+      return `owns this bunq credential (the stale claim of "${r.owner.previousOwner ?? '?'}" was taken over)`;
+    case 'moved':
+      return `ownership moved here from "${r.owner.previousOwner ?? '?'}" (now retired)`;
+  }
 }
 
 export const bootstrapCommand: CommandDef<CommandContext> = {
@@ -90,11 +106,24 @@ export const bootstrapCommand: CommandDef<CommandContext> = {
     'max-deactivations': { type: 'string', valueName: 'N', description: 'maxDeactivationsPerRun (new configs: 5)' },
     'protected-ip': { type: 'string', multiple: true, valueName: 'IP', description: 'never deactivate this IP, and declare it desired (e.g. the stack output EgressIp)' },
     description: { type: 'string', valueName: 'TEXT', description: 'device name shown in the bunq app' },
-    force: { type: 'boolean', description: 'allow re-pointing an existing credential name at another bunq user' },
+    'caller-ip': { ...CALLER_IP_OPTION, description: 'the public IPv4 this machine calls bunq from: what bunq binds without --permitted-ip (default: $BUNQ_IP_CALLER_IPS, else detected)' },
+    'no-protect-bound-ips': {
+      type: 'boolean',
+      description: 'do not declare and protect the IPs bound at registration (only when this machine is not where the reconciler runs)',
+    },
+    adopt: { type: 'boolean', description: 'declare every IP ACTIVE at bunq now as desired, so enforce mode changes nothing you did not ask for' },
+    force: {
+      type: 'boolean',
+      description: 're-point an existing name at another bunq user, or move ownership of a bunq credential another config owns (retires that config)',
+    },
   },
   details:
     'Re-running is safe: an existing context for the same key is reused, and the config keeps its mode,\n' +
-    'limits and protected IPs unless given again. A new API key for the same credential replaces the context.',
+    'limits and protected IPs unless given again. A new API key for the same credential replaces the context.\n' +
+    'The IPs bound at registration (--permitted-ip, else the IP this machine calls from) are declared\n' +
+    'desired and protected, so no run switches off the address this key calls from. One config per bunq\n' +
+    'credential: a second name for the same bunq user and CredentialPasswordIp is refused, naming the\n' +
+    'first; --force moves ownership and retires the first config.',
   async run(ctx, { positionals, values }) {
     const credential = positionals[0] ?? '';
     const envRaw = str(values, 'environment')?.toLowerCase();
@@ -127,7 +156,10 @@ export const bootstrapCommand: CommandDef<CommandContext> = {
         ...(protectedIps.length > 0 ? { protectedIps } : {}),
       },
       force: flag(values, 'force'),
+      protectBoundIps: !flag(values, 'no-protect-bound-ips'),
+      adopt: flag(values, 'adopt'),
     };
+    if (options.permittedIps.length === 0 && !options.allowAllIps) options.caller = await callerIpsFor(ctx, values);
     options.apiKey = await readApiKey(ctx, str(values, 'api-key-env') ?? DEFAULT_API_KEY_ENV);
     const kmsKeyId = str(values, 'kms-key-id');
     const result = await bootstrapCredential(
@@ -135,6 +167,7 @@ export const bootstrapCommand: CommandDef<CommandContext> = {
         secrets: new SecretsManagerContextSecrets(ctx.aws.secrets(), kmsKeyId !== undefined ? { kmsKeyId } : {}),
         desired: desiredStore(ctx),
         writer: desiredWriter(ctx),
+        owners: credentialOwners(ctx),
         chooseCredential: chooser(ctx),
         clock: ctx.clock,
         logger: ctx.logger,

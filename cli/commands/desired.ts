@@ -1,5 +1,6 @@
 /** `bunq-ip desired list|add|remove|import`: validated edits of the DesiredIps table. */
 import { readFile } from 'node:fs/promises';
+import { retirementOf } from '../../lambdas/aws/credential-owner';
 import { validateIpv4 } from '../../lambdas/core';
 import { ipEntry, MAX_TRANSACTION_ITEMS } from '../adapters/desired-writer';
 import { flag, str, type CommandDef } from '../args';
@@ -9,12 +10,20 @@ import { expiresAtFrom } from '../expiry';
 import { desiredView, formatExpiry, renderDesired } from '../format/desired';
 import { parseImportFile } from '../import-file';
 
-async function requireConfigured(ctx: CommandContext, credential: string): Promise<Set<string>> {
+/** `adding`: an addition to a retired config would never reach bunq, so it is refused; removals clean up. */
+async function requireConfigured(ctx: CommandContext, credential: string, adding: boolean): Promise<Set<string>> {
   const state = await desiredStore(ctx).readCredential(credential);
   if (state.configItem === null) {
     throw new CliError(
       `credential ${JSON.stringify(credential)} has no config item in ${ctx.settings.desiredTable ?? 'DesiredIps'}: ` +
         'onboard it with `bunq-ip bootstrap` first (a misspelt name would otherwise create an unreconciled credential)',
+    );
+  }
+  const retired = retirementOf(state.configItem);
+  if (adding && retired !== null) {
+    throw new CliError(
+      `credential ${JSON.stringify(credential)} was retired in favour of "${retired.retiredInFavourOf}" at ${retired.retiredAt} ` +
+        `and is not reconciled: edit "${retired.retiredInFavourOf}" instead`,
     );
   }
   return new Set(state.desired.map((d) => d.entry));
@@ -60,7 +69,7 @@ export const desiredAdd: CommandDef<CommandContext> = {
     const ip = validIp(raw);
     const now = ctx.clock.now();
     const expiresAt = expiresAtFrom({ for: str(values, 'for'), until: str(values, 'until') }, now);
-    await requireConfigured(ctx, credential);
+    await requireConfigured(ctx, credential, true);
     const note = str(values, 'note')?.trim();
     const outcome = await desiredWriter(ctx).putIp(
       credential,
@@ -85,7 +94,7 @@ export const desiredRemove: CommandDef<CommandContext> = {
   details: 'An entry that is not a valid IP (typed in the console) is removed by its exact text.',
   async run(ctx, { positionals }) {
     const [credential = '', raw = ''] = positionals;
-    const entries = await requireConfigured(ctx, credential);
+    const entries = await requireConfigured(ctx, credential, false);
     const checked = validateIpv4(raw);
     // Invalid items typed in the console are removable by their exact text: that is how they get fixed.
     const entry = checked.ok && entries.has(ipEntry(checked.ip)) ? ipEntry(checked.ip) : ipEntry(raw);
@@ -122,7 +131,7 @@ export const desiredImport: CommandDef<CommandContext> = {
     }
     const now = ctx.clock.now();
     const inputs = parseImportFile(text, now);
-    const existing = await requireConfigured(ctx, credential);
+    const existing = await requireConfigured(ctx, credential, true);
     const listed = new Set(inputs.map((i) => ipEntry(i.ip)));
     const deletions = flag(values, 'replace') ? [...existing].filter((e) => !listed.has(e)).sort() : [];
     const added = inputs.filter((i) => !existing.has(ipEntry(i.ip))).length;

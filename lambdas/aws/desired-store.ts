@@ -130,7 +130,11 @@ export class DesiredStore {
     return config;
   }
 
-  /** Every credential that has a config item (a keys-only paginated scan; no index needed). */
+  /**
+   * Every credential that has a live config item (a keys-only paginated scan; no index needed). A
+   * config retired by `bootstrap --force` (attribute `retiredAt`) is left out: its bunq credential
+   * belongs to another config now (credential-owner.ts).
+   */
   async listCredentials(): Promise<string[]> {
     const credentials = new Set<string>();
     let startKey: Record<string, unknown> | undefined;
@@ -139,8 +143,8 @@ export class DesiredStore {
         new ScanCommand({
           TableName: this.tableName,
           ProjectionExpression: '#c, #e',
-          FilterExpression: '#e = :config',
-          ExpressionAttributeNames: { '#c': 'credential', '#e': 'entry' },
+          FilterExpression: '#e = :config AND attribute_not_exists(#r)',
+          ExpressionAttributeNames: { '#c': 'credential', '#e': 'entry', '#r': 'retiredAt' },
           ExpressionAttributeValues: { ':config': CONFIG_ENTRY },
           Limit: this.pageSize,
           ExclusiveStartKey: startKey,

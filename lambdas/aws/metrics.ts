@@ -2,6 +2,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metricNameFor, type BunqErrorKind } from '../bunq/errors';
 import { classifyEntries } from '../core/actual';
 import type { ExecutionResult, OperationOutcome } from '../core/types';
+import { CREDENTIAL_CLAIMED_TWICE_KIND } from './credential-owner';
 import { entriesAfterRun, runVerdict } from './run-verdict';
 import { DIMENSION_CREDENTIAL, METRICS_NAMESPACE, MetricName, SERVICE_NAME } from '../shared/metric-names';
 
@@ -97,6 +98,7 @@ export function metricsForFailure(errorKind: string | undefined, durationMs: num
     { name: MetricName.RunFailed, unit: 'Count', value: 1 },
     { name: MetricName.RunDuration, unit: 'Milliseconds', value: durationMs },
     ...bunqErrorPoints([errorKind]),
+    ...(errorKind === CREDENTIAL_CLAIMED_TWICE_KIND ? [{ name: MetricName.CredentialClaimedTwice, unit: 'Count' as const, value: 1 }] : []),
   ];
 }
 

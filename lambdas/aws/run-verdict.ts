@@ -21,6 +21,7 @@ export interface RunVerdict {
  * | context-mismatch                                         | terminal    | config and secret name different users |
  * | secret-missing, secret-invalid, secret-name-refused      | terminal    | the secret must be fixed by an operator |
  * | credentials-rejected                                     | terminal    | bunq refuses this key or IP until fixed |
+ * | credential-claimed-twice                                 | terminal    | another config owns this bunq credential |
  * | ip-refused, unrecognised-entry                           | terminal    | bunq refused one IP for good, or lists |
  * |                                                          |             | an entry of it we cannot use (per IP)  |
  * | anything else (rate-limited, maintenance, server-error,  | transient   | may pass by itself: retried, then DLQ   |
@@ -44,6 +45,7 @@ const TERMINAL_KINDS: ReadonlySet<string> = new Set([
   'secret-invalid',
   'secret-name-refused',
   'credentials-rejected',
+  'credential-claimed-twice',
   // Per-IP failures (lambdas/core/executor.ts PER_IP_FAILURE_KINDS): the run went on with the other
   // operations; a retry would meet the same refusal.
   'ip-refused',

@@ -54,6 +54,12 @@ export interface RunRecord {
   error: RunError | null;
   /** Set when lists were cut to keep the item under DynamoDB's 400 KB. */
   truncated?: boolean;
+  /**
+   * The IPs the deployed worker calls bunq from (its EGRESS_IPS), set only by worker runs that know
+   * them. The status item keeps the last one across other runs, so a CLI-local run, which cannot
+   * know the worker's IPs, never deactivates them either.
+   */
+  workerCallerIps?: string[];
 }
 
 /** The status item: the latest run plus what must survive a failed run. */

@@ -112,7 +112,7 @@ export const callerIp: Guard = {
     return block(
       this.id,
       deactivations(ops).filter((o) => callers.has(o.ip)),
-      (o) => `${o.ip} is an IP this run calls bunq from; deactivating it would lock the reconciler out`,
+      (o) => `${o.ip} is an IP the reconciler calls bunq from; deactivating it would lock the reconciler out`,
     );
   },
 };

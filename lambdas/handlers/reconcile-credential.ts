@@ -1,4 +1,10 @@
 import { ContextStoreError, type ContextStorePort, type LoadedContext } from '../aws/context-store';
+import {
+  CREDENTIAL_CLAIMED_TWICE_KIND,
+  CredentialClaimedTwiceError,
+  retirementOf,
+  type CredentialOwners,
+} from '../aws/credential-owner';
 import { MissingConfigError, type DesiredStore } from '../aws/desired-store';
 import type { EgressIps } from '../aws/env';
 import { metricsForFailure, metricsForResult, type RunMetrics } from '../aws/metrics';
@@ -17,6 +23,7 @@ import { isBunqError } from '../bunq/errors';
 import type { BunqContext } from '../bunq/types';
 import { CredentialConfigError, reconcile, type CredentialConfig, type ExecutionResult, type Operation, type WhitelistPort } from '../core';
 import type { Clock } from '../shared/clock';
+import { nameCaller } from './caller-note';
 import { PlanGate } from './plan-gate';
 
 /**
@@ -37,6 +44,8 @@ export interface WorkerDeps {
   metrics: RunMetrics;
   logger: WorkerLogger;
   clock: Clock;
+  /** The owner records: a run calls bunq only for a credential this config owns (credential-owner.ts). */
+  owners: Pick<CredentialOwners, 'ensureOwner'>;
   /** Passed to every BunqClient: the shared rate limiter, timeouts, test transport settings. */
   bunqOptions?: Omit<CallOptions, 'clock' | 'logger'>;
   /** Core retry settings for retryable bunq failures within one run. */
@@ -59,7 +68,8 @@ export interface RunReport {
    * failure (retrying cannot fix operator data), true for a transient one or an unrecorded run.
    */
   retry: boolean;
-  outcome: RunRecord['outcome'];
+  /** `retired`: the config was retired by `bootstrap --force`; nothing was called or recorded. */
+  outcome: RunRecord['outcome'] | 'retired';
   error: RunError | null;
 }
 
@@ -77,9 +87,15 @@ export interface RunOptions {
   /**
    * The IPs this run calls bunq from (the worker: EGRESS_IPS; the CLI: its public IP), never
    * deactivated whatever the config item says. Absent or empty = the run cannot tell, and every
-   * deactivation is held unless an ACTIVE `*` covers the run.
+   * deactivation is held unless an ACTIVE `*` covers the run. A credentials-rejected error names them.
    */
   callerIps?: readonly string[];
+  /**
+   * This is the deployed worker's run: its `callerIps` are recorded in the status item
+   * (`workerCallerIps`). Any other run (a CLI-local apply) that knows its own IP keeps the recorded
+   * worker IPs too, as if it called from them: it cannot know them otherwise.
+   */
+  workerRun?: boolean;
 }
 
 export class ContextMismatchError extends Error {
@@ -99,6 +115,7 @@ export function errorKindOf(err: unknown): string {
   if (err instanceof MissingConfigError) return 'config-missing';
   if (err instanceof CredentialConfigError) return 'config-invalid';
   if (err instanceof ContextMismatchError) return 'context-mismatch';
+  if (err instanceof CredentialClaimedTwiceError) return CREDENTIAL_CLAIMED_TWICE_KIND;
   return 'unexpected';
 }
 
@@ -120,9 +137,23 @@ export async function reconcileCredential(
   let gate: PlanGate | undefined;
   try {
     const desired = await deps.desired.readCredential(credential);
+    const retired = retirementOf(desired.configItem);
+    if (retired !== null) {
+      // Ownership moved to another config (bootstrap --force): this one never calls bunq again.
+      deps.logger.info('credential retired; not reconciled', { credential, reason: request.reason, ...retired });
+      return { credential, ok: true, retry: false, outcome: 'retired', error: null };
+    }
     const config = deps.desired.configOf(desired);
     secretName = config.secretName;
-    const port = await credentialPort(deps, config);
+    const loaded = await loadCredentialContext(deps, config);
+    await deps.owners.ensureOwner(
+      credential,
+      { environment: loaded.context.environment, userId: config.userId, credentialPasswordIpId: config.credentialPasswordIpId },
+      new Date(deps.clock.now()).toISOString(),
+    );
+    const ownIps = options.callerIps ?? [];
+    const callerIps = options.workerRun === true ? ownIps : await withRecordedWorkerIps(deps.state, credential, ownIps);
+    const port = portOnContext(deps, config, loaded);
     if (options.confirmedOperations !== undefined) {
       gate = new PlanGate({
         port,
@@ -130,7 +161,7 @@ export async function reconcileCredential(
         config,
         clock: deps.clock,
         confirmed: options.confirmedOperations,
-        ...(options.callerIps !== undefined ? { callerIps: options.callerIps } : {}),
+        callerIps,
       });
     }
     result = await reconcile({
@@ -141,10 +172,10 @@ export async function reconcileCredential(
       maxAttempts: deps.maxAttempts,
       retryDelayMs: deps.retryDelayMs,
       ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
-      ...(options.callerIps !== undefined ? { callerIps: options.callerIps } : {}),
+      callerIps,
     });
   } catch (err) {
-    return recordFailure(deps, credential, runContext, started, err, secretName);
+    return recordFailure(deps, credential, runContext, started, err, secretName, options.callerIps);
   }
   if (gate?.refusal !== undefined) {
     const error = { kind: 'plan-changed', message: gate.refusal.message };
@@ -153,6 +184,10 @@ export async function reconcileCredential(
   }
 
   const record = runRecordFromResult(result, runContext);
+  if (record.error !== null) record.error = nameCaller(record.error, options.callerIps);
+  if (options.workerRun === true && result.plan.callerIps !== undefined && result.plan.callerIps.length > 0) {
+    record.workerCallerIps = result.plan.callerIps;
+  }
   const verdict = runVerdict(result);
   const succeeded = verdict.ok;
   if (!succeeded && secretName !== undefined) deps.contexts.invalidate(secretName);
@@ -180,6 +215,21 @@ export async function reconcileCredential(
 }
 
 /**
+ * The caller IPs of a run that is not the worker's: its own, plus the worker's IPs as its last run
+ * recorded them. A run that cannot tell its own IP stays unknown (every deactivation held, which
+ * keeps the worker's IPs too): the worker's IPs must not make it look as if it knew its own.
+ */
+export async function withRecordedWorkerIps(
+  state: Pick<StateStore, 'readStatus'>,
+  credential: string,
+  ownIps: readonly string[],
+): Promise<string[]> {
+  if (ownIps.length === 0) return [];
+  const recorded = (await state.readStatus(credential))?.workerCallerIps ?? [];
+  return [...new Set([...ownIps, ...recorded])];
+}
+
+/**
  * Without its record a run is retried whatever its verdict (a re-run starts from a fresh read and
  * is harmless; an unrecorded change is not). Otherwise the error kind decides (run-verdict.ts).
  */
@@ -198,10 +248,24 @@ export async function credentialPort(
   deps: Pick<WorkerDeps, 'contexts' | 'clock' | 'logger' | 'bunqOptions'>,
   config: CredentialConfig,
 ): Promise<WhitelistPort> {
+  return portOnContext(deps, config, await loadCredentialContext(deps, config));
+}
+
+/** The config's stored context; refuses a context of another bunq user. */
+export async function loadCredentialContext(deps: Pick<WorkerDeps, 'contexts'>, config: CredentialConfig): Promise<LoadedContext> {
   const loaded = await deps.contexts.load(config.secretName);
   if (loaded.context.userId !== config.userId) {
     throw new ContextMismatchError(config.credential, config.userId, loaded.context.userId, config.secretName);
   }
+  return loaded;
+}
+
+/** bunq's whitelist of the config's credential through a client on a loaded context. */
+export function portOnContext(
+  deps: Pick<WorkerDeps, 'contexts' | 'clock' | 'logger' | 'bunqOptions'>,
+  config: CredentialConfig,
+  loaded: LoadedContext,
+): WhitelistPort {
   const client = new BunqClient({
     ...deps.bunqOptions,
     clock: deps.clock,
@@ -234,9 +298,10 @@ async function recordFailure(
   started: number,
   err: unknown,
   secretName: string | undefined,
+  callerIps: readonly string[] | undefined,
 ): Promise<RunReport> {
   const finished = deps.clock.now();
-  const error = runErrorOf(err);
+  const error = nameCaller(runErrorOf(err), callerIps);
   // The secret may be fixed by the time the queue retries: read it afresh then.
   if (secretName !== undefined) deps.contexts.invalidate(secretName);
   const record = runRecordFromFailure(

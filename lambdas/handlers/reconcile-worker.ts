@@ -23,6 +23,7 @@ export function createWorkerHandler(deps: WorkerDeps): (event: SQSEvent, context
       (request) =>
         reconcileCredential(deps, request, {
           callerIps,
+          workerRun: true,
           ...(context === undefined
             ? {}
             : { deadline: runDeadline(deps.clock.now(), context.getRemainingTimeInMillis(), deps.deadlineMarginMs) }),

@@ -1,5 +1,6 @@
 import { awsClients } from '../aws/clients';
 import { ContextStore } from '../aws/context-store';
+import { CredentialOwners } from '../aws/credential-owner';
 import { DesiredStore } from '../aws/desired-store';
 import { egressIpsFrom, historyTtlDaysFrom, requireEnv, secretPrefixFrom } from '../aws/env';
 import { logger } from '../aws/logger';
@@ -45,6 +46,10 @@ export function workerDeps(env: Env = process.env): WorkerDeps {
       metrics: createRunMetrics(),
       logger: handlerLogger,
       clock: systemClock,
+      owners: new CredentialOwners(clients.dynamo, {
+        stateTable: requireEnv(env, EnvName.StateTable),
+        desiredTable: requireEnv(env, EnvName.DesiredTable),
+      }),
       bunqOptions: { limiter: new RateLimiter({ clock: systemClock }) },
       egress: egressIpsFrom(env),
     };

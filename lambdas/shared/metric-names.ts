@@ -39,6 +39,11 @@ export const MetricName = {
    * (emitted with {service} only: there is no usable credential name to put in a dimension).
    */
   CredentialsSkipped: 'CredentialsSkipped',
+  /**
+   * 1 when a run refused a config because another live config owns the same bunq credential
+   * (error kind `credential-claimed-twice`; lambdas/aws/credential-owner.ts).
+   */
+  CredentialClaimedTwice: 'CredentialClaimedTwice',
 } as const;
 
 export type MetricNameValue = (typeof MetricName)[keyof typeof MetricName];

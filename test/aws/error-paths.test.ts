@@ -12,6 +12,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ContextStore } from '../../lambdas/aws/context-store';
+import { CredentialOwners } from '../../lambdas/aws/credential-owner';
 import { DesiredStore } from '../../lambdas/aws/desired-store';
 import type { MetricPoint } from '../../lambdas/aws/metrics';
 import { StateStore } from '../../lambdas/aws/state-store';
@@ -83,6 +84,7 @@ describe('worker error paths', () => {
       metrics: { publish: (credential, points) => published.push({ credential, points }) },
       logger: { debug: log, info: log, warn: log, error: log },
       clock: new ManualClock(),
+      owners: new CredentialOwners(dynamo, { stateTable: 'state', desiredTable: 'desired' }),
     });
     const body = JSON.stringify({ credential: 'prod', reason: 'schedule', requestedAt: '2026-01-01T00:00:00Z' });
     const result = await worker({ Records: [record(body, 'm1'), record(body, 'm2')] });

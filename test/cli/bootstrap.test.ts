@@ -1,6 +1,8 @@
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DesiredWriter } from '../../cli/adapters/desired-writer';
+import { CredentialOwners } from '../../lambdas/aws/credential-owner';
 import { SecretsManagerContextSecrets } from '../../cli/adapters/secret-writer';
 import { bootstrapCredential, BOOTSTRAP_DEFAULT_POLICY, type BootstrapDeps } from '../../cli/bootstrap-service';
 import { CliError } from '../../cli/errors';
@@ -23,6 +25,7 @@ function deps(): BootstrapDeps {
     secrets: new SecretsManagerContextSecrets(world.aws.secrets),
     desired: world.desired,
     writer: new DesiredWriter(world.aws.dynamo, world.desiredTable),
+    owners: new CredentialOwners(world.aws.dynamo, { stateTable: world.stateTable, desiredTable: world.desiredTable }),
     chooseCredential: () => Promise.reject(new Error('not asked in this test')),
     clock: world.clock,
     logger: new RecordingLogger(),
@@ -52,5 +55,35 @@ describe('bootstrap refusing a re-point', () => {
     await expect(world.aws.secrets.send(new GetSecretValueCommand({ SecretId: secretName }))).rejects.toBeInstanceOf(ResourceNotFoundException);
     expect((await world.desired.readCredential('taken')).configItem?.userId).toBe(existing.userId);
     expect(BOOTSTRAP_DEFAULT_POLICY.mode).toBe('observe');
+  });
+});
+
+describe('bootstrap and ownership (moto + emulator, in process)', () => {
+  function options(credential: string, apiKey: string, force = false) {
+    return {
+      credential, apiKey, environment: 'SANDBOX' as const, baseUrl: world.emulator.url, secretPrefix: SECRET_PREFIX,
+      permittedIps: [], allowAllIps: false, policy: {}, force,
+    };
+  }
+
+  it('--force moves ownership without changing bunq: notes and expiries are taken over, the old config retired', async () => {
+    const user = world.emulator.createUser({ displayName: 'mover' });
+    const first = await bootstrapCredential(deps(), options('mover-old', user.apiKey));
+    expect(first).toMatchObject({ owner: { outcome: 'claimed' }, boundIps: ['127.0.0.1'], protectedIps: ['127.0.0.1'] });
+    const expiresAt = Math.floor(world.clock.now() / 1000) + 3600;
+    await new DesiredWriter(world.aws.dynamo, world.desiredTable).putIp('mover-old', { ip: '203.0.113.70', note: 'contractor', expiresAt }, 'now');
+
+    const moved = await bootstrapCredential(deps(), options('mover-new', user.apiKey, true));
+    expect(moved.owner).toEqual({ outcome: 'moved', previousOwner: 'mover-old' });
+    const taken = (await world.desired.readCredential('mover-new')).desired.find((d) => d.ip === '203.0.113.70');
+    expect(taken).toMatchObject({ expiresAt, note: 'contractor; taken over from "mover-old" at bootstrap 2026-01-01' });
+    expect(moved.protectedIps).toEqual(['127.0.0.1']);
+    const old = (await world.desired.readCredential('mover-old')).configItem;
+    expect(old).toMatchObject({ retiredInFavourOf: 'mover-new', retiredAt: new Date(world.clock.now()).toISOString() });
+
+    // A claim whose owner config was deleted is stale: the next bootstrap takes it over without --force.
+    await world.aws.dynamo.send(new DeleteItemCommand({ TableName: world.desiredTable, Key: { credential: { S: 'mover-new' }, entry: { S: 'config' } } }));
+    const third = await bootstrapCredential(deps(), options('mover-third', user.apiKey));
+    expect(third.owner).toEqual({ outcome: 'took-over', previousOwner: 'mover-new' });
   });
 });

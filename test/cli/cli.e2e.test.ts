@@ -101,6 +101,9 @@ describe('bunq-ip CLI (processes against moto and the bunq emulator)', () => {
     expect(first.stdout).toMatch(/Credential "prod" is onboarded \(sandbox\)/);
     expect(first.stdout).toContain(`CredentialPasswordIp ${user.credentialId}`);
     expect(first.stdout).toMatch(/whitelist at bunq now: 127\.0\.0\.1 ACTIVE/);
+    // The IP bunq bound at registration (the one this key calls from) is declared and protected.
+    expect(first.stdout).toMatch(/protected IPs: 127\.0\.0\.1\n/);
+    expect(first.stdout).toMatch(/note: declared desired and protected: 127\.0\.0\.1 \(bound at device registration/);
 
     const secret = await aws.secrets.send(new GetSecretValueCommand({ SecretId: `${prefix}prod` }));
     const stored = JSON.parse(secret.SecretString ?? '{}') as Record<string, unknown>;
@@ -122,8 +125,8 @@ describe('bunq-ip CLI (processes against moto and the bunq emulator)', () => {
     expect(again.code).toBe(0);
     const result = JSON.parse(again.stdout) as Record<string, unknown>;
     expect(result).toMatchObject({ reusedContext: true, secretOutcome: 'unchanged', config: 'updated', userId: user.userId });
-    // A protected IP is declared desired too, so it never shows as drift on every run.
-    expect(result.declaredProtected).toEqual(['127.0.0.1']);
+    // The first run already declared the bound IP; a protected IP is always desired too.
+    expect(result).toMatchObject({ declaredProtected: [], protectedIps: ['127.0.0.1'], owner: { outcome: 'already-owner' } });
     const declared = await aws.dynamo.send(
       new GetItemCommand({ TableName: desiredTable, Key: { credential: { S: 'prod' }, entry: { S: 'ip#127.0.0.1' } } }),
     );

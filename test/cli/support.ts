@@ -49,6 +49,8 @@ export function cliEnv(extra: Record<string, string>): Record<string, string> {
     AWS_ACCESS_KEY_ID: 'testing',
     AWS_SECRET_ACCESS_KEY: 'testing',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // Tests have no internet: never ask the real checkip (tests that detect point it at a local server).
+    BUNQ_IP_CHECKIP_URL: 'off',
     ...extra,
   };
 }

@@ -107,7 +107,7 @@ describe('caller-ip', () => {
     const ops = [deact('1.1.1.1', 1, 'undesired'), deact('1.1.1.1', 5, 'duplicate'), deact('2.2.2.2', 2)];
     const blocked = callerIp.check(ops, ctx({ actual: noWildcard, callerIps: ['1.1.1.1'] }));
     expect(blocked).toEqual([
-      { operation: deact('1.1.1.1', 1, 'undesired'), guard: 'caller-ip', reason: '1.1.1.1 is an IP this run calls bunq from; deactivating it would lock the reconciler out' },
+      { operation: deact('1.1.1.1', 1, 'undesired'), guard: 'caller-ip', reason: '1.1.1.1 is an IP the reconciler calls bunq from; deactivating it would lock the reconciler out' },
       { operation: deact('1.1.1.1', 5, 'duplicate'), guard: 'caller-ip', reason: expect.stringMatching(/calls bunq from/) },
     ]);
   });

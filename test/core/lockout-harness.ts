@@ -20,6 +20,7 @@ import { bootstrapCredential, type BootstrapDeps } from '../../cli/bootstrap-ser
 import { startLocalDynamo, type LocalDynamo } from '../../demo/local-dynamodb';
 import { MemoryContextStore } from '../../demo/memory-context-store';
 import { ROUTES, startEmulator, type BunqEmulator, type Fault, type FaultRule } from '../../emulator';
+import { CredentialOwners } from '../../lambdas/aws/credential-owner';
 import { DesiredStore } from '../../lambdas/aws/desired-store';
 import type { MetricPoint, RunMetrics } from '../../lambdas/aws/metrics';
 import { StateStore } from '../../lambdas/aws/state-store';
@@ -47,16 +48,23 @@ export interface BootstrapVariant {
   /** IPs bound at device registration: `none` lets bunq bind the calling IP (the operator's). */
   permitted: 'worker' | 'both' | 'none' | 'worker+pool';
   /**
-   * `bound`: the bound IPs are protected (what `bootstrap` does by default once issue 10's CLI part
-   * lands; on main the operator's `--protected-ip`); `none`: nothing protected (main's default).
+   * `bound`: the bound IPs are protected and declared (what `bootstrap` does by default); `none`:
+   * the operator opted out with `--no-protect-bound-ips`, nothing protected.
    */
   protect: 'bound' | 'none';
   allowAllIps: boolean;
   mode: CredentialConfig['mode'];
   maxDeactivationsPerRun: number;
-  // EXTENSION POINT (issue 10, CLI part): `bootstrap --adopt` (declare every ACTIVE IP desired) and
-  // the twin-name refusal (a second name for the same bunq credential). Not on main yet; add them
-  // here as variants, and in `bootstrap()` below, once the CLI branch is merged.
+  /** An IP someone made ACTIVE in the app before onboarding (an existing credential). */
+  preexisting: boolean;
+  /** `bootstrap --adopt`: every IP ACTIVE at bunq is declared desired. */
+  adopt: boolean;
+  /**
+   * A second name bootstrapped for the same API key: `refused` without --force (must throw, naming
+   * the first); `forced` with --force (the twin owns the credential from then on, the first config
+   * is retired and its runs call nothing).
+   */
+  twin: 'none' | 'refused' | 'forced';
 }
 
 export type Expiry = 'none' | 'future' | 'past' | 'date-typo' | 'duration';
@@ -124,6 +132,9 @@ export const arbHistory: fc.Arbitrary<History> = fc.record({
     allowAllIps: fc.oneof({ weight: 6, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
     mode: fc.constantFrom<CredentialConfig['mode']>('enforce', 'enforce', 'enforce', 'enforce', 'additive', 'observe'),
     maxDeactivationsPerRun: fc.integer({ min: 1, max: 5 }),
+    preexisting: fc.boolean(),
+    adopt: fc.boolean(),
+    twin: fc.constantFrom<BootstrapVariant['twin']>('none', 'none', 'none', 'refused', 'forced'),
   }),
   duplicatePost: fc.constantFrom<'refuse' | 'accept'>('refuse', 'refuse', 'accept'),
   steps: fc.array(arbStep, { minLength: 1, maxLength: 8 }),
@@ -195,13 +206,15 @@ let serial = 0;
 
 /** `bunq-ip bootstrap` from the operator's machine, through the real bootstrap service. */
 export async function bootstrap(w: LockoutWorld, v: BootstrapVariant): Promise<Credential> {
-  const { apiKey, credentialId } = w.emu.createUser();
+  const { apiKey, userId, credentialId } = w.emu.createUser();
+  if (v.preexisting) w.emu.addIpEntryAsApp(credentialId, POOL[1], 'ACTIVE');
   const name = `lock${++serial}`;
   const bound = boundIps(v);
   const deps: BootstrapDeps = {
     secrets: w.contexts,
     desired: w.desired,
     writer: w.writer,
+    owners: owners(w),
     chooseCredential: () => Promise.reject(new Error('one credential per user')),
     clock: w.clock,
     logger: silentLogger,
@@ -211,19 +224,36 @@ export async function bootstrap(w: LockoutWorld, v: BootstrapVariant): Promise<C
     // from a machine whose IP is not bound fails at its first session call, at bunq as here).
     bunqOptions: { ...callOptions(w, bound.includes(CLI_IP) ? CLI_IP : WORKER_IP), keyPair: w.keyPair } as BootstrapDeps['bunqOptions'],
   };
-  const result = await bootstrapCredential(deps, {
-    credential: name,
+  const options = (credential: string, force: boolean) => ({
+    credential,
     apiKey,
-    environment: 'SANDBOX',
+    environment: 'SANDBOX' as const,
     baseUrl: w.emu.url,
     secretPrefix: PREFIX,
     permittedIps: v.permitted === 'none' ? [] : bound,
     allowAllIps: v.allowAllIps,
     policy: { mode: v.mode, maxDeactivationsPerRun: v.maxDeactivationsPerRun, protectedIps: v.protect === 'bound' ? bound : [] },
-    force: false,
+    force,
+    // bootstrap protects the bound IPs by default; `none` is the operator's explicit opt-out.
+    protectBoundIps: v.protect === 'bound',
+    adopt: v.adopt,
   });
+  const result = await bootstrapCredential(deps, options(name, false));
   if (result.credentialPasswordIpId !== credentialId) throw new Error('bootstrap picked another credential');
-  return { name, credentialId, config: w.desired.configOf(await w.desired.readCredential(name)) };
+  if (v.twin === 'none') return { name, credentialId, config: w.desired.configOf(await w.desired.readCredential(name)) };
+
+  // One owner per bunq credential: a second name is refused, naming the first, unless --force.
+  const twin = `${name}-twin`;
+  const refused = await bootstrapCredential(deps, options(twin, false)).then(
+    () => 'accepted',
+    (err: unknown) => (err instanceof Error ? err.message : String(err)),
+  );
+  if (!refused.includes(`already reconciled by credential "${name}"`)) throw new Error(`twin bootstrap not refused: ${refused}`);
+  if (v.twin === 'refused') return { name, credentialId, config: w.desired.configOf(await w.desired.readCredential(name)) };
+  await bootstrapCredential(deps, options(twin, true));
+  const retired = await reconcileCredential(workerDeps(w, WORKER_IP), { credential: name, reason: 'schedule', requestedAt: new Date(w.clock.now()).toISOString() }, { callerIps: [WORKER_IP] });
+  if (retired.outcome !== 'retired') throw new Error(`the retired config ${name} (user ${userId}) ran: ${retired.outcome}`);
+  return { name: twin, credentialId, config: w.desired.configOf(await w.desired.readCredential(twin)) };
 }
 
 const DAY_S = 86_400;
@@ -270,8 +300,14 @@ export async function applyEdit(w: LockoutWorld, cred: Credential, step: Step): 
   }
 }
 
+/** dynalite has no TransactWriteItems: the owner claim and config are written one by one. */
+function owners(w: LockoutWorld): CredentialOwners {
+  return new CredentialOwners(w.dynamo.client, { stateTable: STATE_TABLE, desiredTable: DESIRED_TABLE }, false);
+}
+
 function workerDeps(w: LockoutWorld, ip: string): WorkerDeps {
   return {
+    owners: owners(w),
     desired: w.desired,
     state: w.state,
     contexts: w.contexts,
@@ -286,14 +322,15 @@ function workerDeps(w: LockoutWorld, ip: string): WorkerDeps {
 
 /**
  * One reconcile run through the service, as the worker (caller IPs from EGRESS_IPS, or none when
- * it is unset) or a CLI-local `apply` (its own public IP) runs it.
+ * it is unset; it records them in the status item) or a CLI-local `apply` (its own public IP; the
+ * service adds the worker's recorded IPs) runs it.
  */
 export function runAs(w: LockoutWorld, cred: Credential, who: Who, knowsIp = true): Promise<RunReport> {
   const ip = who === 'worker' ? WORKER_IP : CLI_IP;
   return reconcileCredential(
     workerDeps(w, ip),
     { credential: cred.name, reason: who === 'worker' ? 'schedule' : 'cli', requestedAt: new Date(w.clock.now()).toISOString() },
-    { callerIps: knowsIp ? [ip] : [] },
+    { callerIps: knowsIp ? [ip] : [], workerRun: who === 'worker' },
   );
 }
 

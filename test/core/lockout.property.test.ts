@@ -46,18 +46,21 @@ afterAll(async () => {
 });
 
 /**
- * The reconciler IPs a run step must not cut off: a run never cuts off its own IP, and no run cuts
- * off a caller IP the config protects. A run does not know the IPs other reconcilers call from, so
- * an unprotected, undesired IP of the other caller is the desired state's to remove (a worker run
- * removes the operator's laptop IP nobody declared; a CLI-local run the worker's, which is why
- * bootstrap protects the IPs it binds) — see docs/decisions.md, "Issue 10 (core)". Overlapping runs
- * are judged on the protected IPs and never-empty.
+ * The reconciler IPs a run step must not cut off: a run never cuts off its own IP, nor a caller IP
+ * the config protects, nor (a CLI-local run) the worker's IPs as the worker last recorded them in
+ * the status item. Beyond that a run does not know the other caller's IP: an unprotected, undesired
+ * operator laptop IP is the desired state's to remove, and so is a worker IP no worker run has
+ * recorded yet (bootstrap protects the IPs it binds) — see docs/decisions.md, "Issue 10 (core)".
+ * Overlapping runs are judged on those kept by both and on never-empty.
  */
-function guardedIps(cred: Credential, who: 'worker' | 'cli' | 'both'): string[] {
-  const protectedCallers = [WORKER_IP, CLI_IP].filter((ip) => cred.config.protectedIps.includes(ip));
-  if (who === 'worker') return [...new Set([WORKER_IP, ...protectedCallers])];
-  if (who === 'cli') return [...new Set([CLI_IP, ...protectedCallers])];
-  return protectedCallers;
+function guardedIps(cred: Credential, who: 'worker' | 'cli' | 'both', recordedWorkerIps: readonly string[]): string[] {
+  const kept = [WORKER_IP, CLI_IP].filter((ip) => cred.config.protectedIps.includes(ip));
+  if (who === 'worker') return [...new Set([WORKER_IP, ...kept])];
+  return [...new Set([...(who === 'cli' ? [CLI_IP] : []), ...kept, ...recordedWorkerIps])];
+}
+
+async function recordedWorkerIps(cred: Credential): Promise<string[]> {
+  return (await w.state.readStatus(cred.name))?.workerCallerIps ?? [];
 }
 
 /** What the runs ended in, printed with the summary: shows the histories reach bunq and change it. */
@@ -77,13 +80,14 @@ async function runHistory(h: History): Promise<Violation[]> {
       await applyEdit(w, cred, step);
       continue;
     }
+    const recorded = await recordedWorkerIps(cred);
     for (const f of step.faults) w.emu.faults.add(f);
     const before = snapshot(w, cred);
     if (step.kind === 'run') count(await runAs(w, cred, step.who, step.who === 'cli' || step.workerKnowsIp));
     else (await Promise.all([runAs(w, cred, 'worker', step.workerKnowsIp), runAs(w, cred, 'cli')])).forEach(count);
     w.emu.faults.clear();
     const who = step.kind === 'overlap' ? 'both' : step.who;
-    violations.push(...lockoutViolations(i, before, snapshot(w, cred), guardedIps(cred, who), step.kind === 'overlap' ? 2 : 1));
+    violations.push(...lockoutViolations(i, before, snapshot(w, cred), guardedIps(cred, who, recorded), step.kind === 'overlap' ? 2 : 1));
   }
 
   // Edits and faults stop: two clean runs by a reconciler that can still call bunq converge.
@@ -91,9 +95,10 @@ async function runHistory(h: History): Promise<Violation[]> {
   const runner = canAuthenticate(now, WORKER_IP) ? 'worker' : canAuthenticate(now, CLI_IP) ? 'cli' : undefined;
   if (runner !== undefined) {
     for (let run = 1; run <= 2; run++) {
+      const recorded = await recordedWorkerIps(cred);
       const before = snapshot(w, cred);
       count(await runAs(w, cred, runner));
-      violations.push(...lockoutViolations(h.steps.length + run, before, snapshot(w, cred), guardedIps(cred, runner), 1));
+      violations.push(...lockoutViolations(h.steps.length + run, before, snapshot(w, cred), guardedIps(cred, runner, recorded), 1));
     }
     const left = await remainingOperations(w, cred, runner === 'worker' ? WORKER_IP : CLI_IP);
     if (left > 0) violations.push({ step: h.steps.length + 3, rule: 'convergence', detail: `${left} operation(s) still planned after two clean runs` });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reconcileCredential } from '../../lambdas/handlers/reconcile-credential';
 import { handler as workerHandler } from '../../lambdas/handlers/reconcile-worker';
 import { resetHandlerRuntime } from '../../lambdas/handlers/runtime';
 import { systemClock } from '../../lambdas/shared/clock';
@@ -80,5 +81,48 @@ describe('worker with EGRESS_IPS', () => {
       delete process.env.EGRESS_IPS;
       resetHandlerRuntime();
     }
+  });
+});
+
+describe('worker IPs recorded for CLI-local runs', () => {
+  // A ManualClock world: bunq's session-server window (30 s per IP) passes instantly.
+  let manual: World;
+  beforeAll(async () => {
+    manual = await createWorld();
+  });
+  afterAll(async () => {
+    await manual.close();
+  });
+
+  it('a CLI-local run keeps the IPs the worker recorded, which it cannot know itself', async () => {
+    const laptop = '127.0.0.5';
+    const world = manual;
+    const cred = await addCredential(world, 'worker-recorded');
+    world.emulator.addIpEntryAsApp(cred.credentialId, laptop, 'ACTIVE');
+    await putConfig(world, cred, { protectedIps: [], desireOwnIp: false });
+    await putDesiredIp(world, cred.name, laptop);
+    await putDesiredIp(world, cred.name, '203.0.113.82');
+    const event = sqsEvent([{ MessageId: 'w1', Body: JSON.stringify({ credential: cred.name, reason: 'schedule', requestedAt: new Date().toISOString() }), Attributes: { MessageGroupId: cred.name } }]);
+    // The worker (the harness wires EGRESS_IPS = OUR_IP) records the IP it calls from.
+    expect(await world.worker(event)).toEqual({ batchItemFailures: [] });
+    expect((await world.state.readStatus(cred.name))?.workerCallerIps).toEqual([OUR_IP]);
+
+    // apply --local from the operator's laptop: its own IP only, as the CLI knows it.
+    const local = { ...world.deps, bunqOptions: { ...world.deps.bunqOptions, localAddress: laptop } };
+    const request = { credential: cred.name, reason: 'cli' as const, requestedAt: new Date().toISOString() };
+    const report = await reconcileCredential(local, request, { callerIps: [laptop] });
+    expect(report.ok).toBe(true);
+    expect(activeIps(world, cred)).toEqual([OUR_IP, laptop, '203.0.113.82'].sort());
+    const status = await world.state.readStatus(cred.name);
+    expect(status?.blocked).toEqual([expect.objectContaining({ guard: 'caller-ip', operation: expect.objectContaining({ ip: OUR_IP }) })]);
+    // ...and the local run did not overwrite what the worker recorded.
+    expect(status?.workerCallerIps).toEqual([OUR_IP]);
+    // A local run that cannot tell its own IP stays unknown: nothing deactivated.
+    const blind = await reconcileCredential(local, request, {});
+    expect(blind.ok).toBe(true);
+    expect((await world.state.readStatus(cred.name))?.blocked.map((b) => b.reason)).toEqual(['cannot tell which IP this run calls bunq from']);
+    // The worker still reaches bunq.
+    expect(await world.worker(event)).toEqual({ batchItemFailures: [] });
+    expect((await world.state.readStatus(cred.name))?.outcome).toBe('converged');
   });
 });

@@ -11,6 +11,7 @@ import {
 import type { DynamoDBRecord, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { captureStdout, type EmfRecord } from '../aws/emf-capture';
 import { ContextStore } from '../../lambdas/aws/context-store';
+import { CredentialOwners } from '../../lambdas/aws/credential-owner';
 import { DesiredStore } from '../../lambdas/aws/desired-store';
 import { createRunMetrics, type MetricPoint, type ServiceMetrics } from '../../lambdas/aws/metrics';
 import { ReconcileQueue } from '../../lambdas/aws/queue';
@@ -122,6 +123,7 @@ export async function createWorld(
     metrics: createRunMetrics(),
     logger,
     clock,
+    owners: new CredentialOwners(aws.dynamo, { stateTable, desiredTable }),
     bunqOptions: { limiter: new RateLimiter({ clock }), retry: { maxAttempts: 2 } },
     maxAttempts: 2,
     retryDelayMs: 10,

@@ -1,0 +1,270 @@
+import { ConditionalCheckFailedException, TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type PutCommandInput,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { CONFIG_ENTRY, coerceNumber } from './desired-store';
+
+/**
+ * One owner per bunq credential. Two configs that govern the same bunq user + CredentialPasswordIp
+ * undo each other: one's protected IP is the other's "not desired", and two runs in different FIFO
+ * groups each pass their own never-empty check while together switching off every entry. So each
+ * bunq credential has one owner record in ReconcileState, claimed with a conditional write:
+ *
+ *   credential = "owner#<environment>#<userId>#<credentialPasswordIpId>", entry = "owner",
+ *   owner = <config name>, claimedAt, claimedBy ("bootstrap" | "worker"), previousOwner?
+ *
+ * Bootstrap claims it in the same transaction that writes the config item, so two concurrent
+ * bootstraps cannot both win; the worker reads it (one GetItem) before every run and refuses a
+ * config that another live config owns, which also catches a config copied by hand in the console.
+ * A config that owns nothing yet (made by hand, or before owner records existed) claims on its first
+ * run; a record whose owner config is gone, retired or re-pointed is stale and may be taken over.
+ * ReconcileState has no stream and is written only by the reconciler and bootstrap, so these
+ * records never trigger a run and operators do not edit them in the DesiredIps console.
+ *
+ * A config moved away from by `bootstrap --force` is retired, not deleted (its desired IPs stay as
+ * the operator's record): its config item gets `retiredAt` (ISO time) and `retiredInFavourOf`
+ * (the new owner's name); the fan-out skips it and the worker never calls bunq for it.
+ */
+
+export const OWNER_PARTITION_PREFIX = 'owner#';
+export const OWNER_ENTRY = 'owner';
+
+/** Which bunq credential a config governs. */
+export interface BunqCredentialKey {
+  /** The context's environment (SANDBOX / PRODUCTION): user ids of the two are unrelated. */
+  environment: string;
+  userId: number;
+  credentialPasswordIpId: number;
+}
+
+export interface OwnerRecord extends BunqCredentialKey {
+  owner: string;
+  claimedAt: string;
+  claimedBy: 'bootstrap' | 'worker';
+  previousOwner?: string;
+}
+
+/** The config item fields of a config that `bootstrap --force` moved ownership away from. */
+export interface Retirement {
+  retiredAt: string;
+  retiredInFavourOf: string;
+}
+
+/**
+ * - `unclaimed`: no owner record yet.
+ * - `ours`: the record names this config.
+ * - `stale`: it names a config that no longer governs this bunq credential (gone, retired, re-pointed).
+ * - `claimed`: another live config owns it.
+ */
+export type OwnerVerdict =
+  | { kind: 'unclaimed' }
+  | { kind: 'ours'; record: OwnerRecord }
+  | { kind: 'stale'; record: OwnerRecord; why: string }
+  | { kind: 'claimed'; record: OwnerRecord };
+
+export function ownerPartition(key: BunqCredentialKey): string {
+  return `${OWNER_PARTITION_PREFIX}${key.environment}#${key.userId}#${key.credentialPasswordIpId}`;
+}
+
+export function describeKey(key: BunqCredentialKey): string {
+  return `bunq user ${key.userId}'s CredentialPasswordIp ${key.credentialPasswordIpId} (${key.environment.toLowerCase()})`;
+}
+
+/**
+ * The retirement of a config item, or null when it is live. Any `retiredAt` counts: a half-edited
+ * retirement must not bring a config back to calling bunq.
+ */
+export function retirementOf(configItem: Record<string, unknown> | null): Retirement | null {
+  if (configItem === null) return null;
+  const at = configItem.retiredAt;
+  if (at === undefined || at === null || at === '') return null;
+  const successor = configItem.retiredInFavourOf;
+  return { retiredAt: String(at), retiredInFavourOf: typeof successor === 'string' && successor !== '' ? successor : '(not recorded)' };
+}
+
+/** The run error kind of CredentialClaimedTwiceError (terminal; metric CredentialClaimedTwice). */
+export const CREDENTIAL_CLAIMED_TWICE_KIND = 'credential-claimed-twice';
+
+/** The worker's terminal refusal: error kind `credential-claimed-twice`. */
+export class CredentialClaimedTwiceError extends Error {
+  constructor(
+    readonly credential: string,
+    readonly owner: string,
+    readonly key: BunqCredentialKey,
+  ) {
+    super(
+      `config of ${credential} governs ${describeKey(key)}, which credential "${owner}" already reconciles; ` +
+        'not calling bunq for a second owner (two configs of one bunq credential can together switch off every IP). ' +
+        `Remove one of the configs, or move ownership with: bunq-ip bootstrap ${credential} --force`,
+    );
+    this.name = 'CredentialClaimedTwiceError';
+  }
+}
+
+function ownerRecordFrom(item: Record<string, unknown> | undefined): OwnerRecord | null {
+  if (item === undefined || typeof item.owner !== 'string') return null;
+  const record: OwnerRecord = {
+    owner: item.owner,
+    environment: String(item.environment),
+    userId: Number(item.userId),
+    credentialPasswordIpId: Number(item.credentialPasswordIpId),
+    claimedAt: String(item.claimedAt),
+    claimedBy: item.claimedBy === 'worker' ? 'worker' : 'bootstrap',
+  };
+  if (typeof item.previousOwner === 'string') record.previousOwner = item.previousOwner;
+  return record;
+}
+
+/** One item of a DynamoDB transaction (document client shape). */
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+export class CredentialOwners {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    readonly tables: { stateTable: string; desiredTable: string },
+    /**
+     * false only for a local DynamoDB without TransactWriteItems (the demo's dynalite): commit() then
+     * writes the items one by one, each still conditional, but not atomically together.
+     */
+    private readonly transactions = true,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async read(key: BunqCredentialKey): Promise<OwnerRecord | null> {
+    const reply = await this.doc.send(
+      new GetCommand({ TableName: this.tables.stateTable, Key: { credential: ownerPartition(key), entry: OWNER_ENTRY }, ConsistentRead: true }),
+    );
+    return ownerRecordFrom(reply.Item);
+  }
+
+  /** Who owns `key` as seen by config `credential`; reads the owner's config item only when it is another. */
+  async verdict(credential: string, key: BunqCredentialKey): Promise<OwnerVerdict> {
+    const record = await this.read(key);
+    if (record === null) return { kind: 'unclaimed' };
+    if (record.owner === credential) return { kind: 'ours', record };
+    const reply = await this.doc.send(
+      new GetCommand({ TableName: this.tables.desiredTable, Key: { credential: record.owner, entry: CONFIG_ENTRY }, ConsistentRead: true }),
+    );
+    const item = reply.Item;
+    if (item === undefined) return { kind: 'stale', record, why: `the config of "${record.owner}" is gone` };
+    const retired = retirementOf(item);
+    if (retired !== null) return { kind: 'stale', record, why: `"${record.owner}" was retired at ${retired.retiredAt}` };
+    if (coerceNumber(item.userId) !== key.userId || coerceNumber(item.credentialPasswordIpId) !== key.credentialPasswordIpId) {
+      return { kind: 'stale', record, why: `"${record.owner}" now governs another bunq credential` };
+    }
+    return { kind: 'claimed', record };
+  }
+
+  /**
+   * The worker's check before a run calls bunq: returns when `credential` owns `key` (claiming it
+   * when unclaimed or stale), throws CredentialClaimedTwiceError when another live config does.
+   * The claim is a conditional put on the record as judged, so of two twins racing, one wins.
+   */
+  async ensureOwner(credential: string, key: BunqCredentialKey, now: string): Promise<'owner' | 'claimed' | 'took-over'> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const verdict = await this.verdict(credential, key);
+      if (verdict.kind === 'ours') return 'owner';
+      if (verdict.kind === 'claimed') throw new CredentialClaimedTwiceError(credential, verdict.record.owner, key);
+      const expected = verdict.kind === 'stale' ? verdict.record : null;
+      try {
+        await this.doc.send(new PutCommand(this.claimPut(credential, key, expected, 'worker', now)));
+        return expected === null ? 'claimed' : 'took-over';
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+        // Someone claimed it between our read and our write: judge again.
+      }
+    }
+    throw new Error(`the owner record of ${describeKey(key)} kept changing while ${credential} tried to claim it; try again`);
+  }
+
+  /** A transaction item that makes `credential` the owner, only if the record is still `expected`. */
+  claimItem(
+    credential: string,
+    key: BunqCredentialKey,
+    expected: OwnerRecord | null,
+    claimedBy: OwnerRecord['claimedBy'],
+    now: string,
+  ): TransactItem {
+    return { Put: this.claimPut(credential, key, expected, claimedBy, now) };
+  }
+
+  private claimPut(
+    credential: string,
+    key: BunqCredentialKey,
+    expected: OwnerRecord | null,
+    claimedBy: OwnerRecord['claimedBy'],
+    now: string,
+  ): PutCommandInput & { Item: Record<string, unknown> } {
+    const item: Record<string, unknown> = {
+      credential: ownerPartition(key),
+      entry: OWNER_ENTRY,
+      owner: credential,
+      environment: key.environment,
+      userId: key.userId,
+      credentialPasswordIpId: key.credentialPasswordIpId,
+      claimedAt: now,
+      claimedBy,
+      previousOwner: expected !== null && expected.owner !== credential ? expected.owner : undefined,
+    };
+    return {
+      TableName: this.tables.stateTable,
+      Item: item,
+      // Conditional on the record as judged: absent, or still naming the owner we saw.
+      ...(expected === null
+        ? { ConditionExpression: 'attribute_not_exists(#e)', ExpressionAttributeNames: { '#e': 'entry' } }
+        : { ConditionExpression: '#o = :o', ExpressionAttributeNames: { '#o': 'owner' }, ExpressionAttributeValues: { ':o': expected.owner } }),
+    };
+  }
+
+  /** A transaction item that retires config `credential` in favour of `successor`. */
+  retireItem(credential: string, successor: string, now: string): TransactItem {
+    return {
+      Update: {
+        TableName: this.tables.desiredTable,
+        Key: { credential, entry: CONFIG_ENTRY },
+        UpdateExpression: 'SET #r = :r, #s = :s, #u = :r',
+        ConditionExpression: 'attribute_exists(#e)',
+        ExpressionAttributeNames: { '#r': 'retiredAt', '#s': 'retiredInFavourOf', '#u': 'updatedAt', '#e': 'entry' },
+        ExpressionAttributeValues: { ':r': now, ':s': successor },
+      },
+    };
+  }
+
+  /**
+   * Writes the items in one transaction. @returns false when a condition failed (the owner record
+   * changed since it was judged), so nothing was written.
+   */
+  async commit(items: readonly TransactItem[]): Promise<boolean> {
+    if (!this.transactions) return this.commitOneByOne(items);
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: [...items] }));
+      return true;
+    } catch (err) {
+      if (err instanceof TransactionCanceledException && (err.CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed')) return false;
+      throw err;
+    }
+  }
+
+  private async commitOneByOne(items: readonly TransactItem[]): Promise<boolean> {
+    try {
+      for (const item of items) {
+        if (item.Put) await this.doc.send(new PutCommand(item.Put));
+        else if (item.Update) await this.doc.send(new UpdateCommand(item.Update));
+        else throw new Error('commitOneByOne writes only Put and Update items');
+      }
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+}

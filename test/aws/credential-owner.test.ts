@@ -1,0 +1,147 @@
+import { GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  CredentialClaimedTwiceError,
+  CredentialOwners,
+  ownerPartition,
+  retirementOf,
+  type BunqCredentialKey,
+} from '../../lambdas/aws/credential-owner';
+import { DesiredStore } from '../../lambdas/aws/desired-store';
+import { createTable, motoClients, uniqueName } from './moto-helpers';
+
+/** The owner records and retirements on moto: conditional writes decide, not reads. */
+
+const { dynamo } = motoClients();
+const desiredTable = uniqueName('owner-desired');
+const stateTable = uniqueName('owner-state');
+const owners = new CredentialOwners(dynamo, { stateTable, desiredTable });
+const NOW = '2026-12-01T10:00:00.000Z';
+const S = (s: string): AttributeValue => ({ S: s });
+const N = (n: number): AttributeValue => ({ N: String(n) });
+
+let nextUser = 1000;
+function freshKey(): BunqCredentialKey {
+  nextUser += 1;
+  return { environment: 'SANDBOX', userId: nextUser, credentialPasswordIpId: nextUser + 50_000 };
+}
+
+async function putConfig(credential: string, key: BunqCredentialKey, extra: Record<string, AttributeValue> = {}): Promise<void> {
+  await dynamo.send(
+    new PutItemCommand({
+      TableName: desiredTable,
+      Item: {
+        credential: S(credential), entry: S('config'), userId: N(key.userId),
+        // typed as a string, as operators do in the console: still the same credential
+        credentialPasswordIpId: S(String(key.credentialPasswordIpId)), secretName: S(`bunq-ip-reconciler/${credential}`),
+        ...extra,
+      },
+    }),
+  );
+}
+
+beforeAll(async () => {
+  await createTable(dynamo, desiredTable);
+  await createTable(dynamo, stateTable);
+});
+
+describe('credential owner records (DynamoDB on moto)', () => {
+  it('the first config claims an unclaimed credential; later runs find it their own', async () => {
+    const key = freshKey();
+    await putConfig('prod', key);
+    expect(await owners.ensureOwner('prod', key, NOW)).toBe('claimed');
+    expect(await owners.ensureOwner('prod', key, NOW)).toBe('owner');
+    const stored = await dynamo.send(new GetItemCommand({ TableName: stateTable, Key: { credential: S(ownerPartition(key)), entry: S('owner') } }));
+    expect(stored.Item).toMatchObject({ owner: S('prod'), claimedBy: S('worker'), environment: S('SANDBOX'), userId: N(key.userId) });
+    expect(ownerPartition(key)).toBe(`owner#SANDBOX#${key.userId}#${key.credentialPasswordIpId}`);
+  });
+
+  it('refuses a second live config of the same bunq credential, naming the owner', async () => {
+    const key = freshKey();
+    await putConfig('prod', key);
+    await putConfig('prod-copy', key);
+    await owners.ensureOwner('prod', key, NOW);
+    const refused = owners.ensureOwner('prod-copy', key, NOW);
+    await expect(refused).rejects.toBeInstanceOf(CredentialClaimedTwiceError);
+    await expect(refused).rejects.toThrow(/already reconciles|"prod" already reconciles/);
+    expect((await owners.read(key))?.owner).toBe('prod');
+    // The same ids in the other environment are another bunq credential.
+    await putConfig('prod-live', { ...key });
+    expect(await owners.ensureOwner('prod-live', { ...key, environment: 'PRODUCTION' }, NOW)).toBe('claimed');
+  });
+
+  it('of two twins claiming at once, exactly one wins', async () => {
+    for (let round = 0; round < 5; round++) {
+      const key = freshKey();
+      await putConfig('a', key);
+      await putConfig('b', key);
+      const results = await Promise.allSettled([owners.ensureOwner('a', key, NOW), owners.ensureOwner('b', key, NOW)]);
+      const won = results.filter((r) => r.status === 'fulfilled');
+      const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(won).toHaveLength(1);
+      expect(lost).toHaveLength(1);
+      expect(lost[0]?.reason).toBeInstanceOf(CredentialClaimedTwiceError);
+    }
+  });
+
+  it('takes over a stale claim: owner config gone, retired, or re-pointed', async () => {
+    const gone = freshKey();
+    await putConfig('new', gone);
+    await owners.ensureOwner('old', gone, NOW); // old never had a config item (deleted since)
+    expect(await owners.ensureOwner('new', gone, NOW)).toBe('took-over');
+    expect(await owners.read(gone)).toMatchObject({ owner: 'new', previousOwner: 'old' });
+
+    const retired = freshKey();
+    await putConfig('old2', retired, { retiredAt: S(NOW), retiredInFavourOf: S('new2') });
+    await putConfig('new2', retired);
+    await owners.ensureOwner('old2', retired, NOW);
+    expect((await owners.verdict('new2', retired)).kind).toBe('stale');
+
+    const moved = freshKey();
+    await putConfig('old3', moved);
+    await owners.ensureOwner('old3', moved, NOW);
+    await putConfig('old3', freshKey()); // re-pointed at another bunq user
+    await putConfig('new3', moved);
+    expect(await owners.verdict('new3', moved)).toMatchObject({ kind: 'stale', why: expect.stringMatching(/another bunq credential/) });
+    expect(await owners.ensureOwner('new3', moved, NOW)).toBe('took-over');
+  });
+
+  it('commits claim and retirement in one transaction, refused as a whole when the owner changed', async () => {
+    const key = freshKey();
+    await putConfig('first', key);
+    await owners.ensureOwner('first', key, NOW);
+    const judged = await owners.verdict('second', key);
+    expect(judged.kind).toBe('claimed');
+    const record = judged.kind === 'claimed' ? judged.record : null;
+    // Someone else moves the credential meanwhile: the judged transaction must write nothing.
+    await putConfig('third', key);
+    expect(await owners.commit([owners.claimItem('third', key, record, 'bootstrap', NOW), owners.retireItem('first', 'third', NOW)])).toBe(true);
+    expect(await owners.commit([owners.claimItem('second', key, record, 'bootstrap', NOW), owners.retireItem('third', 'second', NOW)])).toBe(false);
+    expect((await owners.read(key))?.owner).toBe('third');
+    const store = new DesiredStore(dynamo, desiredTable);
+    expect(retirementOf((await store.readCredential('third')).configItem)).toBeNull();
+    expect(retirementOf((await store.readCredential('first')).configItem)).toEqual({ retiredAt: NOW, retiredInFavourOf: 'third' });
+    // Retiring a config that does not exist fails the whole transaction too.
+    const fresh = await owners.verdict('fourth', key);
+    const freshRecord = fresh.kind === 'claimed' ? fresh.record : null;
+    expect(await owners.commit([owners.claimItem('fourth', key, freshRecord, 'bootstrap', NOW), owners.retireItem('no-such', 'fourth', NOW)])).toBe(false);
+    expect((await owners.read(key))?.owner).toBe('third');
+  });
+
+  it('the fan-out lists no retired config', async () => {
+    const key = freshKey();
+    const live = uniqueName('live');
+    const retired = uniqueName('retired');
+    await putConfig(live, key);
+    await putConfig(retired, key, { retiredAt: S(NOW), retiredInFavourOf: S(live) });
+    const listed = await new DesiredStore(dynamo, desiredTable).listCredentials();
+    expect(listed).toContain(live);
+    expect(listed).not.toContain(retired);
+  });
+
+  it('a half-edited retirement still counts as retired', () => {
+    expect(retirementOf({ retiredAt: 0 })).toEqual({ retiredAt: '0', retiredInFavourOf: '(not recorded)' });
+    expect(retirementOf({ retiredAt: '' })).toBeNull();
+    expect(retirementOf(null)).toBeNull();
+  });
+});

@@ -1,0 +1,285 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_RATE_LIMITS, ROUTES, startEmulator, type BunqEmulator } from '../../emulator';
+import { createKeyedTable, cliEnv, motoClients, runCli, unique, type RunResult } from './support';
+
+// Issue 10 as an operator meets it: spawned `bunq-ip` processes against moto and the bunq emulator
+// with its IP whitelist enforced (the CLI calls from 127.0.0.1). The transcript that used to lock
+// the credential out, one bunq credential per config, --adopt, and errors that name the caller.
+
+const aws = motoClients();
+const desiredTable = unique('lock-desired');
+const stateTable = unique('lock-state');
+const prefix = `${unique('lock')}/`;
+let emu: BunqEmulator;
+let env: Record<string, string>;
+const outputs: RunResult[] = [];
+const apiKeys: string[] = [];
+/** The bunq credential of "prod", the transcript's config. */
+let prodCredentialId = 0;
+
+async function cli(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
+  const result = await runCli(args, { ...env, ...options.env }, options.input ?? '');
+  outputs.push(result);
+  return result;
+}
+
+function newUser(): { userId: number; apiKey: string; credentialId: number } {
+  const user = emu.createUser({ displayName: 'lock-out test' });
+  apiKeys.push(user.apiKey);
+  return user;
+}
+
+function active(credentialId: number): string[] {
+  return emu.listIpEntries(credentialId).filter((e) => e.status === 'ACTIVE').map((e) => e.ip).sort();
+}
+
+async function configItem(credential: string) {
+  const reply = await aws.dynamo.send(new GetItemCommand({ TableName: desiredTable, Key: { credential: { S: credential }, entry: { S: 'config' } } }));
+  return reply.Item;
+}
+
+beforeAll(async () => {
+  // As in cli.e2e.test.ts: bunq's limits with windows shrunk 20×, session-server under the POST rule.
+  const scaled = DEFAULT_RATE_LIMITS.filter((r) => r.route !== ROUTES.sessionServer).map((r) => ({ ...r, windowMs: r.windowMs / 20 }));
+  emu = await startEmulator({ rateLimits: scaled });
+  await createKeyedTable(aws.dynamo, desiredTable);
+  await createKeyedTable(aws.dynamo, stateTable);
+  env = cliEnv({ DESIRED_TABLE_NAME: desiredTable, STATE_TABLE_NAME: stateTable, SECRET_NAME_PREFIX: prefix, BUNQ_BASE_URL: emu.url });
+});
+
+afterAll(async () => {
+  await emu?.close();
+});
+
+describe('lock-out impossible by construction (CLI processes against moto and the emulator)', () => {
+  it('the issue\'s transcript: bootstrap --permitted-ip in enforce, add two IPs, apply; plan still reaches bunq', async () => {
+    const user = newUser();
+    prodCredentialId = user.credentialId;
+    const boot = await cli(['bootstrap', 'prod', '--environment', 'sandbox', '--permitted-ip', '127.0.0.1', '--mode', 'enforce'], { input: user.apiKey });
+    expect(boot.stderr).toBe('');
+    expect(boot.code).toBe(0);
+    expect(boot.stdout).toMatch(/protected IPs: 127\.0\.0\.1\n/);
+    expect(boot.stdout).toMatch(/declared desired: 127\.0\.0\.1\n/);
+    expect(boot.stdout).toMatch(/note: declared desired and protected: 127\.0\.0\.1 \(bound at device registration.*--no-protect-bound-ips\)/);
+    const declared = await aws.dynamo.send(
+      new GetItemCommand({ TableName: desiredTable, Key: { credential: { S: 'prod' }, entry: { S: 'ip#127.0.0.1' } } }),
+    );
+    expect(declared.Item?.note?.S).toMatch(/^bound at device registration by bootstrap \d{4}-\d{2}-\d{2}: this API key calls bunq from it/);
+
+    expect((await cli(['desired', 'add', 'prod', '203.0.113.50'])).code).toBe(0);
+    expect((await cli(['desired', 'add', 'prod', '203.0.113.51'])).code).toBe(0);
+    const applied = await cli(['apply', 'prod', '--local', '--yes']);
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toMatch(/Caller: this run calls bunq from 127\.0\.0\.1 \(detected: bunq's base URL is on this machine \(loopback\)\); it is kept/);
+    expect(applied.stdout).not.toMatch(/- 127\.0\.0\.1/);
+    expect(active(user.credentialId)).toEqual(['127.0.0.1', '203.0.113.50', '203.0.113.51']);
+
+    const planned = await cli(['plan', 'prod']);
+    expect(planned.stderr).toBe('');
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).toMatch(/No changes\. bunq matches the desired IPs\./);
+    const asJson = await cli(['plan', 'prod', '--json', '--caller-ip', '127.0.0.1']);
+    expect(asJson.code).toBe(0);
+    expect(JSON.parse(asJson.stdout)).toMatchObject({ inSync: true, caller: { ips: ['127.0.0.1'], source: 'flag' } });
+    expect(active(user.credentialId)).toContain('127.0.0.1');
+  });
+
+  it('--caller-ip and BUNQ_IP_CALLER_IPS are validated (exit 64) and shown; --no-protect-bound-ips opts out explicitly', async () => {
+    const [badFlag, badEnv, viaQueue] = await Promise.all([
+      cli(['plan', 'prod', '--caller-ip', '127.0.0.300']),
+      cli(['plan', 'prod'], { env: { BUNQ_IP_CALLER_IPS: '127.0.0.1;10.0.0.1' } }),
+      cli(['apply', 'prod', '--via-queue', '--caller-ip', '127.0.0.1', '--yes'], { env: { RECONCILE_QUEUE_URL: 'http://unused' } }),
+    ]);
+    expect(badFlag.code).toBe(64);
+    expect(badFlag.stderr).toMatch(/--caller-ip "127\.0\.0\.300": octet 4 300 is out of range/);
+    expect(badEnv.code).toBe(64);
+    expect(badEnv.stderr).toMatch(/BUNQ_IP_CALLER_IPS "127\.0\.0\.1;10\.0\.0\.1"/);
+    expect(viaQueue.code).toBe(64);
+    expect(viaQueue.stderr).toMatch(/--caller-ip applies to local runs/);
+    const fromEnv = await cli(['plan', 'prod'], { env: { BUNQ_IP_CALLER_IPS: '127.0.0.1, 203.0.113.50' } });
+    expect(fromEnv.code).toBe(0);
+    expect(fromEnv.stdout).toMatch(/Caller: this run calls bunq from 127\.0\.0\.1, 203\.0\.113\.50 \(BUNQ_IP_CALLER_IPS\); they are kept/);
+
+    const user = newUser();
+    const optOut = await cli(['bootstrap', 'elsewhere', '--environment', 'sandbox', '--no-protect-bound-ips', '--json'], { input: user.apiKey });
+    expect(optOut.code).toBe(0);
+    const result = JSON.parse(optOut.stdout) as { boundIps: string[]; protectedIps: string[]; declared: unknown[]; notes: string[] };
+    expect(result).toMatchObject({ boundIps: ['127.0.0.1'], protectedIps: [], declared: [] });
+    expect(result.notes.join('\n')).toMatch(/neither declared nor protected \(--no-protect-bound-ips\)/);
+  });
+
+  it('asks checkip when bunq is not on this machine; an unreachable checkip leaves the caller unknown', async () => {
+    let served = 0;
+    const checkip: Server = createServer((_req, res) => {
+      served += 1;
+      res.end('127.0.0.1\n');
+    });
+    await new Promise<void>((resolve) => checkip.listen(0, '127.0.0.1', resolve));
+    const port = (checkip.address() as AddressInfo).port;
+    try {
+      // bunq is reached through the context stored by bootstrap (the emulator); BUNQ_BASE_URL only
+      // tells the CLI that bunq is elsewhere, so it must ask checkip.
+      const remote = { BUNQ_BASE_URL: 'https://bunq.invalid', BUNQ_IP_CHECKIP_URL: `http://127.0.0.1:${port}/` };
+      // Someone adds an IP in the app: an enforce run that knows its caller deactivates it.
+      const stray = emu.addIpEntryAsApp(prodCredentialId, '198.51.100.66', 'ACTIVE');
+      const detected = await cli(['plan', 'prod', '--json'], { env: remote });
+      expect(detected.code).toBe(2);
+      expect(JSON.parse(detected.stdout)).toMatchObject({ caller: { ips: ['127.0.0.1'], source: 'detected', detail: `127.0.0.1:${port}` } });
+      expect(served).toBe(1);
+      expect(JSON.parse(detected.stdout).plan.operations).toEqual([{ kind: 'deactivate', ip: '198.51.100.66', entryId: stray.id, reason: 'undesired' }]);
+
+      // A run that cannot tell where it calls from holds every deactivation; additions would go ahead.
+      const unreachable = await cli(['plan', 'prod'], { env: { ...remote, BUNQ_IP_CHECKIP_URL: 'http://127.0.0.1:9/' } });
+      expect(unreachable.code).toBe(2);
+      expect(unreachable.stdout).toMatch(/! - 198\.51\.100\.66 .*\[caller-ip\] cannot tell which IP this run calls bunq from/);
+      expect(unreachable.stdout).toMatch(/Plan: 0 to add, 0 to re-activate, 0 to deactivate, 1 blocked\./);
+      expect(unreachable.stdout).toMatch(
+        /^Caller: cannot tell which IP this run calls bunq from \(127\.0\.0\.1:9: .*\); every deactivation is held unless an ACTIVE "\*" covers it\. Pass --caller-ip or set BUNQ_IP_CALLER_IPS\.$/m,
+      );
+    } finally {
+      await new Promise<void>((resolve) => checkip.close(() => resolve()));
+      const stray = emu.listIpEntries(prodCredentialId).find((e) => e.ip === '198.51.100.66');
+      if (stray) emu.setIpStatusAsApp(prodCredentialId, stray.id, 'INACTIVE');
+    }
+  });
+
+  it('one owner per bunq credential: a twin is refused and named, --force moves ownership and retires the old config', async () => {
+    const user = newUser();
+    expect((await cli(['bootstrap', 'payroll', '--environment', 'sandbox', '--mode', 'enforce'], { input: user.apiKey })).code).toBe(0);
+    const twin = await cli(['bootstrap', 'payroll-2', '--environment', 'sandbox'], { input: user.apiKey });
+    expect(twin.code).toBe(1);
+    expect(twin.stderr).toMatch(new RegExp(`bunq user ${user.userId}'s CredentialPasswordIp ${user.credentialId} \\(sandbox\\) is already reconciled by credential "payroll"`));
+    expect(twin.stderr).toMatch(/re-run with --force to move ownership to "payroll-2" and retire "payroll"/);
+    expect(await configItem('payroll-2')).toBeUndefined();
+
+    const moved = await cli(['bootstrap', 'payroll-2', '--environment', 'sandbox', '--force'], { input: user.apiKey });
+    expect(moved.stderr).toBe('');
+    expect(moved.code).toBe(0);
+    expect(moved.stdout).toMatch(/ownership moved here from "payroll" \(now retired\)/);
+    // Moving ownership changes nothing at bunq: the new config keeps what the old one kept.
+    expect(moved.stdout).toMatch(/note: took over the desired and protected IPs of "payroll"/);
+    expect(moved.stdout).toMatch(/protected IPs: 127\.0\.0\.1\n/);
+    const old = await configItem('payroll');
+    expect(old?.retiredInFavourOf?.S).toBe('payroll-2');
+    expect(old?.retiredAt?.S).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    const retiredPlan = await cli(['plan', 'payroll']);
+    expect(retiredPlan.code).toBe(1);
+    expect(retiredPlan.stderr).toMatch(/credential payroll was retired at .* in favour of "payroll-2" \(bootstrap --force\): it is not reconciled/);
+    const addToRetired = await cli(['desired', 'add', 'payroll', '203.0.113.99']);
+    expect(addToRetired.code).toBe(1);
+    expect(addToRetired.stderr).toMatch(/"payroll" was retired in favour of "payroll-2" .* edit "payroll-2" instead/);
+    const overview = await cli(['status']);
+    expect(overview.stdout).not.toMatch(/^payroll /m);
+    const successor = await cli(['plan', 'payroll-2']);
+    expect(successor.stderr).toBe('');
+    expect(successor.stdout).toMatch(/No changes/);
+    expect(successor.code).toBe(0);
+
+    // A config copied by hand in the console is refused before it calls bunq.
+    const copy = { ...(await configItem('payroll-2')), credential: { S: 'payroll-copy' } };
+    await aws.dynamo.send(new PutItemCommand({ TableName: desiredTable, Item: copy }));
+    const requestsBefore = emu.requests.length;
+    const [copyPlan, copyApply] = [await cli(['plan', 'payroll-copy']), await cli(['apply', 'payroll-copy', '--local', '--yes'])];
+    for (const r of [copyPlan, copyApply]) {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/which credential "payroll-2" already reconciles; not calling bunq for a second owner/);
+    }
+    expect(emu.requests.length).toBe(requestsBefore);
+  });
+
+  it('two bootstraps of two names for one bunq credential at once: exactly one wins', async () => {
+    const user = newUser();
+    const [a, b] = await Promise.all([
+      cli(['bootstrap', 'race-a', '--environment', 'sandbox'], { input: user.apiKey }),
+      cli(['bootstrap', 'race-b', '--environment', 'sandbox'], { input: user.apiKey }),
+    ]);
+    const codes = [a.code, b.code].sort();
+    expect(codes).toEqual([0, 1]);
+    const [winner, loser] = a.code === 0 ? (['race-a', b] as const) : (['race-b', a] as const);
+    expect(loser.stderr).toMatch(new RegExp(`"${winner}"`));
+    const configs = await Promise.all([configItem('race-a'), configItem('race-b')]);
+    expect(configs.filter((c) => c !== undefined)).toHaveLength(1);
+  });
+
+  it('--adopt declares every IP ACTIVE at bunq now, so enforce mode changes nothing', async () => {
+    const user = newUser();
+    emu.addIpEntryAsApp(user.credentialId, '198.51.100.7', 'ACTIVE');
+    emu.addIpEntryAsApp(user.credentialId, '198.51.100.8', 'INACTIVE');
+    const adopted = await cli(['bootstrap', 'adopted', '--environment', 'sandbox', '--mode', 'enforce', '--adopt'], { input: user.apiKey });
+    expect(adopted.stderr).toBe('');
+    expect(adopted.code).toBe(0);
+    expect(adopted.stdout).toMatch(/note: adopted \(declared desired as ACTIVE at bunq now\): 198\.51\.100\.7\n/);
+    const listed = JSON.parse((await cli(['desired', 'list', 'adopted', '--json'])).stdout) as { entries: Array<{ ip: string; note: string | null }> };
+    expect(listed.entries.find((e) => e.ip === '198.51.100.7')?.note).toMatch(/^adopted at bootstrap \d{4}-\d{2}-\d{2}$/);
+    expect(listed.entries.map((e) => e.ip).sort()).toEqual(['127.0.0.1', '198.51.100.7']);
+    const planned = await cli(['plan', 'adopted']);
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).toMatch(/No changes/);
+    expect(active(user.credentialId)).toEqual(['127.0.0.1', '198.51.100.7']);
+  });
+
+  it('when bunq rejects the caller, the error names the IP this run called from', async () => {
+    const user = newUser();
+    expect((await cli(['bootstrap', 'locked', '--environment', 'sandbox'], { input: user.apiKey })).code).toBe(0);
+    const own = emu.listIpEntries(user.credentialId).find((e) => e.ip === '127.0.0.1');
+    emu.setIpStatusAsApp(user.credentialId, own?.id ?? 0, 'INACTIVE');
+    const [plan, apply] = await Promise.all([cli(['plan', 'locked', '--caller-ip', '127.0.0.1']), cli(['apply', 'locked', '--local', '--yes'])]);
+    for (const r of [plan, apply]) {
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n')[0]).toMatch(
+        /^error: bunq: GET \S+: bunq rejected the API key or the calling IP \(HTTP 400\).*; credential locked: this run calls bunq from 127\.0\.0\.1 \((--caller-ip|detected: bunq's base URL is on this machine \(loopback\))\); if the API key is current, that IP must be ACTIVE/,
+      );
+    }
+  });
+
+  it('nothing in DesiredIps is dropped silently: a hand-typed odd key or an implausible expiry freezes deactivations', async () => {
+    const user = newUser();
+    expect((await cli(['bootstrap', 'hygiene', '--environment', 'sandbox', '--mode', 'enforce'], { input: user.apiKey })).code).toBe(0);
+    expect((await cli(['desired', 'add', 'hygiene', '203.0.113.60'])).code).toBe(0);
+    expect((await cli(['apply', 'hygiene', '--local', '--yes'])).code).toBe(0);
+    emu.addIpEntryAsApp(user.credentialId, '198.51.100.70', 'ACTIVE');
+    // Console edits: an upper-case key, and an expiry typed as a date (20261231 s = 1970).
+    await aws.dynamo.send(new PutItemCommand({ TableName: desiredTable, Item: { credential: { S: 'hygiene' }, entry: { S: 'IP#203.0.113.61' }, ip: { S: '203.0.113.61' } } }));
+    await aws.dynamo.send(
+      new PutItemCommand({ TableName: desiredTable, Item: { credential: { S: 'hygiene' }, entry: { S: 'ip#203.0.113.60' }, ip: { S: '203.0.113.60' }, expiresAt: { N: '20261231' } } }),
+    );
+    const planned = await cli(['plan', 'hygiene']);
+    expect(planned.code).toBe(2);
+    expect(planned.stdout).toMatch(/x IP#203\.0\.113\.61/);
+    expect(planned.stdout).toMatch(/x ip#203\.0\.113\.60/);
+    expect(planned.stdout).toMatch(/! - 198\.51\.100\.70 /);
+    expect(planned.stdout).not.toMatch(/^ *- 203\.0\.113\.60/m);
+    const applied = await cli(['apply', 'hygiene', '--local', '--yes']);
+    expect(applied.code).toBe(1);
+    expect(applied.stderr).toMatch(/invalid-desired/);
+    expect(active(user.credentialId)).toEqual(['127.0.0.1', '198.51.100.70', '203.0.113.60']);
+  });
+
+  it('an IP bunq refuses for good does not hold back the others', async () => {
+    const user = newUser();
+    expect((await cli(['bootstrap', 'refusals', '--environment', 'sandbox', '--mode', 'enforce'], { input: user.apiKey })).code).toBe(0);
+    expect((await cli(['desired', 'add', 'refusals', '0.0.0.0'])).code).toBe(0);
+    expect((await cli(['desired', 'add', 'refusals', '203.0.113.77'])).code).toBe(0);
+    // Additions run in IP order: bunq refuses the first POST (0.0.0.0) for good.
+    emu.faults.add({ method: 'POST', route: ROUTES.ipList, fault: { type: 'status', status: 400, description: 'The IP address is not valid.' } });
+    const applied = await cli(['apply', 'refusals', '--local', '--yes']);
+    emu.faults.clear();
+    expect(applied.code).toBe(1);
+    expect(applied.stderr).toMatch(/ip-refused/);
+    expect(active(user.credentialId)).toEqual(['127.0.0.1', '203.0.113.77']);
+  });
+
+  it('never prints a secret', async () => {
+    const all = outputs.map((o) => o.stdout + o.stderr).join('\n');
+    expect(outputs.length).toBeGreaterThan(20);
+    for (const key of apiKeys) expect(all).not.toContain(key);
+    const secret = await aws.secrets.send(new GetSecretValueCommand({ SecretId: `${prefix}prod` }));
+    const stored = JSON.parse(secret.SecretString ?? '{}') as { installationToken: string; session: { token: string } };
+    for (const value of [stored.installationToken, stored.session.token, 'PRIVATE KEY']) expect(all).not.toContain(value);
+  });
+});
