@@ -76,7 +76,8 @@ export function doctorChecks(f: DoctorFacts): DoctorCheck[] {
   const callers = f.callerIps.ips;
   const callerText = callers.length > 0 ? callers.join(', ') : 'an unknown IP';
   if (f.bunq === undefined) {
-    checks.push(skipped('session', 'the secret is not usable'), skipped('caller-ip', 'the secret is not usable'));
+    const why = f.secret === undefined ? 'no valid config item' : 'the secret is not usable';
+    checks.push(skipped('session', why), skipped('caller-ip', why));
   } else if (!f.bunq.ok) {
     const b = f.bunq;
     if (b.kind === 'credentials-rejected') {
@@ -193,7 +194,7 @@ export function doctorChecks(f: DoctorFacts): DoctorCheck[] {
     } else if (s.outcome === 'failed' || s.outcome === 'partial') {
       checks.push({ id: 'last-run', status: 'problem', summary: `${when}, ${s.failed.length} operation(s) failed`, fix: `\`bunq-ip status ${c}\` lists them with their errors` });
     } else {
-      checks.push({ id: 'last-run', status: 'ok', summary: `${when}, drift remaining ${s.drift.length}, blocked ${s.blocked.length}` });
+      checks.push({ id: 'last-run', status: 'ok', summary: `${when}, drift found ${s.drift.length}, applied ${s.applied.length}, blocked ${s.blocked.length}` });
     }
   }
   return checks;

@@ -13,7 +13,7 @@ const config: CredentialConfig = {
   protectedIps: ['203.0.113.9'],
 };
 const entry = (id: number, ip: string, status: 'ACTIVE' | 'INACTIVE' = 'ACTIVE'): ActualEntry => ({ id, ip, status, created: null });
-const lastRun = { credential: 'prod', lastRunAt: '2026-12-01T10:00:00Z', outcome: 'in-sync', error: null, drift: [], blocked: [], failed: [] } as unknown as StatusRecord;
+const lastRun = { credential: 'prod', lastRunAt: '2026-12-01T10:00:00Z', outcome: 'in-sync', error: null, drift: [], applied: [], blocked: [], failed: [] } as unknown as StatusRecord;
 
 function healthy(): DoctorFacts {
   return {
