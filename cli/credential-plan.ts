@@ -10,7 +10,8 @@ import { isBunqError } from '../lambdas/bunq/errors';
 import type { BunqLogger } from '../lambdas/bunq/logger';
 import { plan, type ActualEntry, type CredentialConfig, type Plan } from '../lambdas/core';
 import { callerSentence, CREDENTIALS_REJECTED } from '../lambdas/handlers/caller-note';
-import { loadCredentialContext, portOnContext } from '../lambdas/handlers/reconcile-credential';
+import { loadCredentialContext, portOnContext, withRecordedWorkerIps } from '../lambdas/handlers/reconcile-credential';
+import type { StateStore } from '../lambdas/aws/state-store';
 import type { Clock } from '../lambdas/shared/clock';
 import type { ContextStorePort } from '../lambdas/aws/context-store';
 import { callerOrigin, type CallerIps } from './caller-ips';
@@ -24,6 +25,8 @@ export interface PlanDeps {
   /** Read only: a plan claims nothing, it only refuses a config the worker would refuse. */
   owners: Pick<CredentialOwners, 'verdict'>;
   bunqOptions?: Omit<CallOptions, 'clock' | 'logger'>;
+  /** The worker's recorded caller IPs (status item), kept like this machine's own, as `apply --local` keeps them. */
+  state?: Pick<StateStore, 'readStatus'>;
 }
 
 export interface CredentialPlan {
@@ -57,7 +60,8 @@ export async function planCredential(deps: PlanDeps, credential: string, caller:
   } catch (err) {
     throw namingCaller(err, caller, config);
   }
-  return { config, actual, plan: plan(state.desired, actual, config, deps.clock.now(), caller.ips), unknownEntries: state.unknownEntries };
+  const callerIps = deps.state === undefined ? caller.ips : await withRecordedWorkerIps(deps.state, credential, caller.ips);
+  return { config, actual, plan: plan(state.desired, actual, config, deps.clock.now(), callerIps), unknownEntries: state.unknownEntries };
 }
 
 /** bunq refused the caller: say which IP we called from, so the operator knows what to whitelist. */

@@ -21,6 +21,7 @@ import { desiredAdd, desiredImport, desiredList, desiredRemove } from './command
 import { doctorCommand } from './commands/doctor';
 import { localUpCommand } from './commands/local';
 import { planCommand } from './commands/plan';
+import { probeCommand } from './commands/probe';
 import { historyCommand, statusCommand } from './commands/status';
 import { cliLogger, type CommandContext } from './context';
 import { CliError, ExitCode } from './errors';
@@ -40,6 +41,7 @@ export const COMMANDS: readonly CommandDef<CommandContext>[] = [
   historyCommand,
   doctorCommand,
   localUpCommand,
+  probeCommand,
 ];
 
 const GROUPS = new Set(COMMANDS.filter((c) => c.path.length > 1).map((c) => c.path[0]));

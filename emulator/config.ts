@@ -1,4 +1,5 @@
 import type { Clock } from '../lambdas/shared/clock';
+import { parseProfiles, type EmulatorProfile } from './profiles';
 import { DEFAULT_RATE_LIMITS, type RateLimitRule } from './rate-limit';
 
 export interface EmulatorOptions {
@@ -12,12 +13,11 @@ export interface EmulatorOptions {
   rateLimits?: RateLimitRule[] | false;
   /** session_timeout reported for new sessions; default 3600. */
   sessionTimeoutSeconds?: number;
-  /** Default true: every authenticated call pushes the expiry to now + session_timeout. */
-  sessionSlidingExpiry?: boolean;
-  /** Default true: PUT may turn an INACTIVE entry ACTIVE again. */
-  allowReactivation?: boolean;
-  /** Default 'refuse': POST of an IP the credential already has an entry for → 400. */
-  duplicatePost?: 'refuse' | 'accept';
+  /**
+   * The answers to bunq's open questions to play instead of the defaults (profiles.ts); they combine.
+   * E.g. ['reactivation-refused', 'fixed-session-expiry'].
+   */
+  profiles?: readonly EmulatorProfile[];
   /** Default true. */
   enforceIpWhitelist?: boolean;
   /** Maps the TCP peer address (with "::ffff:" stripped) to the caller IP bunq would see. */
@@ -30,9 +30,8 @@ export interface EmulatorOptions {
 export interface MutableEmulatorConfig {
   rateLimits: RateLimitRule[] | false;
   sessionTimeoutSeconds: number;
-  sessionSlidingExpiry: boolean;
-  allowReactivation: boolean;
-  duplicatePost: 'refuse' | 'accept';
+  /** The active profiles; replace or edit the set to switch at run time. */
+  profiles: Set<EmulatorProfile>;
   enforceIpWhitelist: boolean;
   mapCallerIp: ((peerAddress: string) => string) | undefined;
 }
@@ -52,10 +51,12 @@ export function resolveConfig(options: EmulatorOptions): MutableEmulatorConfig {
   return {
     rateLimits: options.rateLimits === undefined ? DEFAULT_RATE_LIMITS.map((r) => ({ ...r })) : options.rateLimits,
     sessionTimeoutSeconds: timeout,
-    sessionSlidingExpiry: options.sessionSlidingExpiry ?? true,
-    allowReactivation: options.allowReactivation ?? true,
-    duplicatePost: options.duplicatePost ?? 'refuse',
+    profiles: new Set(parseProfiles(options.profiles ?? [])),
     enforceIpWhitelist: options.enforceIpWhitelist ?? true,
     mapCallerIp: options.mapCallerIp,
   };
+}
+
+export function hasProfile(config: Pick<MutableEmulatorConfig, 'profiles'>, profile: EmulatorProfile): boolean {
+  return config.profiles.has(profile);
 }

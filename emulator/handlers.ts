@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import type { MutableEmulatorConfig } from './config';
+import { hasProfile, type MutableEmulatorConfig } from './config';
 import { EmulatorHttpError } from './http-error';
 import { classifyIp } from './ipv4';
 import type { Credential, EmulatorState, EntryStatus, Installation, IpEntry, Session, UserKind } from './model';
@@ -220,21 +220,40 @@ const listCredentials: Handler = (ctx) => {
 
 const readCredential: Handler = (ctx) => responseBody([{ CredentialPasswordIp: credentialObject(ownCredential(ctx)) }]);
 
+/** Profile `wildcard-unlisted`: the `*` of a wildcard key is not an entry the API shows. */
+function visibleEntries(ctx: HandlerContext, credential: Credential): IpEntry[] {
+  if (!hasProfile(ctx.config, 'wildcard-unlisted')) return credential.entries;
+  return credential.entries.filter((e) => e.ip !== '*');
+}
+
+function entryObject(ctx: HandlerContext, entry: IpEntry): Record<string, unknown> {
+  return { PermittedIp: permittedIpObject(entry, !hasProfile(ctx.config, 'no-entry-ids')) };
+}
+
 const listIps: Handler = (ctx) => {
   const credential = ownCredential(ctx);
   const basePath = `/v1/user/${credential.userId}/credential-password-ip/${credential.id}/ip`;
-  const { page, pagination } = paginate(credential.entries, parsePageQuery(ctx.query), basePath);
-  return responseBody(page.map((e) => ({ PermittedIp: permittedIpObject(e) })), pagination);
+  const { page, pagination } = paginate(visibleEntries(ctx, credential), parsePageQuery(ctx.query), basePath);
+  return responseBody(page.map((e) => entryObject(ctx, e)), pagination);
 };
 
-const readIp: Handler = (ctx) => responseBody([{ PermittedIp: permittedIpObject(ownEntry(ctx).entry) }]);
+const readIp: Handler = (ctx) => {
+  const { credential, entry } = ownEntry(ctx);
+  if (!visibleEntries(ctx, credential).includes(entry)) throw new EmulatorHttpError(404, TEXT.notFound('PermittedIp', entry.id));
+  return responseBody([entryObject(ctx, entry)]);
+};
 
 const createIp: Handler = (ctx) => {
   const credential = ownCredential(ctx);
+  // bunq's device-registration page: a standard key's IPs are fixed at creation ("You won't be able
+  // to add new IP addresses later"). The key, not the request, is refused, so this comes first.
+  if (hasProfile(ctx.config, 'standard-key-cannot-add-ips') && !credential.registeredWithWildcard) {
+    throw new EmulatorHttpError(400, TEXT.standardKeyCannotAddIps);
+  }
   const body = asObject(ctx.body);
   const ip = apiIp(body.ip);
   const status = body.status === undefined || body.status === null ? 'ACTIVE' : parseStatus(body.status);
-  if (ctx.config.duplicatePost === 'refuse') {
+  if (!hasProfile(ctx.config, 'duplicate-post-accepted')) {
     const existing = credential.entries.find((e) => e.ip === ip);
     if (existing !== undefined) {
       throw new EmulatorHttpError(
@@ -248,7 +267,8 @@ const createIp: Handler = (ctx) => {
 };
 
 const updateIp: Handler = (ctx) => {
-  const { entry } = ownEntry(ctx);
+  const { credential, entry } = ownEntry(ctx);
+  if (!visibleEntries(ctx, credential).includes(entry)) throw new EmulatorHttpError(404, TEXT.notFound('PermittedIp', entry.id));
   const body = asObject(ctx.body);
   if (body.status === undefined || body.status === null) {
     throw new EmulatorHttpError(400, 'The field "status" is required.');
@@ -260,7 +280,7 @@ const updateIp: Handler = (ctx) => {
   if (entry.ip === '*') {
     throw new EmulatorHttpError(400, 'The wildcard "*" can only be managed in the bunq app.');
   }
-  if (!ctx.config.allowReactivation && entry.status === 'INACTIVE' && status === 'ACTIVE') {
+  if (hasProfile(ctx.config, 'reactivation-refused') && entry.status === 'INACTIVE' && status === 'ACTIVE') {
     throw new EmulatorHttpError(400, 'An INACTIVE IP address cannot be made ACTIVE again. Add the address as a new entry instead.');
   }
   ctx.state.setEntryStatus(entry, status);

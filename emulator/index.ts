@@ -11,6 +11,7 @@ import { createEmulatorServer, RealSleeper, type RequestLogEntry, type Runtime }
 
 export { ROUTES, type RoutePattern } from './routes';
 export { DEFAULT_RATE_LIMITS, type RateLimitRule } from './rate-limit';
+export { EMULATOR_PROFILES, PROFILE_BEHAVIOUR, isEmulatorProfile, parseProfiles, type EmulatorProfile } from './profiles';
 export type { Fault, FaultRule } from './faults';
 export type { EmulatorOptions, MutableEmulatorConfig } from './config';
 export type { RequestLogEntry } from './server';

@@ -39,6 +39,8 @@ export interface Credential {
   createdMs: number;
   updatedMs: number;
   permittedDevice: { description: string; ip: string } | null;
+  /** Whether the first device registration listed `*` (a "wildcard key" in bunq's docs). */
+  registeredWithWildcard: boolean;
   entries: IpEntry[];
 }
 
@@ -114,6 +116,7 @@ export class EmulatorState {
       createdMs: now,
       updatedMs: now,
       permittedDevice: null,
+      registeredWithWildcard: false,
       entries: [],
     };
     this.credentials.set(credential.id, credential);
@@ -166,6 +169,7 @@ export class EmulatorState {
       credential.status = 'ACTIVE';
       credential.updatedMs = now;
       credential.permittedDevice = { description, ip: callerIp };
+      credential.registeredWithWildcard = ips.includes('*');
       for (const ip of ips) this.addEntry(credential, ip, 'ACTIVE');
     }
     const device: DeviceServer = {

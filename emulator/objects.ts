@@ -60,7 +60,9 @@ export function credentialObject(credential: Credential): WireObject {
   };
 }
 
-export function permittedIpObject(entry: IpEntry): WireObject {
+/** `withIds: false` plays profile `no-entry-ids`: only ip and status, as bunq's swagger shows them. */
+export function permittedIpObject(entry: IpEntry, withIds = true): WireObject {
+  if (!withIds) return { ip: entry.ip, status: entry.status };
   return {
     id: entry.id,
     created: bunqTimestamp(entry.createdMs),

@@ -44,4 +44,19 @@ export class RollingWindowLimiter {
     this.hits.set(key, recent);
     return true;
   }
+
+  /**
+   * Profile `slow-instead-of-429`: the earliest time (>= now) at which this call fits the window,
+   * recorded as a hit at that time, so calls held at once queue up instead of all going through.
+   */
+  reserve(key: string, rule: RateLimitRule, now: number): number {
+    const recent = (this.hits.get(key) ?? []).filter((t) => t > now - rule.windowMs).sort((a, b) => a - b);
+    const fits = (t: number): boolean => recent.filter((h) => h > t - rule.windowMs && h <= t).length < rule.limit;
+    // Reservations are handed out in arrival order, so no hit lies after the one we reserve.
+    const floor = Math.max(now, recent[recent.length - 1] ?? now);
+    const at = [floor, ...recent.map((h) => h + rule.windowMs)].filter((t) => t >= floor).sort((a, b) => a - b).find(fits) ?? floor;
+    recent.push(at);
+    this.hits.set(key, recent);
+    return at;
+  }
 }

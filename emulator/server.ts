@@ -1,7 +1,7 @@
 import { sign, verify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Clock } from '../lambdas/shared/clock';
-import type { MutableEmulatorConfig } from './config';
+import { hasProfile, type MutableEmulatorConfig } from './config';
 import { describeFault, type Fault, type FaultInjector } from './faults';
 import { handlerFor } from './handlers';
 import { EmulatorHttpError } from './http-error';
@@ -30,6 +30,8 @@ export interface RequestLogEntry {
   callerIp: string;
   /** The fault that fired, e.g. "status:503", "drop", "apply-then-delay:50ms". */
   fault?: string;
+  /** Profile `slow-instead-of-429`: how long (clock ms) the call was held instead of refused. */
+  slowedMs?: number;
 }
 
 export interface Runtime {
@@ -134,18 +136,34 @@ interface ParsedRequest {
   now: number;
 }
 
+/**
+ * The rate limit, after routing (404/405 come first) and before everything else. Over the limit
+ * bunq answers 429; under profile `slow-instead-of-429` the call is held (on the emulator's clock)
+ * until the window admits it and then handled normally.
+ */
+async function rateLimit(rt: Runtime, p: ParsedRequest, entry: RequestLogEntry): Promise<Reply | undefined> {
+  const { method, match, callerIp } = p;
+  if (match === null || handlerFor(method, match.pattern) === undefined || rt.config.rateLimits === false) return undefined;
+  const rule = ruleFor(rt.config.rateLimits, method, match.pattern);
+  if (rule === undefined) return undefined;
+  const key = `${callerIp} ${method} ${match.pattern}`;
+  if (!hasProfile(rt.config, 'slow-instead-of-429')) {
+    return rt.limiter.admit(key, rule, p.now) ? undefined : errorReply(429, TEXT.rateLimited(rule.limit, rule.windowMs));
+  }
+  const at = rt.limiter.reserve(key, rule, p.now);
+  if (at > p.now) {
+    entry.slowedMs = at - p.now;
+    await rt.clock.sleep(at - p.now);
+    p.now = rt.clock.now();
+  }
+  return undefined;
+}
+
 function gatekeepAndHandle(rt: Runtime, p: ParsedRequest): Reply {
   const { method, match, req, callerIp, now } = p;
   if (match === null) throw new EmulatorHttpError(404, TEXT.routeNotFound);
   const handler = handlerFor(method, match.pattern);
   if (handler === undefined) throw new EmulatorHttpError(405, TEXT.methodNotAllowed);
-
-  if (rt.config.rateLimits !== false) {
-    const rule = ruleFor(rt.config.rateLimits, method, match.pattern);
-    if (rule !== undefined && !rt.limiter.admit(`${callerIp} ${method} ${match.pattern}`, rule, now)) {
-      return errorReply(429, TEXT.rateLimited(rule.limit, rule.windowMs));
-    }
-  }
   for (const name of ['User-Agent', 'Cache-Control']) {
     if (header(req, name) === undefined) throw new EmulatorHttpError(400, TEXT.missingHeader(name));
   }
@@ -169,7 +187,7 @@ function gatekeepAndHandle(rt: Runtime, p: ParsedRequest): Reply {
     if (rt.config.enforceIpWhitelist && (credential === undefined || !rt.state.allows(credential, callerIp))) {
       throw new EmulatorHttpError(400, TEXT.credentialsIncorrect);
     }
-    if (rt.config.sessionSlidingExpiry) session.expiresAtMs = now + session.timeoutSeconds * 1000;
+    if (!hasProfile(rt.config, 'fixed-session-expiry')) session.expiresAtMs = now + session.timeoutSeconds * 1000;
   }
 
   let body: unknown;
@@ -254,7 +272,8 @@ async function handle(rt: Runtime, req: IncomingMessage, res: ServerResponse): P
   const finish = (reply: Reply, mode: SignatureMode): void => {
     entry.status = reply.status;
     rt.log.push(entry);
-    writeReply(rt, req, res, reply, reply.unsigned === true ? 'none' : mode);
+    const unsignedError = hasProfile(rt.config, 'errors-unsigned') && reply.status >= 400 && reply.status < 500;
+    writeReply(rt, req, res, reply, reply.unsigned === true || unsignedError ? 'none' : mode);
   };
   const drop = (): void => {
     rt.log.push(entry);
@@ -273,7 +292,9 @@ async function handle(rt: Runtime, req: IncomingMessage, res: ServerResponse): P
   if (fault?.type === 'delay' && !(await rt.sleeper.sleep(fault.ms))) return;
 
   if (rawBody === 'too-large') return finish(errorReply(400, 'The request body is too large.'), 'valid');
-  let reply = respond(rt, { method, url, req, rawBody, callerIp, match, now: rt.clock.now() });
+  const parsed: ParsedRequest = { method, url, req, rawBody, callerIp, match, now: rt.clock.now() };
+  const refused = await rateLimit(rt, parsed, entry);
+  let reply = refused ?? respond(rt, parsed);
 
   if (fault?.type === 'apply-then-status') reply = faultReply(fault.status);
   if (fault?.type === 'apply-then-drop') return drop();

@@ -51,6 +51,10 @@ export const TEXT = {
     `Too many requests. You can do a maximum of ${limit} calls per ${windowMs / 1000} second to this endpoint.`,
   missingHeader: (name: string): string => `The header "${name}" is required for all requests.`, // INFERRED
   notFound: (type: string, id: number): string => `${type} for id "${id}" not found.`,
+  // INFERRED, after bunq's device-registration page ("You won't be able to add new IP addresses later").
+  standardKeyCannotAddIps:
+    'You cannot add new IP addresses to this API key: it is linked to the IP addresses it was created with. ' +
+    'Use a wildcard API key ("*") if your IP address may change.',
 } as const;
 
 /** Bodies for injected status faults when the rule gives no description. */

@@ -22,9 +22,18 @@ export interface CostInputs {
   perRun: { dynamoReadUnits: number; dynamoWriteUnits: number; secretsCalls: number; sqsRequests: number };
   /** AWS usage the fan-out spends per credential per tick (scan share, send share). */
   fanOutPerCredential: { dynamoReadUnits: number; sqsRequests: number };
-  /** Custom metrics (name × dimension set) one credential adds, and the deployment-wide ones. */
+  /**
+   * Custom metrics (name × dimension set) one credential adds, and the deployment-wide ones, as a
+   * steady (healthy) run emits them: sparse metrics sent only while above 0 are billed only in the
+   * hours they are sent.
+   */
   metricsPerCredential: number;
   metricsPerDeployment: number;
+  /**
+   * Metrics a credential adds to the Metrics Insights alarms grouped by credential (billed per
+   * metric the query analyses): the alarms whose metric that credential emits every run.
+   */
+  insightsAlarmMetricsPerCredential: number;
   /** Dashboards and customer managed KMS keys in the stack (counted from the template). */
   dashboards: number;
   kmsKeys: number;
@@ -36,7 +45,7 @@ export interface CostInputs {
 
 /** The parts of a stack that differ between egress modes. */
 export interface EgressFacts {
-  /** Every CloudWatch alarm (the NAT instance's status checks, the wildcard alarm only with a fixed IP). */
+  /** Standard alarms in the stack (the NAT instance's status checks among them); Metrics Insights alarms are priced per credential. */
   alarms: number;
   natGateways: number;
   natInstances: number;
@@ -89,6 +98,7 @@ function checkInputs(i: CostInputs): void {
     ['fanOutPerCredential.sqsRequests', i.fanOutPerCredential.sqsRequests],
     ['metricsPerCredential', i.metricsPerCredential],
     ['metricsPerDeployment', i.metricsPerDeployment],
+    ['insightsAlarmMetricsPerCredential', i.insightsAlarmMetricsPerCredential],
     ['dashboards', i.dashboards],
     ['kmsKeys', i.kmsKeys],
     ['bunqBytesPerRun', i.bunqBytesPerRun],
@@ -173,6 +183,12 @@ export function costModel(inputs: CostInputs, prices: PriceTable): CostReport {
     'deployment',
     inputs.metricsPerDeployment * prices.customMetricMonth.usd,
     `${inputs.metricsPerDeployment} metrics × ${priceText(prices.customMetricMonth.usd)}`,
+  );
+  add(
+    'CloudWatch Metrics Insights alarms (per credential)',
+    'credential',
+    inputs.insightsAlarmMetricsPerCredential * prices.alarmMonth.usd,
+    `${inputs.insightsAlarmMetricsPerCredential} alarm metrics × ${priceText(prices.alarmMonth.usd)}`,
   );
   add(
     'CloudWatch dashboard',

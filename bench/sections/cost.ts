@@ -77,6 +77,9 @@ export function buildCost(worker: WorkerResult, cold: ColdStartResult | null, fa
     fanOutPerCredential,
     metricsPerCredential: worker.metricsPerCredential,
     metricsPerDeployment: worker.metricsPerDeployment,
+    // A Metrics Insights alarm analyses a credential's metric only while it has data (3 h window):
+    // the continuous per-credential metrics count, the sparse ones only in hours they are sent.
+    insightsAlarmMetricsPerCredential: plain.insightsAlarmMetrics.filter((m) => worker.metricNames.includes(m)).length,
     dashboards: plain.dashboards,
     kmsKeys: plain.kmsKeys,
     bunqBytesPerRun: first.bunqBytes,

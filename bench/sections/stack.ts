@@ -19,7 +19,10 @@ export const AL2023_ROOT_VOLUME_GB = 8;
 
 export interface StackFacts {
   egress: EgressMode;
+  /** Standard alarms (metric or metric math); Metrics Insights alarms are counted apart. */
   alarms: number;
+  /** The metric each Metrics Insights alarm queries (one entry per alarm). */
+  insightsAlarmMetrics: string[];
   dashboards: number;
   kmsKeys: number;
   natGateways: number;
@@ -54,9 +57,18 @@ export function stackFacts(egress: EgressMode): StackFacts {
       (sum, i) => sum + (i.Properties?.BlockDeviceMappings?.[0]?.Ebs?.VolumeSize ?? AL2023_ROOT_VOLUME_GB),
       0,
     );
+    const insightsAlarmMetrics: string[] = [];
+    let standardAlarms = 0;
+    for (const res of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+      const metrics = (res as { Properties?: { Metrics?: Array<{ Expression?: string }> } }).Properties?.Metrics ?? [];
+      const query = metrics.map((m) => /^SELECT \w+\((\w+)\) FROM SCHEMA/.exec(m.Expression ?? '')).find((m) => m !== null);
+      if (query?.[1] !== undefined) insightsAlarmMetrics.push(query[1]);
+      else standardAlarms++;
+    }
     return {
       egress,
-      alarms: count('AWS::CloudWatch::Alarm'),
+      alarms: standardAlarms,
+      insightsAlarmMetrics,
       dashboards: count('AWS::CloudWatch::Dashboard'),
       kmsKeys: count('AWS::KMS::Key'),
       natGateways: count('AWS::EC2::NatGateway'),

@@ -2,7 +2,7 @@
 import { renderPlan } from '../../lambdas/core';
 import { list, type CommandDef } from '../args';
 import { CALLER_IP_OPTION, CALLER_IPS_ENV, callerIpsFor, callerLine } from '../caller-ips';
-import { contextStore, credentialOwners, desiredStore, printJson, type CommandContext } from '../context';
+import { contextStore, credentialOwners, desiredStore, printJson, stateStore, type CommandContext } from '../context';
 import { planCredential, type PlanDeps } from '../credential-plan';
 import { EGRESS_IP_OPTION, resolveEgressIps } from '../egress-ips';
 import { ExitCode } from '../errors';
@@ -10,7 +10,14 @@ import { wildcardAdvice } from '../format/wildcard';
 import { colourPlanText } from '../style';
 
 export function planDeps(ctx: CommandContext): PlanDeps {
-  return { desired: desiredStore(ctx), contexts: contextStore(ctx), clock: ctx.clock, logger: ctx.logger, owners: credentialOwners(ctx) };
+  return {
+    desired: desiredStore(ctx),
+    contexts: contextStore(ctx),
+    clock: ctx.clock,
+    logger: ctx.logger,
+    owners: credentialOwners(ctx),
+    state: stateStore(ctx),
+  };
 }
 
 export const planCommand: CommandDef<CommandContext> = {
@@ -35,8 +42,9 @@ export const planCommand: CommandDef<CommandContext> = {
     if (ctx.json) {
       printJson(ctx, { credential, inSync: !drift, caller, plan: result.plan, actual: result.actual, unknownEntries: result.unknownEntries, wildcard });
     } else {
-      ctx.io.out(ctx.style.dim(callerLine(caller)));
+      // The plan's own first line leads (it says HELD when guards hold changes back); the caller follows.
       ctx.io.out(colourPlanText(renderPlan(result.plan), ctx.style));
+      ctx.io.out(ctx.style.dim(callerLine(caller)));
       if (drift && result.plan.operations.length > 0) ctx.io.out(ctx.style.dim(`\nApply with: bunq-ip apply ${credential}`));
       if (wildcard.state !== 'closed') ctx.io.out(ctx.style.yellow(`\n! ${wildcard.message}`));
     }

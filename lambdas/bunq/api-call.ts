@@ -17,7 +17,7 @@ import { redact, type BunqLogger } from './logger';
 import type { RateLimiter } from './rate-limiter';
 import { backoffMs, verdictFor, type Failure, type RetryOptions } from './retry-policy';
 import { signBody, verifyBody, type KeyCache } from './signing';
-import { TransportError, type HttpMethod, type HttpResponse, type Transport } from './transport';
+import { TransportError, type HttpMethod, type HttpRequest, type HttpResponse, type Transport } from './transport';
 
 export const DEFAULT_USER_AGENT = 'bunq-ip-reconciler/0.1';
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -94,6 +94,48 @@ export function newRequestId(): string {
   return randomUUID();
 }
 
+/**
+ * bunq's request headers for one attempt: the fixed ones, the token, and the body signature when
+ * the call carries a token and we have a key (see the signing decision above).
+ */
+export function bunqHeaders(
+  env: CallEnvironment,
+  spec: Pick<CallSpec, 'token' | 'privateKeyPem'>,
+  requestId: string,
+  bodyBytes: Buffer | undefined,
+): Record<string, string> {
+  const headers: Record<string, string> = {
+    'User-Agent': env.userAgent,
+    'Cache-Control': 'no-cache',
+    'X-Bunq-Client-Request-Id': requestId,
+  };
+  if (env.language !== undefined) headers['X-Bunq-Language'] = env.language;
+  if (env.region !== undefined) headers['X-Bunq-Region'] = env.region;
+  if (bodyBytes !== undefined) headers['Content-Type'] = 'application/json';
+  if (spec.token !== undefined) headers['X-Bunq-Client-Authentication'] = spec.token;
+  if (spec.token !== undefined && spec.privateKeyPem !== undefined) {
+    headers['X-Bunq-Client-Signature'] = signBody(env.keys.privateKey(spec.privateKeyPem), bodyBytes ?? Buffer.alloc(0));
+  }
+  return headers;
+}
+
+/** The HTTP request for one attempt: the environment's base URL, deadline and source address. */
+export function httpRequest(
+  env: CallEnvironment,
+  spec: Pick<CallSpec, 'method' | 'path'>,
+  headers: Record<string, string>,
+  bodyBytes: Buffer | undefined,
+): HttpRequest {
+  return {
+    method: spec.method,
+    url: env.baseUrl + spec.path,
+    headers,
+    ...(bodyBytes !== undefined ? { body: bodyBytes } : {}),
+    timeoutMs: env.timeoutMs,
+    ...(env.localAddress !== undefined ? { localAddress: env.localAddress } : {}),
+  };
+}
+
 export async function callBunq(env: CallEnvironment, spec: CallSpec): Promise<CallResult> {
   const operation = `${spec.method} ${spec.path.split('?')[0] ?? spec.path}`;
   const bodyBytes = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body), 'utf8');
@@ -104,18 +146,7 @@ export async function callBunq(env: CallEnvironment, spec: CallSpec): Promise<Ca
     if (waited > 0) env.stats.rateLimitWaits++;
 
     const requestId = env.newRequestId();
-    const headers: Record<string, string> = {
-      'User-Agent': env.userAgent,
-      'Cache-Control': 'no-cache',
-      'X-Bunq-Client-Request-Id': requestId,
-    };
-    if (env.language !== undefined) headers['X-Bunq-Language'] = env.language;
-    if (env.region !== undefined) headers['X-Bunq-Region'] = env.region;
-    if (bodyBytes !== undefined) headers['Content-Type'] = 'application/json';
-    if (spec.token !== undefined) headers['X-Bunq-Client-Authentication'] = spec.token;
-    if (spec.token !== undefined && spec.privateKeyPem !== undefined) {
-      headers['X-Bunq-Client-Signature'] = signBody(env.keys.privateKey(spec.privateKeyPem), bodyBytes ?? Buffer.alloc(0));
-    }
+    const headers = bunqHeaders(env, spec, requestId, bodyBytes);
 
     env.stats.requests++;
     env.stats.byMethod[spec.method]++;
@@ -125,20 +156,14 @@ export async function callBunq(env: CallEnvironment, spec: CallSpec): Promise<Ca
     let reason: string;
     let unsignedRateText: string[] = [];
     try {
-      const response = await env.transport({
-        method: spec.method,
-        url: env.baseUrl + spec.path,
-        headers,
-        ...(bodyBytes !== undefined ? { body: bodyBytes } : {}),
-        timeoutMs: env.timeoutMs,
-        ...(env.localAddress !== undefined ? { localAddress: env.localAddress } : {}),
-      });
+      const response = await env.transport(httpRequest(env, spec, headers, bodyBytes));
       const responseId = response.headers['x-bunq-client-response-id'];
       env.logger.debug('bunq call', {
         operation, status: response.status, requestId, responseId, attempt, durationMs: env.clock.now() - started,
       });
       const unsignedGatewayError = isUnsignedGatewayError(spec, response);
-      if (!unsignedGatewayError) checkSignature(env, spec, response, operation, requestId);
+      const unsignedRefusal = isUnsignedRefusal(spec, response);
+      if (!unsignedGatewayError && !unsignedRefusal) checkSignature(env, spec, response, operation, requestId);
       if (response.status >= 200 && response.status < 300) {
         return parseSuccess(response, operation, requestId, responseId);
       }
@@ -152,6 +177,7 @@ export async function callBunq(env: CallEnvironment, spec: CallSpec): Promise<Ca
         descriptions: unsigned ? [] : texts,
         operation,
         requestId,
+        ...(unsignedRefusal ? { unsigned: true } : {}),
         ...(responseId !== undefined ? { responseId } : {}),
       });
       failure = { type: 'reply', kind: failureError.kind };
@@ -222,6 +248,23 @@ function isUnsignedGatewayError(spec: CallSpec, response: HttpResponse): boolean
   return (
     spec.serverPublicKeyPem !== undefined &&
     (response.status >= 500 || response.status === 491) &&
+    response.headers['x-bunq-server-signature'] === undefined
+  );
+}
+
+/**
+ * A 4xx with no signature at all: bunq may not sign its error replies (open question, profile
+ * `errors-unsigned`). Such a reply is still a refusal, and a refusal only ever makes us do less, so
+ * it is classified (its text marked as unsigned) instead of being reported as a forgery; that keeps
+ * a 401 refreshing the session. A 2xx must be signed, and a present-but-wrong signature is always
+ * rejected.
+ */
+function isUnsignedRefusal(spec: CallSpec, response: HttpResponse): boolean {
+  return (
+    spec.serverPublicKeyPem !== undefined &&
+    response.status >= 400 &&
+    response.status < 500 &&
+    response.status !== 429 &&
     response.headers['x-bunq-server-signature'] === undefined
   );
 }

@@ -12,11 +12,16 @@ export interface ErrorReply {
   responseId?: string;
   requestId?: string;
   operation: string;
+  /** The reply carried no server signature (a 4xx under bunq's `errors-unsigned` answer). */
+  unsigned?: boolean;
 }
 
 const CREDENTIALS_TEXT = 'user credentials are incorrect';
 const SESSION_TEXTS = ['insufficient authorisation', 'insufficient authentication'];
 const SIGNATURE_TEXT = 'signature';
+// bunq's own words (device-registration page: "You won't be able to add new IP addresses later")
+// and the emulator's; the probe shows the sandbox's real text, so this can be tightened to it.
+const IP_ADD_REFUSED = /(cannot|can't|can not|won't be able to|unable to|not (?:be )?(?:allowed|possible|permitted) to) add(?:ing)? new ip/;
 
 export function kindForReply(status: number, descriptions: readonly string[]): BunqErrorKind {
   // bunq does not sign 429s, so their text is nobody's word: the status alone decides.
@@ -26,6 +31,7 @@ export function kindForReply(status: number, descriptions: readonly string[]): B
   if (status === 409) return 'rate-limited';
   const text = descriptions.join(' ').toLowerCase();
   if (text.includes(CREDENTIALS_TEXT)) return 'credentials-rejected';
+  if (status >= 400 && status < 500 && IP_ADD_REFUSED.test(text)) return 'ip-add-not-permitted';
   // bunq's session texts come with more than one status (a 500 "Insufficient authentication." is
   // reported), and a fresh session is the cure whatever the status.
   if (SESSION_TEXTS.some((t) => text.includes(t))) return 'session-expired';
@@ -56,6 +62,13 @@ const SUMMARY: Record<BunqErrorKind, string> = {
   maintenance: 'bunq is in maintenance or unavailable',
   'not-found': 'bunq object not found',
   'bad-request': 'bunq refused the request',
+  'ip-add-not-permitted':
+    'bunq does not let this API key add IPs: it was registered without "*", and a standard key keeps the IPs it was ' +
+    'created with. Remedy: create a wildcard API key (bunq-ip bootstrap --allow-all-ips, registering "*"), then switch ' +
+    '"*" off in the bunq app',
+  'entry-ids-missing':
+    'bunq lists the whitelist entries without ids, so no entry can be changed safely (a PUT needs the id, and we never ' +
+    'guess one); nothing was changed. Run `bunq-ip probe` and report the result',
   forbidden: 'bunq forbids this call',
   'server-error': 'bunq server error',
   'malformed-reply': 'bunq reply not understood',
@@ -70,7 +83,8 @@ export function summaryFor(kind: BunqErrorKind): string {
 
 export function errorForReply(reply: ErrorReply): BunqError {
   const kind = kindForReply(reply.status, reply.descriptions);
-  return new BunqError(describe(reply.operation, summaryFor(kind), reply.status, reply.descriptions, reply.responseId), {
+  const summary = summaryFor(kind) + (reply.unsigned === true ? ' (reply not signed by bunq)' : '');
+  return new BunqError(describe(reply.operation, summary, reply.status, reply.descriptions, reply.responseId), {
     kind,
     status: reply.status,
     descriptions: [...reply.descriptions],

@@ -22,6 +22,16 @@ export type BunqErrorKind =
   | 'not-found'
   /** 400/405/490 and other 4xx that are about the request itself (bad JSON, invalid IP, refused change). */
   | 'bad-request'
+  /**
+   * A 4xx saying this API key may not get new IPs: a standard key (registered without `*`) keeps
+   * the IPs it was created with (bunq's device-registration page). Only a wildcard key can add IPs.
+   */
+  | 'ip-add-not-permitted'
+  /**
+   * bunq listed whitelist entries without ids (profile `no-entry-ids`): no entry can be changed, as
+   * a PUT needs the id, and we never guess one.
+   */
+  | 'entry-ids-missing'
   | 'forbidden'
   /** 5xx after the retries allowed. */
   | 'server-error'

@@ -42,6 +42,7 @@ export interface ExecuteOptions {
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
+export const DEFAULT_RETRY_DELAY_MS = 1000;
 
 /**
  * Failures that concern one IP for good and say nothing about the rest: bunq refused the IP (a 400
@@ -49,8 +50,7 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
  * recorded as failed and the run goes on with the other operations; retrying cannot help, so these
  * kinds are terminal for the queue (lambdas/aws/run-verdict.ts).
  */
-export const PER_IP_FAILURE_KINDS: ReadonlySet<string> = new Set(['ip-refused', 'unrecognised-entry']);
-export const DEFAULT_RETRY_DELAY_MS = 1000;
+export const PER_IP_FAILURE_KINDS: ReadonlySet<string> = new Set(['ip-refused', 'unrecognised-entry', 'ip-add-not-permitted']);
 
 type ErrorInfo = { kind: string; message: string };
 type Step = Omit<OperationResult, 'operation'>;
@@ -104,6 +104,11 @@ class Run {
   known: ActualEntry[];
   /** The last list actually read in this run. */
   lastRead: ActualEntry[] | null = null;
+  /**
+   * bunq said this API key may not get new IPs at all (`ip-add-not-permitted`, a standard key): the
+   * other additions are not sent, since each would meet the same refusal; PUTs still run.
+   */
+  private addRefusal: ErrorInfo | undefined;
 
   constructor(port: WhitelistPort, opts: ExecuteOptions) {
     this.port = new CountingPort(port);
@@ -185,6 +190,7 @@ class Run {
     let lastError: unknown;
     const unusable = this.unusableEntryOf(ip);
     if (unusable !== undefined) return { outcome: 'failed', attempts, error: unusable };
+    if (this.addRefusal !== undefined) return { outcome: 'failed', attempts, error: this.addRefusal };
     try {
       for (let tries = 1; ; tries++) {
         this.guard(tries === 1 ? `POST ${ip}` : `retrying POST ${ip}`, lastError);
@@ -215,6 +221,10 @@ class Run {
           const unusableNow = this.unusableEntryOf(ip);
           if (unusableNow !== undefined) return { outcome: 'failed', attempts, error: unusableNow };
           if (isBunqError(err) && err.kind === 'bad-request') return { outcome: 'failed', attempts, error: ipRefused(ip, 'POST', err) };
+          if (isBunqError(err) && err.kind === 'ip-add-not-permitted') {
+            this.addRefusal = errorInfo(err);
+            return { outcome: 'failed', attempts, error: this.addRefusal };
+          }
           if (isBunqError(err) && err.kind === 'outcome-unknown') {
             const e = errorInfo(err);
             return {
@@ -276,7 +286,8 @@ class Run {
             return await this.reactivateByAdd(reactivateIp, err, attempts);
           }
           if (isBunqError(err) && err.kind === 'bad-request') {
-            return { outcome: 'failed', entryId, attempts, error: ipRefused(`entry ${entryId}`, `PUT ${status}`, err) };
+            const ip = this.known.find((e) => e.id === entryId)?.ip;
+            return { outcome: 'failed', entryId, attempts, error: ipRefused(`${ip ?? 'an IP'} (entry ${entryId})`, `PUT ${status}`, err) };
           }
           if (isBunqError(err) && err.kind === 'outcome-unknown') {
             try {
@@ -339,7 +350,7 @@ function outcomeOf(plan: Plan, results: readonly OperationResult[], error: Error
   if (plan.mode === 'observe') return 'observed';
   if (error) return results.some((r) => isSuccess(r.outcome)) ? 'partial' : 'failed';
   if (plan.operations.length === 0 && plan.blocked.length === 0) return 'in-sync';
-  return 'converged';
+  return plan.blocked.some((b) => b.guard !== 'wildcard-untouchable') ? 'held' : 'converged';
 }
 
 export async function execute(plan: Plan, port: WhitelistPort, opts: ExecuteOptions): Promise<ExecutionResult> {

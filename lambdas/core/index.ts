@@ -12,11 +12,11 @@ export {
   DEFAULT_MAX_DEACTIVATIONS_PER_RUN,
 } from './config';
 export type { ConfigIssue, ConfigParseResult } from './config';
-export { classifyEntries, activeConcreteIps, compareByAge, WILDCARD } from './actual';
-export { GUARDS, applyGuards, simulate } from './guards';
+export { classifyEntries, activeConcreteIps, compareByAge, wildcardCovers, WILDCARD } from './actual';
+export { GUARDS, applyGuards, simulate, activeDesiredIps, CALLER_UNKNOWN_REASON } from './guards';
 export type { Guard, GuardContext } from './guards';
-export { plan } from './plan';
-export { execute, isRetryable, isSuccess } from './executor';
+export { plan, normaliseCallerIps } from './plan';
+export { execute, isRetryable, isSuccess, PER_IP_FAILURE_KINDS } from './executor';
 export type { ExecuteOptions } from './executor';
 export { CountingPort } from './counting-port';
 export type { CallCounts } from './counting-port';

@@ -3,6 +3,7 @@ import { costModel, priceText, runsPerMonth, type CostInputs, type EgressFacts }
 import { PRICES, type PriceTable } from '../../bench/lib/prices';
 import { AL2023_ROOT_VOLUME_GB, stackFacts } from '../../bench/sections/stack';
 import { EGRESS_MODES, type EgressMode } from '../../lib/config';
+import { CREDENTIAL_METRICS, SPARSE_CREDENTIAL_METRICS } from '../../lambdas/shared/metric-names';
 
 // Round prices make the expected figures checkable by hand.
 const prices: PriceTable = {
@@ -42,6 +43,7 @@ const inputs: CostInputs = {
   fanOutPerCredential: { dynamoReadUnits: 0.5, sqsRequests: 0.1 },
   metricsPerCredential: 13,
   metricsPerDeployment: 13,
+  insightsAlarmMetricsPerCredential: 3,
   dashboards: 1,
   kmsKeys: 2,
   bunqBytesPerRun: 1024 ** 3 / 8760,
@@ -73,6 +75,9 @@ describe('costModel', () => {
     expect(line(r, 'Secrets Manager secret')).toBe(0.4);
     expect(line(r, 'CloudWatch custom metrics (per credential)')).toBeCloseTo(3.9, 10);
     expect(line(r, 'CloudWatch alarms', 'none')).toBeCloseTo(0.6, 10);
+    // Per credential: each metric it adds to a Metrics Insights alarm's query.
+    expect(line(r, 'CloudWatch Metrics Insights alarms (per credential)')).toBeCloseTo(0.3, 10);
+    expect(r.lines.find((l) => l.item === 'CloudWatch Metrics Insights alarms (per credential)')?.scope).toBe('credential');
     expect(line(r, 'CloudWatch dashboard')).toBe(3);
     expect(line(r, 'KMS customer managed keys')).toBe(2);
   });
@@ -105,9 +110,9 @@ describe('costModel', () => {
   });
 
   it('the default egress (nat-instance) keeps one credential at most $15 a month with the issue-12 metric set', () => {
-    // Real list prices; the measured shape of a run (bench/results.json); the metric set after
-    // issue 12: RunFailed and DriftRemaining per credential, DriftFound, OperationsApplied and
-    // OperationsFailed service-wide (the sparse ones bill nothing while healthy).
+    // Real list prices; the measured shape of a run (bench/results.json); the metric set of issue 12:
+    // RunFailed and DriftRemaining per credential, three Metrics Insights alarm metrics, DriftFound,
+    // OperationsApplied and OperationsFailed service-wide (the sparse ones bill nothing while healthy).
     const measured: CostInputs = {
       ...inputs,
       worker: { memoryMb: 512, runMs: 80 },
@@ -121,9 +126,10 @@ describe('costModel', () => {
       kmsKeys: 1,
       bunqBytesPerRun: 2211,
       egress: {
-        'nat-instance': { alarms: 10, natGateways: 0, natInstances: 1, publicIps: 1, volumeGb: AL2023_ROOT_VOLUME_GB },
-        'nat-gateway': { alarms: 8, natGateways: 1, natInstances: 0, publicIps: 1, volumeGb: 0 },
-        none: { alarms: 7, natGateways: 0, natInstances: 0, publicIps: 0, volumeGb: 0 },
+        // Standard alarms (DeadLetters, OldestRequest, FanOutStopped, HandlerErrors; + the NAT instance's two).
+        'nat-instance': { alarms: 6, natGateways: 0, natInstances: 1, publicIps: 1, volumeGb: AL2023_ROOT_VOLUME_GB },
+        'nat-gateway': { alarms: 4, natGateways: 1, natInstances: 0, publicIps: 1, volumeGb: 0 },
+        none: { alarms: 4, natGateways: 0, natInstances: 0, publicIps: 0, volumeGb: 0 },
       },
     };
     const r = costModel(measured, PRICES);
@@ -141,7 +147,9 @@ describe('costModel', () => {
     expect(facts.none).toMatchObject({ natInstances: 0, natGateways: 0, elasticIps: 0, volumeGb: 0 });
     // The NAT instance's status-check alarms; no ActiveWildcard alarm without a fixed egress.
     expect(facts['nat-instance'].alarms - facts['nat-gateway'].alarms).toBe(2);
-    expect(facts['nat-gateway'].alarms - facts.none.alarms).toBe(1);
+    expect(facts['nat-gateway'].alarms).toBe(facts.none.alarms);
+    expect(facts['nat-gateway'].insightsAlarmMetrics).toContain('ActiveWildcard');
+    expect(facts.none.insightsAlarmMetrics).not.toContain('ActiveWildcard');
   }, 60_000);
 
   it('refuses a negative or missing measurement instead of pricing it', () => {
@@ -155,6 +163,25 @@ describe('costModel', () => {
       expect(p.source.length, name).toBeGreaterThan(10);
       expect(p.region.length, name).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('the metric set at list prices (issue 12: at most $1.50 per credential-month)', () => {
+  it('a healthy credential costs at most $1.50 a month, from the metric contract and measured run figures', () => {
+    const continuous = [...CREDENTIAL_METRICS].filter((m) => !SPARSE_CREDENTIAL_METRICS.has(m));
+    expect(continuous).toEqual(['RunFailed', 'DriftRemaining']);
+    const r = costModel({
+      ...inputs,
+      // As `npm run bench -- --quick` measured on 2026-12-01 (149 ms warm run, 1 RRU, 2 WRU, 1 secret read).
+      worker: { memoryMb: 512, runMs: 149 },
+      perRun: { dynamoReadUnits: 1, dynamoWriteUnits: 2, secretsCalls: 1, sqsRequests: 2 },
+      fanOutPerCredential: { dynamoReadUnits: 0, sqsRequests: 0.1 },
+      metricsPerCredential: continuous.length,
+      // RunsFailing and NoSuccessfulRun query RunFailed, DriftRemaining queries DriftRemaining.
+      insightsAlarmMetricsPerCredential: 3,
+    }, PRICES);
+    expect(r.perCredential.none).toBeLessThanOrEqual(1.5);
+    expect(r.perCredential['nat-instance']).toBeCloseTo(r.perCredential.none, 12);
   });
 });
 

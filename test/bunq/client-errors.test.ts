@@ -41,8 +41,27 @@ describe('typed errors from bunq replies', () => {
     expect(client.stats.requests).toBe(1);
   });
 
+  it('ip-add-not-permitted, naming the remedy, when a standard key may not add IPs (profile standard-key-cannot-add-ips)', async () => {
+    h = await startHarness({ emulator: { profiles: ['standard-key-cannot-add-ips'] } });
+    const err = await bunqError(h.client().addIp(h.credentialId, '203.0.113.6'));
+    expect(err).toMatchObject({ kind: 'ip-add-not-permitted', status: 400, retryable: false });
+    expect(err.message).toMatch(/registered without "\*".*Remedy: create a wildcard API key .* then switch "\*" off in the bunq app/);
+  });
+
+  it('under profile errors-unsigned an unsigned 401 still refreshes the session, and a 404 is not-found', async () => {
+    h = await startHarness({ emulator: { profiles: ['errors-unsigned'] } });
+    const client = h.client();
+    const missing = await bunqError(client.getIp(h.credentialId, 999_999));
+    expect(missing).toMatchObject({ kind: 'not-found', status: 404, descriptions: ['PermittedIp for id "999999" not found.'] });
+    expect(missing.message).toContain('not signed by bunq');
+    h.emu.expireSessions();
+    h.clock.advance(30_000);
+    expect((await client.listIps(h.credentialId)).length).toBeGreaterThan(0);
+    expect(client.stats.sessionRefreshes).toBe(1);
+  });
+
   it('bad-request when the emulator refuses re-activation', async () => {
-    h = await startHarness({ emulator: { allowReactivation: false } });
+    h = await startHarness({ emulator: { profiles: ['reactivation-refused'] } });
     const client = h.client();
     const id = await client.addIp(h.credentialId, '203.0.113.5', 'INACTIVE');
     const err = await bunqError(client.updateIpStatus(h.credentialId, id, 'ACTIVE'));

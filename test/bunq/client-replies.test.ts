@@ -131,10 +131,20 @@ describe('replies of the wrong shape or status', () => {
     expect(urls.length).toBeGreaterThan(1);
   });
 
-  it('an unsigned 4xx is not trusted (response-signature-invalid)', async () => {
+  it('an unsigned 4xx (bunq may not sign errors: profile errors-unsigned) is a refusal marked as unsigned, not retried', async () => {
     const { c, urls } = make(() => reply(400, { Error: [{ error_description: 'User credentials are incorrect.' }] }, false));
-    expect(await catchError(c.getIp(9, 1))).toMatchObject({ kind: 'response-signature-invalid', status: 400 });
+    const err = await catchError(c.getIp(9, 1));
+    expect(err).toMatchObject({ kind: 'credentials-rejected', status: 400, descriptions: ['User credentials are incorrect.'] });
+    expect((err as Error).message).toContain('(reply not signed by bunq) (HTTP 400)');
     expect(urls).toHaveLength(1);
+  });
+
+  it('a 4xx whose signature is present but wrong is still not trusted (response-signature-invalid)', async () => {
+    const { c } = make(() => {
+      const r = reply(404, { Error: [{ error_description: 'PermittedIp for id "1" not found.' }] });
+      return { ...r, headers: { ...r.headers, 'x-bunq-server-signature': Buffer.from('forged').toString('base64') } };
+    });
+    expect(await catchError(c.getIp(9, 1))).toMatchObject({ kind: 'response-signature-invalid', status: 404 });
   });
 
   it('an unsigned 429 is expected and retried', async () => {

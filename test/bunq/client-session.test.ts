@@ -13,7 +13,7 @@ const routesSeen = (hh: Harness): string[] => hh.emu.requests.map((r) => `${r.me
 
 describe('session lifecycle', () => {
   it('refreshes 30 s before the computed expiry, not earlier, and reports the new context', async () => {
-    h = await startHarness({ emulator: { sessionTimeoutSeconds: 120, sessionSlidingExpiry: false } });
+    h = await startHarness({ emulator: { sessionTimeoutSeconds: 120, profiles: ['fixed-session-expiry'] } });
     const client = h.client();
     const oldToken = h.context.session?.token;
     h.emu.clearRequestLog();
@@ -39,7 +39,7 @@ describe('session lifecycle', () => {
   });
 
   it('without the refresh, the emulator would have expired the session (control)', async () => {
-    h = await startHarness({ emulator: { sessionTimeoutSeconds: 120, sessionSlidingExpiry: false } });
+    h = await startHarness({ emulator: { sessionTimeoutSeconds: 120, profiles: ['fixed-session-expiry'] } });
     const client = h.client({ sessionRefreshMarginMs: 0, retry: { maxAttempts: 1 } });
     h.clock.advance(119_000);
     await client.listIps(h.credentialId);

@@ -28,6 +28,11 @@ describe('kindForReply', () => {
     [404, 'Monetary account for id "1" not found.', 'not-found'],
     [403, 'Forbidden', 'forbidden'],
     [400, 'The IP address "1.2.3.4" already has an entry', 'bad-request'],
+    // A standard key refusing new IPs (bunq's docs' words, and the emulator's text).
+    [400, 'You cannot add new IP addresses to this API key: it is linked to the IP addresses it was created with.', 'ip-add-not-permitted'],
+    [403, "You won't be able to add new IP addresses later.", 'ip-add-not-permitted'],
+    [400, 'The wildcard "*" cannot be added through the API.', 'bad-request'],
+    [500, 'You cannot add new IP addresses to this API key.', 'server-error'],
     [405, 'Method not allowed.', 'bad-request'],
     [490, 'User error', 'bad-request'],
     [500, 'Something went wrong', 'server-error'],

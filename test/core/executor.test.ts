@@ -458,6 +458,20 @@ describe('execute: lock-out and stale knowledge (issue 10)', () => {
     expect(r.outcome).toBe('partial');
   });
 
+  it('ip-add-not-permitted (a standard key): later additions are not sent, PUTs still run', async () => {
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]).failNext({ method: 'add', kind: 'ip-add-not-permitted' });
+    const r = await run([d('1.1.1.1'), d('3.3.3.3'), d('4.4.4.4')], port);
+    expect(port.calls).toEqual(['add 3.3.3.3', 'list', 'list', 'put 2 INACTIVE']);
+    expect(r.operations.map((o) => [o.operation.ip, o.outcome, o.error?.kind])).toEqual([
+      ['3.3.3.3', 'failed', 'ip-add-not-permitted'],
+      ['4.4.4.4', 'failed', 'ip-add-not-permitted'],
+      ['2.2.2.2', 'applied', undefined],
+    ]);
+    expect(r.operations[1]!.attempts).toBe(0);
+    expect(r.error?.kind).toBe('ip-add-not-permitted');
+    expect(r.outcome).toBe('partial');
+  });
+
   it('a deactivation bunq refuses (400 on PUT) fails on its own; the run re-reads, then goes on', async () => {
     const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2'), entry(3, '3.3.3.3')]).failNext({ method: 'put', kind: 'bad-request' });
     const r = await run([d('1.1.1.1')], port);

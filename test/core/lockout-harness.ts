@@ -19,7 +19,7 @@ import { DesiredWriter } from '../../cli/adapters/desired-writer';
 import { bootstrapCredential, type BootstrapDeps } from '../../cli/bootstrap-service';
 import { startLocalDynamo, type LocalDynamo } from '../../demo/local-dynamodb';
 import { MemoryContextStore } from '../../demo/memory-context-store';
-import { ROUTES, startEmulator, type BunqEmulator, type Fault, type FaultRule } from '../../emulator';
+import { ROUTES, startEmulator, type BunqEmulator, type FaultRule } from '../../emulator';
 import { CredentialOwners } from '../../lambdas/aws/credential-owner';
 import { DesiredStore } from '../../lambdas/aws/desired-store';
 import type { MetricPoint, RunMetrics } from '../../lambdas/aws/metrics';
@@ -30,6 +30,9 @@ import { plan } from '../../lambdas/core/plan';
 import type { ActualEntry, CredentialConfig } from '../../lambdas/core/types';
 import { reconcileCredential, type RunReport, type WorkerDeps } from '../../lambdas/handlers/reconcile-credential';
 import { ManualClock } from '../../lambdas/shared/clock';
+// 500, 503, 429, a 400 refusal (an IP bunq refuses for good, or a refused GET), dropped connections,
+// applied-then-failed writes, bad or missing signatures, garbage bodies.
+import { FAULTS } from './property-harness';
 
 export const WORKER_IP = '127.0.0.2';
 export const CLI_IP = '127.0.0.3';
@@ -83,22 +86,11 @@ export type Step =
 
 export interface History {
   bootstrap: BootstrapVariant;
-  duplicatePost: 'refuse' | 'accept';
+  /** The bunq answers the emulator plays (emulator/profiles.ts). */
+  profiles: Array<'duplicate-post-accepted'>;
   steps: Step[];
 }
 
-const FAULTS: Fault[] = [
-  { type: 'status', status: 500 },
-  { type: 'status', status: 503 },
-  { type: 'status', status: 429 },
-  // bunq refusing one IP for good (e.g. 0.0.0.0), or a GET it refuses.
-  { type: 'status', status: 400, description: 'Injected refusal.' },
-  { type: 'drop' },
-  { type: 'apply-then-status', status: 500 },
-  { type: 'apply-then-drop' },
-  { type: 'bad-signature' },
-  { type: 'garbage-body' },
-];
 
 const arbFaultRule: fc.Arbitrary<FaultRule> = fc
   .record({
@@ -136,7 +128,7 @@ export const arbHistory: fc.Arbitrary<History> = fc.record({
     adopt: fc.boolean(),
     twin: fc.constantFrom<BootstrapVariant['twin']>('none', 'none', 'none', 'refused', 'forced'),
   }),
-  duplicatePost: fc.constantFrom<'refuse' | 'accept'>('refuse', 'refuse', 'accept'),
+  profiles: fc.constantFrom<Array<'duplicate-post-accepted'>>([], [], ['duplicate-post-accepted']),
   steps: fc.array(arbStep, { minLength: 1, maxLength: 8 }),
 });
 

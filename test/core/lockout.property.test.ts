@@ -72,7 +72,7 @@ function count(report: RunReport): void {
 
 async function runHistory(h: History): Promise<Violation[]> {
   w.emu.faults.clear();
-  w.emu.config.duplicatePost = h.duplicatePost;
+  w.emu.config.profiles = new Set(h.profiles);
   const cred = await bootstrap(w, h.bootstrap);
   const violations: Violation[] = [];
   for (const [i, step] of h.steps.entries()) {

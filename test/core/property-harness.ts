@@ -75,8 +75,8 @@ export interface Scenario {
   mode: CredentialConfig['mode'];
   maxDeactivationsPerRun: number;
   protectedIps: string[];
-  allowReactivation: boolean;
-  duplicatePost: 'refuse' | 'accept';
+  /** The bunq answers the emulator plays for this case (the two that change re-activation). */
+  profiles: Array<'reactivation-refused' | 'duplicate-post-accepted'>;
 }
 
 const arbEntry = fc.record({
@@ -103,11 +103,11 @@ export const arbScenario: fc.Arbitrary<Scenario> = fc.record({
   mode: fc.constantFrom<CredentialConfig['mode']>('enforce', 'enforce', 'enforce', 'enforce', 'additive', 'observe'),
   maxDeactivationsPerRun: fc.integer({ min: 0, max: 6 }),
   protectedIps: fc.subarray([...POOL], { maxLength: 2 }),
-  allowReactivation: fc.boolean(),
-  duplicatePost: fc.constantFrom<'refuse' | 'accept'>('refuse', 'accept'),
+  profiles: fc.subarray<'reactivation-refused' | 'duplicate-post-accepted'>(['reactivation-refused', 'duplicate-post-accepted']),
 });
 
-const FAULTS: Fault[] = [
+/** The emulator's faults without real-time waits (the delay faults are drawn separately, rarely). */
+export const FAULTS: Fault[] = [
   { type: 'status', status: 500 },
   { type: 'status', status: 503 },
   { type: 'status', status: 429 },
@@ -162,8 +162,7 @@ export function configOf(s: Scenario): CredentialConfig {
 /** Puts the scenario into the emulator and forgets everything from the previous case. */
 export function arrange(h: Harness, s: Scenario): void {
   h.emu.faults.clear();
-  h.emu.config.allowReactivation = s.allowReactivation;
-  h.emu.config.duplicatePost = s.duplicatePost;
+  h.emu.config.profiles = new Set(s.profiles);
   h.emu.replaceIpEntries(h.credentialId, s.entries);
   h.emu.clearRequestLog();
 }
@@ -175,7 +174,7 @@ export function snapshot(h: Harness): ActualEntry[] {
 
 /** Refused re-activation plus refused duplicate POST: bunq offers no way to re-enable such an IP. */
 export function reactivationImpossible(s: Scenario): boolean {
-  return !s.allowReactivation && s.duplicatePost === 'refuse';
+  return s.profiles.includes('reactivation-refused') && !s.profiles.includes('duplicate-post-accepted');
 }
 
 export interface SafetyViolation {

@@ -1,7 +1,7 @@
 /**
  * bunq is slow: it processes a POST after our client has given up on it. Against the real emulator
  * over HTTP with the real client, the run must not POST the IP a second time (bunq, like the
- * emulator with duplicatePost 'accept', may then hold two entries for it), and the next run must
+ * emulator with profile duplicate-post-accepted, may then hold two entries for it), and the next run must
  * converge from a fresh read.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +24,7 @@ const clock = new ManualClock(Date.UTC(2026, 0, 1));
 const CALLER_IPS = ['127.0.0.1'];
 
 beforeAll(async () => {
-  emu = await startEmulator({ clock, enforceIpWhitelist: false, duplicatePost: 'accept' });
+  emu = await startEmulator({ clock, enforceIpWhitelist: false, profiles: ['duplicate-post-accepted'] });
   const user = emu.createUser();
   credentialId = user.credentialId;
   const context = await createContext({ apiKey: user.apiKey, environment: 'SANDBOX', baseUrl: emu.url, deviceDescription: 'slow bunq', clock });

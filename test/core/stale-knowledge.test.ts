@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   emu.faults.clear();
-  emu.config.duplicatePost = 'refuse';
+  emu.config.profiles.clear();
 });
 
 function arrange(entries: Array<{ ip: string; status: EntryStatus }>): void {
@@ -124,7 +124,7 @@ describe('against the emulator: stale knowledge', () => {
 
   it('a POST whose re-read shows an entry of the IP it cannot use is not posted again in the run', async () => {
     arrange([]);
-    emu.config.duplicatePost = 'accept';
+    emu.config.profiles.add('duplicate-post-accepted');
     // The POST is applied, then the reply is lost; the re-read lists the new entry without a usable id.
     emu.faults.add({ method: 'POST', route: ROUTES.ipList, fault: { type: 'apply-then-status', status: 500 } });
     const noIds: WhitelistPort = {

@@ -16,8 +16,7 @@ afterAll(async () => {
   await emu.close();
 });
 beforeEach(async () => {
-  emu.config.allowReactivation = true;
-  emu.config.duplicatePost = 'refuse';
+  emu.config.profiles.clear();
   const user = emu.createUser();
   credentialId = user.credentialId;
   caller = await new RawBunqCaller(emu.url).connect(user.apiKey);
@@ -132,14 +131,14 @@ describe('PermittedIp endpoints', () => {
   });
 });
 
-describe('switches', () => {
-  it('allowReactivation: true lets PUT turn INACTIVE back to ACTIVE; false refuses with a clear text', async () => {
+describe('profiles reactivation-refused and duplicate-post-accepted', () => {
+  it('by default PUT turns INACTIVE back to ACTIVE; reactivation-refused refuses with a clear text', async () => {
     const entry = emu.addIpEntryAsApp(credentialId, '192.0.2.20', 'INACTIVE');
     const path = caller.ipPath(credentialId, entry.id);
     expect((await caller.put(path, { status: 'ACTIVE' })).status).toBe(200);
     expect((await caller.put(path, { status: 'INACTIVE' })).status).toBe(200);
 
-    emu.config.allowReactivation = false;
+    emu.config.profiles.add('reactivation-refused');
     const refused = await caller.put(path, { status: 'ACTIVE' });
     expect([refused.status, errorText(refused)]).toEqual([
       400, 'An INACTIVE IP address cannot be made ACTIVE again. Add the address as a new entry instead.',
@@ -149,13 +148,13 @@ describe('switches', () => {
     expect((await caller.put(path, { status: 'INACTIVE' })).status).toBe(200);
   });
 
-  it('duplicatePost: refuse answers 400 for an IP with any entry; accept creates a second entry', async () => {
+  it('by default a duplicate POST is 400 for an IP with any entry; duplicate-post-accepted creates a second entry', async () => {
     const inactive = emu.addIpEntryAsApp(credentialId, '192.0.2.30', 'INACTIVE');
     const refused = await caller.post(caller.ipPath(credentialId), { ip: '192.0.2.30' });
     expect([refused.status, errorText(refused)]).toEqual([
       400, `The IP address "192.0.2.30" already has an entry on this credential (id ${inactive.id}). Change the status of that entry instead.`,
     ]);
-    emu.config.duplicatePost = 'accept';
+    emu.config.profiles.add('duplicate-post-accepted');
     const accepted = await caller.post(caller.ipPath(credentialId), { ip: '192.0.2.30', status: 'ACTIVE' });
     expect(accepted.status).toBe(200);
     expect(emu.listIpEntries(credentialId).filter((e) => e.ip === '192.0.2.30').map((e) => e.status)).toEqual(['INACTIVE', 'ACTIVE']);

@@ -114,9 +114,9 @@ describe('session expiry', () => {
     expect((await caller.get('/v1/user')).status).toBe(200);
   });
 
-  it('sessionSlidingExpiry: false keeps the expiry fixed at creation + session_timeout', async () => {
+  it('profile fixed-session-expiry keeps the expiry fixed at creation + session_timeout', async () => {
     const clock = new ManualClock();
-    const e = await start({ clock, rateLimits: false, sessionTimeoutSeconds: 300, sessionSlidingExpiry: false });
+    const e = await start({ clock, rateLimits: false, sessionTimeoutSeconds: 300, profiles: ['fixed-session-expiry'] });
     const { apiKey } = e.createUser();
     const caller = await new RawBunqCaller(e.url).connect(apiKey);
     clock.advance(200_000);

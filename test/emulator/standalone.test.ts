@@ -41,8 +41,9 @@ describe('listening address', () => {
 });
 
 describe('npm run emulator (emulator/main.ts)', () => {
-  it('prints its URL and a working API key, and exits cleanly on SIGINT', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'emulator/main.ts', '--port', '0', '--no-rate-limits'], {
+  it('prints its URL, its profiles and a working API key, and exits cleanly on SIGINT', async () => {
+    const args = ['--port', '0', '--no-rate-limits', '--profile', 'reactivation-refused', '--profile', 'fixed-session-expiry'];
+    const child = spawn(process.execPath, ['--import', 'tsx', 'emulator/main.ts', ...args], {
       cwd: process.cwd(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -56,6 +57,7 @@ describe('npm run emulator (emulator/main.ts)', () => {
       const apiKey = /API key: (sandbox_[0-9a-f]+)/.exec(out)?.[1];
       expect(url).toBeDefined();
       expect(apiKey).toBeDefined();
+      expect(out).toContain('profiles: reactivation-refused, fixed-session-expiry');
       const caller = await new RawBunqCaller(url ?? '').connect(apiKey ?? '');
       expect((await caller.get('/v1/user')).status).toBe(200);
       child.kill('SIGINT');
@@ -66,14 +68,17 @@ describe('npm run emulator (emulator/main.ts)', () => {
     }
   });
 
-  it('refuses a malformed --port', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'emulator/main.ts', '--port', 'eighty'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  it.each([
+    [['--port', 'eighty'], '--port must be a non-negative integer, got "eighty"'],
+    [['--profile', 'slow-bunq'], 'unknown emulator profile "slow-bunq" (known: standard-key-cannot-add-ips, wildcard-unlisted,'],
+  ])('refuses %j', async (args, message) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'emulator/main.ts', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (c: Buffer) => {
       err += c.toString();
     });
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).toBe(1);
-    expect(err).toContain('--port must be a non-negative integer, got "eighty"');
+    expect(err).toContain(message);
   });
 });

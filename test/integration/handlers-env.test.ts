@@ -6,7 +6,6 @@ import { fanOutDeps, resetHandlerRuntime, streamDeps, workerDeps } from '../../l
 import { handler as streamHandler } from '../../lambdas/handlers/stream-trigger';
 import { systemClock } from '../../lambdas/shared/clock';
 import { captureStdout } from '../aws/emf-capture';
-import { motoEndpoint, REGION } from '../aws/moto-helpers';
 import {
   activeIps,
   addCredential,
@@ -16,10 +15,10 @@ import {
   putConfig,
   putDesiredIp,
   receive,
-  SECRET_PREFIX,
   sqsEvent,
   StreamReader,
   streamEvent,
+  handlerEnvironment,
   type World,
 } from './harness';
 
@@ -34,19 +33,7 @@ const saved = { ...process.env };
 
 beforeAll(async () => {
   world = await createWorld({ clock: systemClock, visibilityTimeoutSeconds: 30 });
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: motoEndpoint(),
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    DESIRED_TABLE_NAME: world.desiredTable,
-    STATE_TABLE_NAME: world.stateTable,
-    RECONCILE_QUEUE_URL: world.queueUrl,
-    SECRET_NAME_PREFIX: SECRET_PREFIX,
-    HISTORY_TTL_DAYS: '7',
-    POWERTOOLS_SERVICE_NAME: 'bunq-ip-reconciler',
-    POWERTOOLS_METRICS_NAMESPACE: 'BunqIpReconciler',
-  });
+  Object.assign(process.env, handlerEnvironment(world), { HISTORY_TTL_DAYS: '7' });
   resetHandlerRuntime();
 });
 
@@ -67,12 +54,14 @@ describe('handlers wired from the environment', () => {
     const messages = await receive(world);
     expect(messages).toHaveLength(1);
 
-    const { value, emf, lines } = await captureStdout(() => workerHandler(sqsEvent(messages), { getRemainingTimeInMillis: () => 180_000 }));
+    const { value, emf, lines } = await captureStdout(() => workerHandler(sqsEvent(messages), { getRemainingTimeInMillis: () => 300_000 }));
     expect(value).toEqual({ batchItemFailures: [] });
     await deleteMessages(world, messages);
     expect(activeIps(world, cred)).toEqual([OUR_IP, '203.0.113.80'].sort());
-    expect(emf).toHaveLength(1);
-    expect(emf[0]).toMatchObject({ credential: cred.name, RunSucceeded: 1, OperationsApplied: 1 });
+    // One record per dimension set: {service, credential} and {service}.
+    expect(emf).toHaveLength(2);
+    expect(emf[0]).toMatchObject({ credential: cred.name, RunFailed: 0, DriftRemaining: 0 });
+    expect(emf[1]).toMatchObject({ credential: cred.name, OperationsApplied: 1 });
     // Structured logs, and never a secret in them.
     const finished = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === 'reconcile run finished');
     expect(finished).toMatchObject({ level: 'INFO', service: 'bunq-ip-reconciler', credential: cred.name, outcome: 'converged' });

@@ -22,7 +22,7 @@ import type { WorkerDeps, WorkerLogger } from '../../lambdas/handlers/reconcile-
 import { createWorkerHandler, type RemainingTime } from '../../lambdas/handlers/reconcile-worker';
 import { ManualClock, type Clock } from '../../lambdas/shared/clock';
 import { startEmulator, type BunqEmulator } from '../../emulator';
-import { createFifoQueueWithDlq, createTable, motoClients, uniqueName, type MotoClients } from '../aws/moto-helpers';
+import { createFifoQueueWithDlq, createTable, motoClients, motoEndpoint, REGION, uniqueName, type MotoClients } from '../aws/moto-helpers';
 
 /**
  * A whole reconciler world for one test file: DesiredIps (with stream), ReconcileState, the FIFO
@@ -97,6 +97,22 @@ export interface World {
 }
 
 let sharedKeys: Promise<RsaKeyPairPem> | undefined;
+
+/** The environment the stack gives the Lambda handlers, pointed at this world (on moto). */
+export function handlerEnvironment(world: World): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: motoEndpoint(),
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    DESIRED_TABLE_NAME: world.desiredTable,
+    STATE_TABLE_NAME: world.stateTable,
+    RECONCILE_QUEUE_URL: world.queueUrl,
+    SECRET_NAME_PREFIX: SECRET_PREFIX,
+    POWERTOOLS_SERVICE_NAME: 'bunq-ip-reconciler',
+    POWERTOOLS_METRICS_NAMESPACE: 'BunqIpReconciler',
+  };
+}
 
 export async function createWorld(
   options: { maxReceiveCount?: number; visibilityTimeoutSeconds?: number; clock?: Clock } = {},
