@@ -20,7 +20,7 @@ import { renderStatus } from '../format/status';
 import { CollectingMetrics, renderMetricPoints } from '../metrics-collector';
 import { requireQueueUrl } from '../settings';
 import { colourPlanText } from '../style';
-import { CALLER_IP_OPTION, callerIpsFor, callerLine } from '../caller-ips';
+import { CALLER_IP_OPTION, callerLine, callerResolverFor } from '../caller-ips';
 import { planDeps } from './plan';
 
 async function confirm(ctx: CommandContext, question: string): Promise<boolean> {
@@ -69,10 +69,10 @@ export const applyCommand: CommandDef<CommandContext> = {
       return enqueue(ctx, credential, requestedAt, flag(values, 'yes'));
     }
 
-    const caller = await callerIpsFor(ctx, values);
-    const planned = await planCredential(planDeps(ctx), credential, caller);
+    const planned = await planCredential(planDeps(ctx), credential, callerResolverFor(ctx, values));
+    const { caller } = planned;
     if (!ctx.json) {
-      ctx.io.out(ctx.style.dim(callerLine(caller)));
+      ctx.io.out(ctx.style.dim(callerLine(caller, planned.workerCallerIps)));
       ctx.io.out(colourPlanText(renderPlan(planned.plan), ctx.style));
     }
     if (planned.plan.operations.length > 0 && !flag(values, 'yes')) {

@@ -1,7 +1,7 @@
 /** `bunq-ip plan <credential>`: what a run would do now, Terraform-style; exit 2 when there is drift. */
 import { renderPlan } from '../../lambdas/core';
 import type { CommandDef } from '../args';
-import { CALLER_IP_OPTION, CALLER_IPS_ENV, callerIpsFor, callerLine } from '../caller-ips';
+import { CALLER_IP_OPTION, CALLER_IPS_ENV, callerLine, callerResolverFor } from '../caller-ips';
 import { contextStore, credentialOwners, desiredStore, printJson, stateStore, type CommandContext } from '../context';
 import { planCredential, type PlanDeps } from '../credential-plan';
 import { ExitCode } from '../errors';
@@ -31,13 +31,13 @@ export const planCommand: CommandDef<CommandContext> = {
     'be told, every deactivation is held.',
   async run(ctx, { positionals, values }) {
     const credential = positionals[0] ?? '';
-    const caller = await callerIpsFor(ctx, values);
-    const result = await planCredential(planDeps(ctx), credential, caller);
+    const result = await planCredential(planDeps(ctx), credential, callerResolverFor(ctx, values));
+    const { caller } = result;
     const drift = result.plan.drift.length > 0;
     if (ctx.json) {
-      printJson(ctx, { credential, inSync: !drift, caller, plan: result.plan, actual: result.actual, unknownEntries: result.unknownEntries });
+      printJson(ctx, { credential, inSync: !drift, caller, workerCallerIps: result.workerCallerIps, plan: result.plan, actual: result.actual, unknownEntries: result.unknownEntries });
     } else {
-      ctx.io.out(ctx.style.dim(callerLine(caller)));
+      ctx.io.out(ctx.style.dim(callerLine(caller, result.workerCallerIps)));
       ctx.io.out(colourPlanText(renderPlan(result.plan), ctx.style));
       if (drift && result.plan.operations.length > 0) ctx.io.out(ctx.style.dim(`\nApply with: bunq-ip apply ${credential}`));
     }
