@@ -72,8 +72,9 @@ export const applyCommand: CommandDef<CommandContext> = {
     const planned = await planCredential(planDeps(ctx), credential, callerResolverFor(ctx, values));
     const { caller } = planned;
     if (!ctx.json) {
-      ctx.io.out(ctx.style.dim(callerLine(caller, planned.workerCallerIps)));
+      // The plan's own first line leads (it says HELD when guards hold changes back); the caller follows.
       ctx.io.out(colourPlanText(renderPlan(planned.plan), ctx.style));
+      ctx.io.out(ctx.style.dim(callerLine(caller, planned.workerCallerIps)));
     }
     if (planned.plan.operations.length > 0 && !flag(values, 'yes')) {
       const n = planned.plan.operations.length;

@@ -148,6 +148,7 @@ describe('bunq-ip apply', () => {
     expect(shown).not.toMatch(/^ +- 127\.0\.0\.9/m);
     expect(shown).toMatch(/! - 127\.0\.0\.9 .*\[caller-ip\] 127\.0\.0\.9 is an IP the reconciler calls bunq from/);
     expect(activeIps(world, cred)).toEqual([OUR_IP, workerIp, '203.0.113.60', '203.0.113.61'].sort());
-    expect(await world.state.readStatus(cred.name)).toMatchObject({ reason: 'cli', outcome: 'converged' });
+    // "held": the worker's IP stays as drift the caller-ip guard keeps, never a plan-changed stop.
+    expect(await world.state.readStatus(cred.name)).toMatchObject({ reason: 'cli', outcome: 'held', error: null });
   });
 });
