@@ -127,8 +127,11 @@ async function enqueue(ctx: CommandContext, credential: string, requestedAt: str
   const report = await new ReconcileQueue(ctx.aws.sqs(), queueUrl).send([
     { request, deduplicationId: deduplicationId('cli', credential, requestedAt, randomUUID()) },
   ]);
-  const failure = report.failed[0];
+  // A refused name (it cannot be a FIFO group) is as much a failure here as an SQS error: saying
+  // "queued" would send the operator to wait for a run that never comes.
+  const failure = report.refused[0] ?? report.failed[0];
   if (failure !== undefined) throw new CliError(`could not queue a run of ${credential}: ${failure.reason}`);
+  if (report.sent !== 1) throw new CliError(`could not queue a run of ${credential}: SQS accepted ${report.sent} messages, expected 1`);
   if (ctx.json) printJson(ctx, { credential, queued: true, requestedAt });
   else ctx.io.out(`queued a reconcile run of "${credential}"; follow it with: bunq-ip status ${credential}`);
   return ExitCode.Ok;

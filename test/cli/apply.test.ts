@@ -115,6 +115,15 @@ describe('bunq-ip apply', () => {
     expect(activeIps(world, cred)).toEqual([OUR_IP]);
   });
 
+  it('apply through the queue fails, and says why, when SQS cannot take the credential name (no false "queued")', async () => {
+    const ctx = context({ queueUrl: world.queueUrl });
+    const run = apply(ctx, 'has space', '--yes');
+    await expect(run).rejects.toThrow(CliError);
+    await expect(run).rejects.toThrow(/could not queue a run of has space: credential name "has space" cannot be a queue message group/);
+    expect(ctx.outText.join('\n')).not.toMatch(/queued/);
+    expect(await receive(world)).toEqual([]);
+  });
+
   it('--local runs here even with a queue URL set; --local with --via-queue is a usage error', async () => {
     const cred = await credentialWithDrift('forced-local');
     expect(await apply(context({ queueUrl: world.queueUrl }), cred.name, '--local', '--yes')).toBe(ExitCode.Ok);
