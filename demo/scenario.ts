@@ -103,11 +103,12 @@ export async function runDemo(say: (text: string) => void, style: Style): Promis
       say(indent(colourPlanText(renderPlan(planned.plan), style)));
       return planned.plan.drift.length;
     };
-    const apply = async (): Promise<void> => {
+    const apply = async (): Promise<string> => {
       const report = await reconcileCredential(workerDeps, { credential: CREDENTIAL, reason: 'cli', requestedAt: now() }, { callerIps, workerRun: true });
       const status = await state.readStatus(CREDENTIAL);
       if (status !== null) say(indent(renderStatus(status, style)));
       check(report.ok, `the run succeeded (got ${report.outcome}${report.error ? `: ${report.error.message}` : ''})`);
+      return report.outcome;
     };
 
     say(style.bold('bunq-ip-reconciler: a local run of the whole reconcile loop'));
@@ -203,7 +204,8 @@ export async function runDemo(say: (text: string) => void, style: Style): Promis
     say('');
     await showPlan();
     say('');
-    await apply();
+    const guardedOutcome = await apply();
+    check(guardedOutcome === 'held', `the guarded run is recorded as held, not converged (got ${guardedOutcome})`);
     const guardHeld = activeIps(emu, credentialId).join() === [EGRESS_IP, OFFICE, VPN, BUILD].sort().join();
     check(guardHeld, 'the guard kept every IP ACTIVE');
     note('    nothing was deactivated: the DriftRemaining and GuardBlockedOperations alarms would now tell the operator');

@@ -19,6 +19,8 @@ export interface ReconcilerConfig {
   scheduleMinutes: number;
   /** Where alarm notifications go; undefined means the topic has no subscription yet. */
   alarmEmail: string | undefined;
+  /** Where change events (IP activated/deactivated, operation held) are mailed; undefined = no rule. */
+  changeEmail: string | undefined;
   egress: EgressMode;
   /** Prefix of the Secrets Manager secrets the worker may read and update. */
   secretNamePrefix: string;
@@ -39,10 +41,10 @@ export interface ReconcilerConfig {
 
 /**
  * How long before its timeout a worker run stops starting bunq calls: the worst single call with its
- * client retries. Must equal RUN_DEADLINE_MARGIN_MS in lambdas/handlers/run-deadline.ts (a test
- * checks; lib/ may not import the runtime).
+ * client retries (220 s) plus recording (20 s). Must equal RUN_DEADLINE_MARGIN_MS in
+ * lambdas/handlers/run-deadline.ts (a test checks; lib/ may not import the runtime).
  */
-export const WORKER_DEADLINE_MARGIN_SECONDS = 60;
+export const WORKER_DEADLINE_MARGIN_SECONDS = 240;
 /** The margin plus 30 s for the run itself (a typical run is a few calls at bunq's 3 per 3 s). */
 export const MIN_WORKER_TIMEOUT_SECONDS = WORKER_DEADLINE_MARGIN_SECONDS + 30;
 
@@ -50,13 +52,14 @@ export const DEFAULT_CONFIG: ReconcilerConfig = {
   stackName: 'BunqIpReconciler',
   scheduleMinutes: 5,
   alarmEmail: undefined,
+  changeEmail: undefined,
   egress: 'none',
   secretNamePrefix: 'bunq-ip-reconciler/',
   desiredTableName: undefined,
   stateTableName: undefined,
   logRetentionDays: 90,
   historyTtlDays: 90,
-  workerTimeoutSeconds: 180,
+  workerTimeoutSeconds: 300,
   workerMaxConcurrency: 2,
   driftAlarmPeriods: 3,
   missedRunPeriods: 3,
@@ -72,8 +75,9 @@ export class ConfigError extends Error {
   }
 }
 
-// Max 86400 s for period × evaluation periods is CloudWatch's own limit on an alarm's look-back.
-const MAX_ALARM_LOOKBACK_MINUTES = 24 * 60;
+// The per-credential alarms are Metrics Insights queries, which CloudWatch evaluates over the
+// latest 3 hours of data only: period × evaluation periods must fit in that.
+export const MAX_ALARM_LOOKBACK_MINUTES = 3 * 60;
 /** The runs-failing alarm looks at this many schedule periods (and fires on 2 of them). */
 export const RUNS_FAILING_EVALUATION_PERIODS = 3;
 // A pragmatic address check: one @, a dotted domain, no spaces. SNS confirms the real mailbox.
@@ -132,6 +136,10 @@ export function parseConfig(raw: Raw): ReconcilerConfig {
   if (alarmEmail !== undefined && !EMAIL.test(alarmEmail)) {
     problems.push(`alarmEmail must be an e-mail address like ops@example.com, got ${JSON.stringify(alarmEmail)}`);
   }
+  const changeEmail = readString(raw, 'changeEmail', problems);
+  if (changeEmail !== undefined && !EMAIL.test(changeEmail)) {
+    problems.push(`changeEmail must be an e-mail address like ops@example.com, got ${JSON.stringify(changeEmail)}`);
+  }
 
   const egressRaw = readString(raw, 'egress', problems) ?? DEFAULT_CONFIG.egress;
   const egress = EGRESS_MODES.find((m) => m === egressRaw);
@@ -172,11 +180,11 @@ export function parseConfig(raw: Raw): ReconcilerConfig {
   const missedRunPeriods = readInteger(raw, 'missedRunPeriods', 2, 100, problems);
 
   if (scheduleMinutes * RUNS_FAILING_EVALUATION_PERIODS > MAX_ALARM_LOOKBACK_MINUTES) {
-    problems.push(`scheduleMinutes must be at most ${MAX_ALARM_LOOKBACK_MINUTES / RUNS_FAILING_EVALUATION_PERIODS}: the runs-failing alarm looks back ${RUNS_FAILING_EVALUATION_PERIODS} periods and CloudWatch alarms at most one day; got ${scheduleMinutes}`);
+    problems.push(`scheduleMinutes must be at most ${MAX_ALARM_LOOKBACK_MINUTES / RUNS_FAILING_EVALUATION_PERIODS}: the runs-failing alarm looks back ${RUNS_FAILING_EVALUATION_PERIODS} periods and Metrics Insights alarms at most 3 hours; got ${scheduleMinutes}`);
   }
   for (const [key, periods] of [['driftAlarmPeriods', driftAlarmPeriods], ['missedRunPeriods', missedRunPeriods]] as const) {
     if (scheduleMinutes * periods > MAX_ALARM_LOOKBACK_MINUTES) {
-      problems.push(`scheduleMinutes × ${key} must not exceed ${MAX_ALARM_LOOKBACK_MINUTES} minutes (CloudWatch alarms look back at most one day), got ${scheduleMinutes} × ${periods}`);
+      problems.push(`scheduleMinutes × ${key} must not exceed ${MAX_ALARM_LOOKBACK_MINUTES} minutes (Metrics Insights alarms look back at most 3 hours), got ${scheduleMinutes} × ${periods}`);
     }
   }
 
@@ -185,6 +193,7 @@ export function parseConfig(raw: Raw): ReconcilerConfig {
     stackName,
     scheduleMinutes,
     alarmEmail,
+    changeEmail,
     egress: egress ?? DEFAULT_CONFIG.egress,
     secretNamePrefix,
     desiredTableName,

@@ -1,13 +1,15 @@
 import { Aws, Duration, Fn } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
+  BUNQ_ERROR_METRIC_PREFIX,
   DIMENSION_CREDENTIAL,
   DIMENSION_SERVICE,
   METRICS_NAMESPACE,
@@ -26,8 +28,19 @@ export interface MonitoringProps {
   missedRunPeriods: number;
   queue: sqs.IQueue;
   deadLetterQueue: sqs.IQueue;
+  /** Every reconciler function (HandlerErrors). */
   functions: lambda.IFunction[];
+  /** The scheduled fan-out: its invocations prove the schedule runs (FanOutStopped). */
+  fanOut: lambda.IFunction;
+  /** The worker's log group: the per-credential Logs Insights widget reads its run summaries. */
+  workerLogGroup: logs.ILogGroup;
 }
+
+/**
+ * Sparse per-credential alarms look at this many periods and fire on 1 of them: their metric is
+ * sent only while above 0, so one period without a run (schedule jitter) must not clear them.
+ */
+export const SPARSE_ALARM_EVALUATION_PERIODS = 2;
 
 /** A reconciler metric aggregated over every credential (the {service} dimension set). */
 export function serviceMetric(name: MetricNameValue, statistic: string, period: Duration): cloudwatch.Metric {
@@ -40,19 +53,27 @@ export function serviceMetric(name: MetricNameValue, statistic: string, period: 
   });
 }
 
-/** One line per credential, found by SEARCH so the dashboard needs no per-credential setup. */
-function perCredential(name: MetricNameValue, statistic: string, period: Duration): cloudwatch.MathExpression {
+/**
+ * A Metrics Insights query over the {service, credential} metrics. With `GROUP BY credential` it
+ * returns one time series per credential, and an alarm on it is a multi-time-series alarm: each
+ * credential is a contributor with its own state, the alarm is in ALARM while any contributor is,
+ * and the notification names the contributor's `credential` dimension. A new credential joins the
+ * moment its first run emits; no alarm resource per credential.
+ */
+export function credentialQuery(fn: 'SUM' | 'MIN' | 'MAX', name: MetricNameValue, period: Duration, groupBy = true): cloudwatch.MathExpression {
+  const schema = `SCHEMA("${METRICS_NAMESPACE}", ${DIMENSION_CREDENTIAL}, ${DIMENSION_SERVICE})`;
   return new cloudwatch.MathExpression({
-    expression: `SEARCH('{${METRICS_NAMESPACE},${DIMENSION_SERVICE},${DIMENSION_CREDENTIAL}} MetricName="${name}" ${DIMENSION_SERVICE}="${SERVICE_NAME}"', '${statistic}', ${period.toSeconds()})`,
+    expression: `SELECT ${fn}(${name}) FROM ${schema} WHERE ${DIMENSION_SERVICE} = '${SERVICE_NAME}'${groupBy ? ` GROUP BY ${DIMENSION_CREDENTIAL}` : ''}`,
     usingMetrics: {},
-    label: '',
+    label: groupBy ? '' : name,
     period,
   });
 }
 
 /**
- * Alarms, the topic they notify, and the dashboard. Every alarm watches the {service} dimension set,
- * so a new credential is covered the moment its first run emits metrics.
+ * Alarms, the topic they notify, and the dashboard. Every alarm about a credential is a Metrics
+ * Insights alarm grouped by credential (see credentialQuery), so it names the credential; the
+ * queue, schedule and Lambda alarms are about the deployment.
  */
 export class Monitoring extends Construct {
   readonly topic: sns.Topic;
@@ -63,6 +84,7 @@ export class Monitoring extends Construct {
     super(scope, id);
     const period = props.schedulePeriod;
     const minutes = period.toMinutes();
+    const status = 'run `bunq-ip status <credential>` with the credential the alarm names (its `credential` contributor)';
 
     this.topic = new sns.Topic(this, 'AlarmTopic', {
       displayName: 'bunq IP reconciler alarms',
@@ -83,84 +105,115 @@ export class Monitoring extends Construct {
       alarm.addOkAction(new actions.SnsAction(this.topic));
       this.alarms[name] = alarm;
     };
+    const atLeastOne = { threshold: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD };
+    // A sparse metric is sent only while something is wrong: no data is the all-clear.
+    const sparse = {
+      ...atLeastOne,
+      evaluationPeriods: SPARSE_ALARM_EVALUATION_PERIODS,
+      datapointsToAlarm: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    };
 
-    // Each run that read bunq emits these per-run values (0 included); a run that could not read
-    // emits none. IGNORE keeps the alarm's state through a period without such a run (bunq down,
-    // or no run landed) instead of flapping to OK and back.
-    add('DriftRemaining', serviceMetric(MetricName.DriftRemaining, 'Maximum', period), {
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    add('RunsFailing', credentialQuery('SUM', MetricName.RunFailed, period), {
+      ...atLeastOne,
+      evaluationPeriods: RUNS_FAILING_EVALUATION_PERIODS,
+      datapointsToAlarm: 2,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription:
+        `Means: a credential's reconcile runs failed in at least 2 of the last ${RUNS_FAILING_EVALUATION_PERIODS} ${minutes}-minute periods, transient failures included (bunq down or rate-limiting, timeouts, the run deadline, a bad reply signature) as well as operator data (config, secret, desired items, a rejected key or IP). A failed run is retried by the next scheduled run. ` +
+        `Do: ${status} for the last error and its kind, and read the worker's log group; a rejected IP means the reconciler's egress address is not whitelisted, a rejected key needs a new API key and bootstrap.`,
+    });
+
+    // MIN(RunFailed) is 1 only when every run of the period failed; no run at all is no data.
+    add('NoSuccessfulRun', credentialQuery('MIN', MetricName.RunFailed, period), {
+      ...atLeastOne,
+      evaluationPeriods: props.missedRunPeriods,
+      datapointsToAlarm: props.missedRunPeriods,
+      // No data is exactly what this alarm is for: the credential's runs stopped (killed, crashing, never queued).
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      alarmDescription:
+        `Means: no reconcile run of a credential succeeded in ${props.missedRunPeriods} consecutive ${minutes}-minute periods (its runs fail, or stopped: killed at the timeout, crashing, never queued), so its drift is no longer corrected. ` +
+        'It also fires once for a credential just removed from DesiredIps, until its metrics age out of the query (3 hours). ' +
+        `Do: ${status}; if its last run is old, check the HandlerErrors, DeadLetters and OldestRequest alarms and the worker's log group.`,
+    });
+
+    // Each run that read bunq emits DriftRemaining (0 included); a run that could not read emits
+    // none. IGNORE keeps the state through such periods instead of flapping to OK and back.
+    add('DriftRemaining', credentialQuery('MAX', MetricName.DriftRemaining, period), {
+      ...atLeastOne,
       evaluationPeriods: props.driftAlarmPeriods,
       datapointsToAlarm: props.driftAlarmPeriods,
       treatMissingData: cloudwatch.TreatMissingData.IGNORE,
       alarmDescription:
         `Means: a credential's bunq IP whitelist still differs from DesiredIps after reconcile runs in ${props.driftAlarmPeriods} consecutive ${minutes}-minute periods ` +
-        '(a guard blocked changes, operations failed, or the credential is in observe/additive mode). ' +
-        'Do: run `bunq-ip status <credential>` to see the remaining drift and the blocked operations with their reasons; fix the desired entries or the config (mode, maxDeactivationsPerRun, protectedIps), or apply the change deliberately.',
+        '(a guard held changes back, operations failed, or the credential is in observe/additive mode). ' +
+        `Do: ${status} to see the remaining drift and the held operations with their reasons; fix the desired entries or the config (mode, maxDeactivationsPerRun, protectedIps), or apply the change deliberately.`,
     });
 
-    add('RunsFailing', serviceMetric(MetricName.RunFailed, 'Sum', period), {
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: RUNS_FAILING_EVALUATION_PERIODS,
-      datapointsToAlarm: 2,
+    add('GuardBlockedOperations', credentialQuery('MAX', MetricName.OperationsBlocked, period), {
+      ...sparse,
+      alarmDescription:
+        'Means: a guard held planned operations of a credential back (never leave zero ACTIVE entries, the caller\'s own IP, a protected IP, too many deactivations in one run, invalid entries, additive/observe mode); its runs are recorded as HELD. ' +
+        `Do: ${status} to see each held operation with its guard and reason; if the change is intended, raise maxDeactivationsPerRun or change the mode for one run.`,
+    });
+
+    add('InvalidDesiredEntries', credentialQuery('MAX', MetricName.InvalidDesiredEntries, period), {
+      ...sparse,
+      alarmDescription:
+        'Means: DesiredIps holds an entry of a credential that is not a valid IPv4 address or expiry; while it exists, all deactivations for that credential are frozen (additions still happen). ' +
+        `Do: ${status} to see the entry and why it was rejected, then correct or delete it in DesiredIps.`,
+    });
+
+    add('UnrecognisedEntries', credentialQuery('MAX', MetricName.UnrecognisedEntries, period), {
+      ...sparse,
+      alarmDescription:
+        'Means: bunq lists entries on a credential that the reconciler cannot use (no usable id, an unknown status, an IP that is neither IPv4 nor `*`); it never changes them and never counts them as ACTIVE. ' +
+        `Do: ${status} to see the entries; remove or fix them in the bunq app, and report a new bunq format if it is one.`,
+    });
+
+    add('CredentialClaimedTwice', credentialQuery('MAX', MetricName.CredentialClaimedTwice, period), {
+      ...sparse,
+      alarmDescription:
+        'Means: a credential\'s config names a bunq credential (user and CredentialPasswordIp) that another live config also claims; the worker refuses it rather than let two configs fight over one whitelist. ' +
+        `Do: ${status} for the other config's name; keep one owner (\`bunq-ip bootstrap --force\` retires the old config) and delete or fix the other config item.`,
+    });
+
+    add('ActiveWildcard', credentialQuery('MAX', MetricName.ActiveWildcard, period), {
+      ...sparse,
+      alarmDescription:
+        'Means: a credential has an ACTIVE `*` entry, which turns off bunq\'s IP filtering for it; the reconciler never touches `*` entries. ' +
+        'Do: if the wildcard is not intended, deactivate it in the bunq app (the API cannot manage `*`); the alarm names the credential.',
+    });
+
+    add('DeadLetters', props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5) }), {
+      ...atLeastOne,
+      evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription:
-        `Means: reconcile runs failed in at least 2 of the last ${RUNS_FAILING_EVALUATION_PERIODS} ${minutes}-minute periods (bunq rejected our IP or key, the session could not be renewed, bunq was down, or a response signature failed). ` +
-        'Do: run `bunq-ip status <credential>` for the last error and its kind, and read the worker\'s log group; a rejected IP means the reconciler\'s egress address is not whitelisted, a rejected key needs a new API key and bootstrap.',
+        'Means: a reconcile request\'s run left no record (the worker was killed at its timeout or crashed, the state table could not be written) or the message was unreadable, and it was parked in the dead-letter queue after one delivery. Recorded failures never land here: the schedule retries them and RunsFailing reports them. ' +
+        'Do: read the message (its body names the credential) and the worker log for the error; the next scheduled run has retried the credential already, so delete the message once the cause is understood.',
     });
 
-    add('NoSuccessfulRun', serviceMetric(MetricName.RunSucceeded, 'Sum', period), {
+    const oldestLimit = Duration.seconds(2 * period.toSeconds());
+    add('OldestRequest', props.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: Duration.minutes(5) }), {
+      threshold: oldestLimit.toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription:
+        `Means: a reconcile request has waited ${oldestLimit.toMinutes()} minutes (two schedule periods) or more in the queue: the worker is not keeping up, is not being invoked, or a credential's FIFO group is blocked by a request whose run hangs. ` +
+        'Do: check the HandlerErrors alarm, the worker\'s log group and its event source mapping (enabled, not throttled); the dashboard\'s "Queues" graph shows depth and age.',
+    });
+
+    add('FanOutStopped', props.fanOut.metricInvocations({ statistic: 'Sum', period }), {
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: props.missedRunPeriods,
       datapointsToAlarm: props.missedRunPeriods,
-      // No data is exactly the failure this alarm exists for: the schedule, fan-out or worker stopped.
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       alarmDescription:
-        `Means: no reconcile run succeeded for any credential in ${props.missedRunPeriods} consecutive ${minutes}-minute periods, so drift is no longer being corrected. ` +
-        'It also fires while no credential is configured yet. ' +
-        'Do: check the HandlerErrors and RunsFailing alarms, the fan-out and worker log groups, that the EventBridge schedule is enabled, and that DesiredIps has a config item per credential.',
-    });
-
-    add('DeadLetters', props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5) }), {
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription:
-        'Means: a reconcile request failed transiently 5 deliveries in a row (bunq down or rate-limiting, timeouts, the run deadline, an unreadable secret) and was moved to the dead-letter queue; scheduled runs still retry that credential. Failures on operator data (config, secret, desired items, a rejected key or IP) are not retried and never land here: RunsFailing reports them. ' +
-        'Do: read the message (its body names the credential) and the worker log for the error, fix the cause, then delete the message or redrive it to the reconcile queue.',
-    });
-
-    add('ActiveWildcard', serviceMetric(MetricName.ActiveWildcard, 'Maximum', period), {
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
-      alarmDescription:
-        'Means: a credential has an ACTIVE `*` entry, which turns off bunq\'s IP filtering for it; the reconciler never touches `*` entries. ' +
-        'Do: if the wildcard is not intended, deactivate it in the bunq app (the API cannot manage `*`); `bunq-ip status <credential>` names the credential.',
-    });
-
-    add('InvalidDesiredEntries', serviceMetric(MetricName.InvalidDesiredEntries, 'Maximum', period), {
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
-      alarmDescription:
-        'Means: DesiredIps holds an entry that is not a valid IPv4 address; while it exists, all deactivations for that credential are frozen (additions still happen). ' +
-        'Do: run `bunq-ip status <credential>` to see the entry and why it was rejected, then correct or delete it in DesiredIps.',
-    });
-
-    add('GuardBlockedOperations', serviceMetric(MetricName.OperationsBlocked, 'Maximum', period), {
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
-      alarmDescription:
-        'Means: a guard held back planned operations (never leave zero ACTIVE entries, protected IP, too many deactivations in one run, invalid entries, additive/observe mode). ' +
-        'Do: run `bunq-ip status <credential>` to see each blocked operation with its guard and reason; if the change is intended, raise maxDeactivationsPerRun or change the mode for one run.',
+        `Means: the scheduled fan-out has not run in ${props.missedRunPeriods} consecutive ${minutes}-minute periods, so no credential is being reconciled on schedule (only operator edits still trigger runs). ` +
+        'Do: check that the EventBridge Scheduler schedule is enabled and its role may invoke the fan-out, and read the fan-out\'s log group.',
     });
 
     const errorMetrics: Record<string, cloudwatch.IMetric> = {};
@@ -173,8 +226,7 @@ export class Monitoring extends Construct {
       label: 'Handler errors',
       period: Duration.minutes(5),
     }), {
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      ...atLeastOne,
       evaluationPeriods: 3,
       datapointsToAlarm: 2,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -195,24 +247,49 @@ export class Monitoring extends Construct {
     this.dashboard.addWidgets(
       graph('Drift (all credentials)', [
         serviceMetric(MetricName.DriftFound, 'Sum', period).with({ label: 'Drift found' }),
-        serviceMetric(MetricName.DriftRemaining, 'Maximum', period).with({ label: 'Drift remaining' }),
+        credentialQuery('SUM', MetricName.DriftRemaining, period, false).with({ label: 'Drift remaining' }),
       ]),
-      graph('Drift remaining per credential', [perCredential(MetricName.DriftRemaining, 'Maximum', period)]),
+      graph('Drift remaining per credential', [credentialQuery('MAX', MetricName.DriftRemaining, period)]),
     );
     this.dashboard.addWidgets(
       graph('Operations', [
         serviceMetric(MetricName.OperationsApplied, 'Sum', period).with({ label: 'Applied' }),
         serviceMetric(MetricName.OperationsFailed, 'Sum', period).with({ label: 'Failed' }),
-        serviceMetric(MetricName.OperationsBlocked, 'Sum', period).with({ label: 'Blocked by a guard' }),
+        credentialQuery('SUM', MetricName.OperationsBlocked, period, false).with({ label: 'Held back by a guard' }),
+        serviceMetric(MetricName.ChangeEventsFailed, 'Sum', period).with({ label: 'Change events not published' }),
       ]),
+      graph('Runs failing per credential', [credentialQuery('SUM', MetricName.RunFailed, period)]),
+    );
+    this.dashboard.addWidgets(
       graph('Runs and failures', [
-        serviceMetric(MetricName.RunSucceeded, 'Sum', period).with({ label: 'Runs succeeded' }),
-        serviceMetric(MetricName.RunFailed, 'Sum', period).with({ label: 'Runs failed' }),
+        credentialQuery('SUM', MetricName.RunFailed, period, false).with({ label: 'Runs failed' }),
+        props.fanOut.metricInvocations({ statistic: 'Sum', period, label: 'Fan-out ticks' }),
         ...Object.values(errorMetrics),
+      ]),
+      graph('bunq errors by kind, skipped credentials', [
+        new cloudwatch.MathExpression({
+          expression: `SEARCH('{${METRICS_NAMESPACE},${DIMENSION_SERVICE}} MetricName=${BUNQ_ERROR_METRIC_PREFIX}', 'Sum', ${period.toSeconds()})`,
+          usingMetrics: {},
+          label: '',
+          period,
+        }),
+        serviceMetric(MetricName.CredentialsSkipped, 'Sum', period).with({ label: 'Credentials skipped (name unusable)' }),
       ]),
     );
     this.dashboard.addWidgets(
-      graph('ACTIVE IPs per credential', [perCredential(MetricName.ActiveIpCount, 'Maximum', period)]),
+      // Per-credential detail without per-credential metrics: the worker's run summary log lines.
+      new cloudwatch.LogQueryWidget({
+        title: 'Last run per credential (worker logs)',
+        logGroupNames: [props.workerLogGroup.logGroupName],
+        queryLines: [
+          "filter message in ['reconcile run finished', 'reconcile run failed']",
+          'stats latest(outcome) as outcome, latest(mode) as mode, latest(drift) as drift, latest(applied) as applied, ' +
+            'latest(blocked) as held, latest(activeIps) as activeIps, latest(errorKind) as error, latest(durationMs) as ms, max(@timestamp) as lastRun by credential',
+          'sort credential asc',
+        ],
+        width: 12,
+        height: 6,
+      }),
       graph('Queues', [
         props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: 'Dead-letter queue depth', statistic: 'Maximum', period: Duration.minutes(5) }),
         props.queue.metricApproximateNumberOfMessagesVisible({ label: 'Reconcile queue depth', statistic: 'Maximum', period: Duration.minutes(5) }),

@@ -1,5 +1,7 @@
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -7,9 +9,11 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { EnvName, METRICS_NAMESPACE, SERVICE_NAME } from '../lambdas/shared/metric-names';
+import { EnvName, EVENT_SOURCE, EventDetailType, METRICS_NAMESPACE, SERVICE_NAME } from '../lambdas/shared/metric-names';
 import type { ReconcilerConfig } from './config';
 import { FixedEgress } from './egress';
 import { Monitoring } from './monitoring';
@@ -19,10 +23,20 @@ export interface ReconcilerStackProps extends StackProps {
   config: ReconcilerConfig;
 }
 
-/** SQS recommends a visibility timeout of at least six times the consuming function's timeout. */
-export const VISIBILITY_TIMEOUT_FACTOR = 6;
-/** Deliveries of one reconcile request before it is parked in the dead-letter queue. */
-export const MAX_RECEIVE_COUNT = 5;
+/**
+ * Visibility timeout = worker timeout + this slack (Lambda requires at least the timeout; the slack
+ * keeps a redelivery from overlapping a run that is being killed at its timeout). Only a run that
+ * left no record is redelivered (recorded failures are acknowledged and the schedule retries them),
+ * so a long visibility buys nothing and would block the credential's FIFO group: issue 12.
+ */
+export const VISIBILITY_SLACK_SECONDS = 30;
+/**
+ * Receives of one reconcile request before it is parked in the dead-letter queue. 1: a run that
+ * left no record (killed, crashed, the state table unwritable) or an unreadable message goes to the
+ * DLQ after one visibility timeout (≤ 2 schedule periods), where DeadLetters reports it; the next
+ * scheduled run retries the credential anyway, and a second delivery would hold its group longer.
+ */
+export const MAX_RECEIVE_COUNT = 1;
 
 /** The one stack: tables, queue, the three functions, schedule, alarms, dashboard, optional NAT egress. */
 export class ReconcilerStack extends Stack {
@@ -101,7 +115,7 @@ export class ReconcilerStack extends Stack {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: this.key,
       enforceSSL: true,
-      visibilityTimeout: Duration.seconds(config.workerTimeoutSeconds * VISIBILITY_TIMEOUT_FACTOR),
+      visibilityTimeout: Duration.seconds(config.workerTimeoutSeconds + VISIBILITY_SLACK_SECONDS),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
 
@@ -222,12 +236,16 @@ export class ReconcilerStack extends Stack {
       queue: this.queue,
       deadLetterQueue: this.deadLetterQueue,
       functions: [this.fanOut, this.streamTrigger, this.worker],
+      fanOut: this.fanOut,
+      workerLogGroup: this.worker.logGroupResource,
     });
+
+    if (config.changeEmail !== undefined) this.changeNotifications(config.changeEmail);
 
     new CfnOutput(this, 'DesiredTableName', { value: this.desiredTable.tableName, description: 'DesiredIps table: operators declare IPs here' });
     new CfnOutput(this, 'StateTableName', { value: this.stateTable.tableName, description: 'ReconcileState table: status and run history' });
     new CfnOutput(this, 'ReconcileQueueUrl', { value: this.queue.queueUrl, description: 'FIFO queue of reconcile requests (the CLI `apply` sends here)' });
-    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl, description: 'Reconcile requests that failed 5 deliveries' });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl, description: 'Reconcile requests whose run left no record (killed, crashed, unreadable)' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn, description: 'SNS topic the alarms notify; subscribe more endpoints here' });
     new CfnOutput(this, 'DashboardUrl', { value: this.monitoring.dashboardUrl(), description: 'CloudWatch dashboard' });
     new CfnOutput(this, 'SecretNamePrefix', { value: config.secretNamePrefix, description: 'Name prefix of the per-credential Secrets Manager secrets the worker may use' });
@@ -238,6 +256,34 @@ export class ReconcilerStack extends Stack {
         description: 'Fixed public IP the worker calls bunq from: whitelist it and list it in each credential config\'s protectedIps',
       });
     }
+  }
+
+  /**
+   * `-c changeEmail=…`: every change event (IP Activated / IP Deactivated / Operation Held) of this
+   * reconciler, mailed through an encrypted topic of its own (alarms and changes stay separate lists).
+   */
+  private changeNotifications(email: string): void {
+    const topic = new sns.Topic(this, 'ChangeTopic', {
+      displayName: 'bunq IP reconciler changes',
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    topic.addSubscription(new subscriptions.EmailSubscription(email));
+    new events.Rule(this, 'ChangeEventsRule', {
+      description: 'bunq-ip-reconciler change events to the change e-mail topic',
+      eventPattern: { source: [EVENT_SOURCE], detailType: Object.values(EventDetailType) },
+      targets: [new eventTargets.SnsTopic(topic)],
+    });
+    // EventBridge publishes to the KMS-encrypted topic, which needs the key on its behalf.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowEventBridgeToUseKeyForChangeTopic',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    new CfnOutput(this, 'ChangeTopicArn', { value: topic.topicArn, description: 'SNS topic the change events are mailed through' });
   }
 
   private grantFanOut(): void {
@@ -296,6 +342,12 @@ export class ReconcilerStack extends Stack {
       actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
       resources: [this.key.keyArn],
       conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com` } },
+    }));
+    // Change events (lambdas/aws/events.ts) go to the account's default bus and nowhere else.
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'PublishChangeEventsToDefaultBus',
+      actions: ['events:PutEvents'],
+      resources: [this.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
     }));
     const role = fn.role ?? fn;
     Validations.of(role).acknowledge(

@@ -21,10 +21,20 @@ export interface CostInputs {
   perRun: { dynamoReadUnits: number; dynamoWriteUnits: number; secretsCalls: number; sqsRequests: number };
   /** AWS usage the fan-out spends per credential per tick (scan share, send share). */
   fanOutPerCredential: { dynamoReadUnits: number; sqsRequests: number };
-  /** Custom metrics (name × dimension set) one credential adds, and the deployment-wide ones. */
+  /**
+   * Custom metrics (name × dimension set) one credential adds, and the deployment-wide ones, as a
+   * steady (healthy) run emits them: sparse metrics sent only while above 0 are billed only in the
+   * hours they are sent.
+   */
   metricsPerCredential: number;
   metricsPerDeployment: number;
+  /** Standard alarms (one metric or one math expression each): the deployment-wide ones. */
   alarms: number;
+  /**
+   * Metrics a credential adds to the Metrics Insights alarms grouped by credential (billed per
+   * metric the query analyses): the alarms whose metric that credential emits every run.
+   */
+  insightsAlarmMetricsPerCredential: number;
   /** Dashboards and customer managed KMS keys in the stack (counted from the template). */
   dashboards: number;
   kmsKeys: number;
@@ -76,6 +86,7 @@ function checkInputs(i: CostInputs): void {
     ['metricsPerCredential', i.metricsPerCredential],
     ['metricsPerDeployment', i.metricsPerDeployment],
     ['alarms', i.alarms],
+    ['insightsAlarmMetricsPerCredential', i.insightsAlarmMetricsPerCredential],
     ['dashboards', i.dashboards],
     ['kmsKeys', i.kmsKeys],
   ];
@@ -160,6 +171,12 @@ export function costModel(inputs: CostInputs, prices: PriceTable): CostReport {
     `${inputs.metricsPerDeployment} metrics × ${priceText(prices.customMetricMonth.usd)}`,
   );
   add('CloudWatch alarms', 'deployment', inputs.alarms * prices.alarmMonth.usd, `${inputs.alarms} alarms × ${priceText(prices.alarmMonth.usd)}`);
+  add(
+    'CloudWatch Metrics Insights alarms (per credential)',
+    'credential',
+    inputs.insightsAlarmMetricsPerCredential * prices.alarmMonth.usd,
+    `${inputs.insightsAlarmMetricsPerCredential} alarm metrics × ${priceText(prices.alarmMonth.usd)}`,
+  );
   add(
     'CloudWatch dashboard',
     'deployment',

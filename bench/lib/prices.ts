@@ -76,6 +76,7 @@ export const PRICES = {
     unit: 'standard-resolution alarm per month',
     region: 'us-east-1',
     source: 'c3x.dev/resources/aws/aws_cloudwatch_metric_alarm ("$0.10/alarm-month for standard resolution")',
+    note: 'a Metrics Insights alarm is priced per metric its query analyses (aws.amazon.com/cloudwatch/pricing, Alarms tab, as we read it; the rate per metric not confirmed in the corpus): the model bills each credential\'s analysed metrics at this rate',
   },
   dashboardMonth: {
     usd: 3,

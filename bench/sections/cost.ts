@@ -71,6 +71,9 @@ export function buildCost(worker: WorkerResult, cold: ColdStartResult | null, fa
     metricsPerCredential: worker.metricsPerCredential,
     metricsPerDeployment: worker.metricsPerDeployment,
     alarms: plain.alarms,
+    // A Metrics Insights alarm analyses a credential's metric only while it has data (3 h window):
+    // the continuous per-credential metrics count, the sparse ones only in hours they are sent.
+    insightsAlarmMetricsPerCredential: plain.insightsAlarmMetrics.filter((m) => worker.metricNames.includes(m)).length,
     dashboards: plain.dashboards,
     kmsKeys: plain.kmsKeys,
     nat: { gateways: nat.natGateways, publicIps: nat.elasticIps, bytesPerRun: first.bunqBytes },

@@ -12,7 +12,10 @@ import { buildApp } from '../../lib/app';
 
 export interface StackFacts {
   egress: 'none' | 'nat';
+  /** Standard alarms (metric or metric math); Metrics Insights alarms are counted apart. */
   alarms: number;
+  /** The metric each Metrics Insights alarm queries (one entry per alarm). */
+  insightsAlarmMetrics: string[];
   dashboards: number;
   kmsKeys: number;
   natGateways: number;
@@ -35,9 +38,18 @@ export function stackFacts(egress: 'none' | 'nat'): StackFacts {
       const props = (res as { Properties?: { MemorySize?: number } }).Properties;
       if (typeof props?.MemorySize === 'number') functionMemoryMb[id] = props.MemorySize;
     }
+    const insightsAlarmMetrics: string[] = [];
+    let standardAlarms = 0;
+    for (const res of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+      const metrics = (res as { Properties?: { Metrics?: Array<{ Expression?: string }> } }).Properties?.Metrics ?? [];
+      const query = metrics.map((m) => /^SELECT \w+\((\w+)\) FROM SCHEMA/.exec(m.Expression ?? '')).find((m) => m !== null);
+      if (query?.[1] !== undefined) insightsAlarmMetrics.push(query[1]);
+      else standardAlarms++;
+    }
     return {
       egress,
-      alarms: count('AWS::CloudWatch::Alarm'),
+      alarms: standardAlarms,
+      insightsAlarmMetrics,
       dashboards: count('AWS::CloudWatch::Dashboard'),
       kmsKeys: count('AWS::KMS::Key'),
       natGateways: count('AWS::EC2::NatGateway'),

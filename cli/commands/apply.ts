@@ -72,8 +72,9 @@ export const applyCommand: CommandDef<CommandContext> = {
     const caller = await callerIpsFor(ctx, values);
     const planned = await planCredential(planDeps(ctx), credential, caller);
     if (!ctx.json) {
-      ctx.io.out(ctx.style.dim(callerLine(caller)));
+      // The plan's own first line leads (it says HELD when guards hold changes back); the caller follows.
       ctx.io.out(colourPlanText(renderPlan(planned.plan), ctx.style));
+      ctx.io.out(ctx.style.dim(callerLine(caller)));
     }
     if (planned.plan.operations.length > 0 && !flag(values, 'yes')) {
       const n = planned.plan.operations.length;

@@ -37,8 +37,9 @@ export const planCommand: CommandDef<CommandContext> = {
     if (ctx.json) {
       printJson(ctx, { credential, inSync: !drift, caller, plan: result.plan, actual: result.actual, unknownEntries: result.unknownEntries });
     } else {
-      ctx.io.out(ctx.style.dim(callerLine(caller)));
+      // The plan's own first line leads (it says HELD when guards hold changes back); the caller follows.
       ctx.io.out(colourPlanText(renderPlan(result.plan), ctx.style));
+      ctx.io.out(ctx.style.dim(callerLine(caller)));
       if (drift && result.plan.operations.length > 0) ctx.io.out(ctx.style.dim(`\nApply with: bunq-ip apply ${credential}`));
     }
     return drift ? ExitCode.Drift : ExitCode.Ok;

@@ -10,7 +10,7 @@ import { plainStyle, type Style } from '../style';
 function outcomeText(outcome: string, style: Style): string {
   const up = outcome.toUpperCase();
   if (outcome === 'failed' || outcome === 'partial') return style.red(up);
-  if (outcome === 'observed') return style.yellow(up);
+  if (outcome === 'observed' || outcome === 'held') return style.yellow(up);
   return style.green(up);
 }
 

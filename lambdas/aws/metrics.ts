@@ -4,15 +4,24 @@ import { classifyEntries } from '../core/actual';
 import type { ExecutionResult, OperationOutcome } from '../core/types';
 import { CREDENTIAL_CLAIMED_TWICE_KIND } from './credential-owner';
 import { entriesAfterRun, runVerdict } from './run-verdict';
-import { DIMENSION_CREDENTIAL, METRICS_NAMESPACE, MetricName, SERVICE_NAME } from '../shared/metric-names';
+import {
+  DIMENSION_CREDENTIAL,
+  METRICS_NAMESPACE,
+  MetricName,
+  SERVICE_NAME,
+  SPARSE_CREDENTIAL_METRICS,
+  scopeOf,
+  type MetricScope,
+} from '../shared/metric-names';
 
 /**
  * Publishes one run as CloudWatch EMF (a JSON line on stdout that CloudWatch turns into metrics).
  *
- * Powertools 2.36 can emit several dimension sets in one EMF record: every `addDimensions()` call
- * adds a set, to which the default dimension {service} is prepended. So `addDimensions({})` yields
- * the alarm set [service] and `addDimensions({credential})` the drill-down set [service, credential],
- * and every metric in the record is published under both.
+ * Each metric has exactly one dimension set (metric-names.ts says which): a run writes one EMF
+ * record under {service, credential} for what the per-credential alarms and the dashboard read,
+ * and one under {service} for the service-wide counts. Both records carry the credential as a
+ * plain property (not a dimension), so Logs Insights can still break every figure down per
+ * credential at no metric cost. Sparse per-credential metrics are left out while they are 0.
  */
 
 const BUNQ_ERROR_KINDS: ReadonlySet<string> = new Set<BunqErrorKind>([
@@ -49,65 +58,70 @@ export interface MetricPoint {
   name: string;
   unit: 'Count' | 'Milliseconds';
   value: number;
+  /** The dimension set it goes out under: {service, credential} or {service}. */
+  scope: MetricScope;
 }
+
+function count(name: string, value: number): MetricPoint {
+  return { name, unit: 'Count', value, scope: scopeOf(name) };
+}
+
+/** Sparse per-credential metrics are billed only in hours they are sent: a 0 is not sent. */
+function dropQuietSparse(points: MetricPoint[]): MetricPoint[] {
+  return points.filter((p) => !(SPARSE_CREDENTIAL_METRICS.has(p.name) && p.value === 0));
+}
+
+/** The credential-level error kinds that have a metric (and an alarm) of their own. */
+const KIND_METRICS: Readonly<Record<string, string>> = {
+  [CREDENTIAL_CLAIMED_TWICE_KIND]: MetricName.CredentialClaimedTwice,
+};
 
 /** The metric values of one finished run (pure, so it is tested without parsing stdout). */
 export function metricsForResult(result: ExecutionResult): MetricPoint[] {
-  const count = (name: string, value: number): MetricPoint => ({ name, unit: 'Count', value });
   const applied = result.operations.filter((o) => SUCCEEDED.has(o.outcome)).length;
   const failed = result.operations.filter((o) => o.outcome === 'failed').length;
   const runFailed = !runVerdict(result).ok;
-  // Without a successful read we know nothing about the credential's entries: publishing 0 drift,
-  // 0 blocked or 0 active IPs would tell the alarms "all is well" while bunq is unreachable. Those
-  // metrics are left out, so the alarms keep their state (missing data) and RunFailed speaks.
+  // Without a successful read we know nothing about the credential's entries: publishing 0 drift
+  // would tell the drift alarm "all is well" while bunq is unreachable. Those metrics are left
+  // out, so the alarms keep their state (missing data) and RunFailed speaks.
   const entries = entriesAfterRun(result);
-  const points: MetricPoint[] = [];
+  const points: MetricPoint[] = [count(MetricName.RunFailed, runFailed ? 1 : 0)];
   if (entries !== null) {
     points.push(
-      count(MetricName.DriftFound, result.plan.drift.length),
       // Each planned operation resolves exactly one drift item; what did not succeed is still there.
       count(MetricName.DriftRemaining, Math.max(0, result.plan.drift.length - applied)),
+      count(MetricName.DriftFound, result.plan.drift.length),
+      // The wildcard guard is always "blocking" while an ACTIVE `*` exists; ActiveWildcard alarms on
+      // that, so counting it here too would keep the guard alarm up for every wildcard-key credential.
+      count(MetricName.OperationsBlocked, result.plan.blocked.filter((b) => b.guard !== 'wildcard-untouchable').length),
+      count(MetricName.ActiveWildcard, entries.some((e) => e.status === 'ACTIVE' && e.ip === '*') ? 1 : 0),
+      // Entries bunq lists that we cannot use (unknown status, no usable id, an IP that is neither
+      // IPv4 nor `*`), as they stand after the run; never changed, their IP never POSTed again.
+      count(MetricName.UnrecognisedEntries, classifyEntries(entries).unrecognised.length),
     );
   }
-  points.push(count(MetricName.OperationsApplied, applied), count(MetricName.OperationsFailed, failed));
-  if (entries !== null) {
-    // The wildcard guard is always "blocking" while an ACTIVE `*` exists; ActiveWildcard alarms on
-    // that, so counting it here too would keep the guard alarm up for every wildcard-key credential.
-    points.push(count(MetricName.OperationsBlocked, result.plan.blocked.filter((b) => b.guard !== 'wildcard-untouchable').length));
-  }
   points.push(
+    count(MetricName.OperationsApplied, applied),
+    count(MetricName.OperationsFailed, failed),
     count(MetricName.InvalidDesiredEntries, result.plan.invalid.length),
-    count(MetricName.RunSucceeded, runFailed ? 0 : 1),
-    count(MetricName.RunFailed, runFailed ? 1 : 0),
-    count(MetricName.BunqCalls, result.reads + result.writes),
-    { name: MetricName.RunDuration, unit: 'Milliseconds', value: result.durationMs },
   );
-  if (entries !== null) {
-    const active = entries.filter((e) => e.status === 'ACTIVE');
-    points.push(count(MetricName.ActiveIpCount, active.filter((e) => e.ip !== '*').length));
-    points.push(count(MetricName.ActiveWildcard, active.some((e) => e.ip === '*') ? 1 : 0));
-    points.push(count(MetricName.UnrecognisedEntries, classifyEntries(entries).unrecognised.length));
-  }
   const kinds = [result.error?.kind, ...result.operations.map((o) => o.error?.kind)];
   points.push(...bunqErrorPoints(kinds));
-  return points;
+  return dropQuietSparse(points);
 }
 
 /** The metric values of a run that failed before the reconcile could report (secret, config, ...). */
-export function metricsForFailure(errorKind: string | undefined, durationMs: number): MetricPoint[] {
-  return [
-    { name: MetricName.RunSucceeded, unit: 'Count', value: 0 },
-    { name: MetricName.RunFailed, unit: 'Count', value: 1 },
-    { name: MetricName.RunDuration, unit: 'Milliseconds', value: durationMs },
-    ...bunqErrorPoints([errorKind]),
-    ...(errorKind === CREDENTIAL_CLAIMED_TWICE_KIND ? [{ name: MetricName.CredentialClaimedTwice, unit: 'Count' as const, value: 1 }] : []),
-  ];
+export function metricsForFailure(errorKind: string | undefined): MetricPoint[] {
+  const points = [count(MetricName.RunFailed, 1), ...bunqErrorPoints([errorKind])];
+  const own = errorKind === undefined ? undefined : KIND_METRICS[errorKind];
+  if (own !== undefined) points.push(count(own, 1));
+  return points;
 }
 
 /** One count per distinct kind: a run's error often repeats the failed operation's error. */
 function bunqErrorPoints(kinds: Array<string | undefined>): MetricPoint[] {
   const distinct = new Set(kinds.filter((k): k is BunqErrorKind => k !== undefined && isBunqErrorKind(k)));
-  return [...distinct].map((kind) => ({ name: metricNameFor(kind), unit: 'Count', value: 1 }));
+  return [...distinct].map((kind) => count(metricNameFor(kind), 1));
 }
 
 /**
@@ -148,7 +162,7 @@ export function reportSkippedCredentials(
   for (const r of refused) {
     logger.error('credential skipped: its name cannot be queued; rename it in DesiredIps', { trigger, credential: r.credential, reason: r.reason });
   }
-  metrics?.publishService([{ name: CREDENTIALS_SKIPPED_METRIC, unit: 'Count', value: refused.length }]);
+  metrics?.publishService([count(CREDENTIALS_SKIPPED_METRIC, refused.length)]);
 }
 
 export interface RunMetrics {
@@ -162,15 +176,22 @@ export function createRunMetrics(
     namespace: options.namespace ?? process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
     serviceName: options.serviceName ?? process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
   });
+  const emit = (points: readonly MetricPoint[], credential: string, asDimension: boolean): void => {
+    if (points.length === 0) return;
+    for (const p of points) {
+      metrics.addMetric(p.name, p.unit === 'Count' ? MetricUnit.Count : MetricUnit.Milliseconds, p.value);
+    }
+    // addDimension extends the record's one set to [service, credential]; addMetadata only adds a
+    // property, which Logs Insights reads and CloudWatch does not bill as a dimension.
+    if (asDimension) metrics.addDimension(DIMENSION_CREDENTIAL, credential);
+    else metrics.addMetadata(DIMENSION_CREDENTIAL, credential);
+    metrics.publishStoredMetrics();
+  };
   return {
     publish(credential, points) {
-      for (const p of points) {
-        metrics.addMetric(p.name, p.unit === 'Count' ? MetricUnit.Count : MetricUnit.Milliseconds, p.value);
-      }
-      metrics.addDimensions({});
-      metrics.addDimensions({ [DIMENSION_CREDENTIAL]: credential });
-      // One EMF record per credential: a worker batch can hold several credentials.
-      metrics.publishStoredMetrics();
+      // One pair of EMF records per credential: a worker batch can hold several credentials.
+      emit(points.filter((p) => p.scope === 'credential'), credential, true);
+      emit(points.filter((p) => p.scope === 'service'), credential, false);
     },
   };
 }

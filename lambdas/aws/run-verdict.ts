@@ -12,8 +12,10 @@ export interface RunVerdict {
 }
 
 /**
- * Whether a failed run is worth retrying from the queue. Decided per error kind, here and nowhere
- * else (controller-runtime's "terminal error: don't requeue"):
+ * Whether a failed run can pass by itself or needs an operator. Decided per error kind, here and
+ * nowhere else (controller-runtime's "terminal error: don't requeue"). Since issue 12 the queue
+ * acknowledges every recorded failure either way (the next scheduled run is the retry); the
+ * disposition tells the log and the operator which failures will not heal by themselves:
  *
  * | kind                                                     | disposition | why                                    |
  * | -------------------------------------------------------- | ----------- | -------------------------------------- |
@@ -26,15 +28,13 @@ export interface RunVerdict {
  * | credential-claimed-twice                                 | terminal    | another config owns this bunq credential |
  * | ip-refused, unrecognised-entry                           | terminal    | bunq refused one IP for good, or lists |
  * |                                                          |             | an entry of it we cannot use (per IP)  |
- * | anything else (rate-limited, maintenance, server-error,  | transient   | may pass by itself: retried, then DLQ   |
+ * | anything else (rate-limited, maintenance, server-error,  | transient   | may pass by itself at the next run      |
  * | timeout, network, outcome-unknown, secret-unreadable,    |             |                                        |
  * | deadline, unexpected, kinds not listed here)             |             |                                        |
  *
- * A terminal failure is still recorded (status item, RunFailed, its error metric) but acknowledged:
- * while a FIFO message is retried, no later message of its group (= credential) is delivered, so a
- * retry that cannot succeed would hold back the operator's fix for hours and fill the DLQ. The
- * schedule runs every credential again each period anyway. Unknown kinds are retried: a kind we
- * have not judged is not assumed hopeless.
+ * Either way the failure is recorded (status item, RunFailed, its error metric) and acknowledged:
+ * while a FIFO message is redelivered, no later message of its group (= credential) is delivered.
+ * Unknown kinds are transient: a kind we have not judged is not assumed hopeless.
  */
 export type RetryDisposition = 'terminal' | 'transient';
 
@@ -60,7 +60,7 @@ export function retryDisposition(kind: string): RetryDisposition {
   return TERMINAL_KINDS.has(kind) ? 'terminal' : 'transient';
 }
 
-const SUCCESS: ReadonlySet<RunOutcome> = new Set<RunOutcome>(['in-sync', 'converged', 'observed']);
+const SUCCESS: ReadonlySet<RunOutcome> = new Set<RunOutcome>(['in-sync', 'converged', 'held', 'observed']);
 
 export function isSuccessfulOutcome(outcome: RunOutcome): boolean {
   return SUCCESS.has(outcome);

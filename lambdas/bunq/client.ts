@@ -39,6 +39,12 @@ export const DEFAULT_SESSION_REFRESH_MARGIN_MS = 30_000;
 
 type SessionRefreshReason = 'missing' | 'expiring' | 'rejected';
 
+/** What bunq answered to a write: the entry id, and its response id when the reply carried one. */
+export interface WriteReceipt {
+  id: number;
+  responseId: string | null;
+}
+
 export class BunqClient {
   private ctx: BunqContext;
   private readonly env: CallEnvironment;
@@ -134,19 +140,29 @@ export class BunqClient {
 
   /** POSTs a new whitelist entry and returns its id. Never retried once it may have reached bunq. */
   async addIp(credentialId: number, ip: string, status: PermittedIpStatus = 'ACTIVE'): Promise<number> {
+    return (await this.addIpWithReceipt(credentialId, ip, status)).id;
+  }
+
+  /** As addIp, with bunq's response id (X-Bunq-Client-Response-Id) for audit trails. */
+  async addIpWithReceipt(credentialId: number, ip: string, status: PermittedIpStatus = 'ACTIVE'): Promise<WriteReceipt> {
     const path = this.ipListPath(credentialId);
     refuseUnless(typeof ip === 'string' && isCanonicalIpv4(ip), `POST ${path}`, 'ip must be a dotted-quad IPv4 address (bunq manages `*` only in its app)');
     refuseUnless(isStatus(status), `POST ${path}`, 'status must be ACTIVE or INACTIVE');
     const res = await this.authed('POST', path, { ip, status });
-    return this.parse(res, 'POST', path, (r) => idReply(r.items));
+    return { id: this.parse(res, 'POST', path, (r) => idReply(r.items)), responseId: res.responseId ?? null };
   }
 
   /** PUTs the status of an entry (the IP itself is immutable at bunq) and returns bunq's id. */
   async updateIpStatus(credentialId: number, ipId: number, status: PermittedIpStatus): Promise<number> {
+    return (await this.updateIpStatusWithReceipt(credentialId, ipId, status)).id;
+  }
+
+  /** As updateIpStatus, with bunq's response id. */
+  async updateIpStatusWithReceipt(credentialId: number, ipId: number, status: PermittedIpStatus): Promise<WriteReceipt> {
     const path = `${this.ipListPath(credentialId)}/${checkId(ipId, 'ipId')}`;
     refuseUnless(isStatus(status), `PUT ${path}`, 'status must be ACTIVE or INACTIVE');
     const res = await this.authed('PUT', path, { status });
-    return this.parse(res, 'PUT', path, (r) => idReply(r.items));
+    return { id: this.parse(res, 'PUT', path, (r) => idReply(r.items)), responseId: res.responseId ?? null };
   }
 
   private ipListPath(credentialId: number): string {

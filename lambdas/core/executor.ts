@@ -350,7 +350,7 @@ function outcomeOf(plan: Plan, results: readonly OperationResult[], error: Error
   if (plan.mode === 'observe') return 'observed';
   if (error) return results.some((r) => isSuccess(r.outcome)) ? 'partial' : 'failed';
   if (plan.operations.length === 0 && plan.blocked.length === 0) return 'in-sync';
-  return 'converged';
+  return plan.blocked.some((b) => b.guard !== 'wildcard-untouchable') ? 'held' : 'converged';
 }
 
 export async function execute(plan: Plan, port: WhitelistPort, opts: ExecuteOptions): Promise<ExecutionResult> {

@@ -34,7 +34,12 @@ function summary(ops: readonly Operation[], blocked: readonly BlockedOperation[]
 
 export function renderPlan(plan: Plan): string {
   const lines: string[] = [];
-  lines.push(`Credential "${plan.credential}" (mode: ${plan.mode})`);
+  // Held changes lead the text: an operator reading only the first line must not take it for done.
+  const held = plan.blocked.filter((b) => b.guard !== 'wildcard-untouchable').length;
+  lines.push(
+    `Credential "${plan.credential}" (mode: ${plan.mode})` +
+      (held > 0 ? `: HELD, ${plural(held, 'planned change')} held back by guards` : ''),
+  );
   lines.push(
     `Desired: ${plural(plan.desiredIps.length, 'IP')}` +
       (plan.invalid.length > 0 ? `, ${plan.invalid.length} invalid` : '') +

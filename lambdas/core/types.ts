@@ -196,8 +196,13 @@ export interface OperationResult {
 export type RunOutcome =
   /** Nothing to do. */
   | 'in-sync'
-  /** Every planned operation applied; blocked ones may remain (see plan.blocked). */
+  /** Every planned operation applied; nothing held back but a `*` entry (never ours to touch). */
   | 'converged'
+  /**
+   * Every operation the guards allowed was applied, but a guard held planned changes back
+   * (plan.blocked): bunq still differs from the desired IPs on purpose. A success, not a failure.
+   */
+  | 'held'
   /** Some operations applied, then a failure stopped the run. */
   | 'partial'
   /** Nothing applied and the run failed (e.g. bunq unreachable on the first read). */

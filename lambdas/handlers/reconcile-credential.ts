@@ -5,12 +5,14 @@ import {
   retirementOf,
   type CredentialOwners,
 } from '../aws/credential-owner';
+import { changeEventsFor, type ChangeEvent } from '../aws/change-events';
 import { MissingConfigError, type DesiredStore } from '../aws/desired-store';
 import type { EgressIps } from '../aws/env';
-import { metricsForFailure, metricsForResult, type RunMetrics } from '../aws/metrics';
+import type { ChangeEventSink } from '../aws/events';
+import { metricsForFailure, metricsForResult, type MetricPoint, type RunMetrics } from '../aws/metrics';
 import type { ReconcileRequest } from '../aws/reconcile-request';
 import { secretRedactor } from '../aws/redact';
-import { retryDisposition, runVerdict } from '../aws/run-verdict';
+import { entriesAfterRun, retryDisposition, runVerdict } from '../aws/run-verdict';
 import {
   runRecordFromFailure,
   runRecordFromResult,
@@ -21,7 +23,9 @@ import {
 import { BunqClient, whitelistPort, type BunqLogger, type CallOptions } from '../bunq';
 import { isBunqError } from '../bunq/errors';
 import type { BunqContext } from '../bunq/types';
-import { CredentialConfigError, reconcile, type CredentialConfig, type ExecutionResult, type Operation, type WhitelistPort } from '../core';
+import type { WriteReceipts } from '../bunq/whitelist-port';
+import { CredentialConfigError, reconcile, type BlockedOperation, type CredentialConfig, type ExecutionResult, type Operation, type WhitelistPort } from '../core';
+import { MetricName } from '../shared/metric-names';
 import type { Clock } from '../shared/clock';
 import { nameCaller } from './caller-note';
 import { PlanGate } from './plan-gate';
@@ -29,8 +33,8 @@ import { PlanGate } from './plan-gate';
 /**
  * One reconcile run for one credential: load config, desired items and the bunq context, run the
  * core reconcile against bunq, then record status, history and metrics. Whatever fails, the run is
- * recorded (status item with the error, RunFailed metric) and reported as failed; whether the queue
- * retries it depends on the kind (run-verdict.ts: operator data is terminal, outages are transient).
+ * recorded (status item with the error, RunFailed metric) and reported as failed; the queue
+ * redelivers only a run that left no record, the schedule retries the rest.
  * Nothing is ever changed at bunq on a guess.
  */
 
@@ -58,14 +62,16 @@ export interface WorkerDeps {
    * `problem` is set when the variable is malformed; `ips` is then empty (the caller is unknown).
    */
   egress?: EgressIps;
+  /** Where change events go (the default EventBridge bus in AWS); absent = none are published. */
+  events?: ChangeEventSink;
 }
 
 export interface RunReport {
   credential: string;
   ok: boolean;
   /**
-   * Whether the queue should deliver the request again: false for a success and for a terminal
-   * failure (retrying cannot fix operator data), true for a transient one or an unrecorded run.
+   * Whether the queue should deliver the request again: only when the run left no record. A
+   * recorded failure is retried by the next scheduled run instead (see shouldRetry).
    */
   retry: boolean;
   /** `retired`: the config was retired by `bootstrap --force`; nothing was called or recorded. */
@@ -135,6 +141,7 @@ export async function reconcileCredential(
   let secretName: string | undefined;
   let result: ExecutionResult;
   let gate: PlanGate | undefined;
+  let receipts: WriteReceipts | undefined;
   try {
     const desired = await deps.desired.readCredential(credential);
     const retired = retirementOf(desired.configItem);
@@ -154,6 +161,7 @@ export async function reconcileCredential(
     const ownIps = options.callerIps ?? [];
     const callerIps = options.workerRun === true ? ownIps : await withRecordedWorkerIps(deps.state, credential, ownIps);
     const port = portOnContext(deps, config, loaded);
+    receipts = port;
     if (options.confirmedOperations !== undefined) {
       gate = new PlanGate({
         port,
@@ -191,11 +199,15 @@ export async function reconcileCredential(
   const verdict = runVerdict(result);
   const succeeded = verdict.ok;
   if (!succeeded && secretName !== undefined) deps.contexts.invalidate(secretName);
+  // Read before this run's record replaces it: which held operations are news (change-events.ts).
+  const previouslyHeld = deps.events === undefined ? [] : await previouslyHeldOf(deps, result);
   // Without its record the run is retried: a re-run is harmless (it starts from a fresh read and
   // finds nothing to do), an unrecorded change is not.
   const recorded = await writeRecord(deps, record);
   const ok = succeeded && recorded;
-  deps.metrics.publish(credential, metricsForResult(result));
+  const events = changeEventsFor(result, { trigger: request.reason, receipts: receipts?.writeReceipts() ?? [], previouslyHeld });
+  const eventsFailed = await publishChangeEvents(deps, credential, events);
+  deps.metrics.publish(credential, [...metricsForResult(result), ...eventsFailed]);
   const summary = {
     credential,
     reason: request.reason,
@@ -205,13 +217,15 @@ export async function reconcileCredential(
     applied: record.applied.length,
     blocked: result.plan.blocked.length,
     invalid: result.plan.invalid.length,
+    activeIps: (entriesAfterRun(result) ?? []).filter((e) => e.status === 'ACTIVE' && e.ip !== '*').length,
+    changeEvents: events.length,
     reads: result.reads,
     writes: result.writes,
     durationMs: result.durationMs,
   };
   if (succeeded) deps.logger.info('reconcile run finished', summary);
-  else deps.logger.error('reconcile run failed', { ...summary, errorKind: record.error?.kind, error: record.error });
-  return { credential, ok, retry: shouldRetry(ok, recorded, record.error), outcome: result.outcome, error: record.error };
+  else deps.logger.error('reconcile run failed', { ...summary, errorKind: record.error?.kind, error: record.error, retriedBy: retriedBy(record.error) });
+  return { credential, ok, retry: shouldRetry(recorded), outcome: result.outcome, error: record.error };
 }
 
 /**
@@ -230,13 +244,56 @@ export async function withRecordedWorkerIps(
 }
 
 /**
- * Without its record a run is retried whatever its verdict (a re-run starts from a fresh read and
- * is harmless; an unrecorded change is not). Otherwise the error kind decides (run-verdict.ts).
+ * Only a run that left no record goes back to the queue (a re-run starts from a fresh read and is
+ * harmless; an unrecorded change is not). A recorded failure, transient or terminal, is
+ * acknowledged: the next scheduled run retries it within one schedule period, and holding the
+ * message would block the credential's FIFO group (its operators' later edits) until the
+ * visibility timeout (docs/decisions.md, issue 12).
  */
-function shouldRetry(ok: boolean, recorded: boolean, error: RunError | null): boolean {
-  if (!recorded) return true;
-  if (ok) return false;
-  return error === null || retryDisposition(error.kind) === 'transient';
+export function shouldRetry(recorded: boolean): boolean {
+  return !recorded;
+}
+
+/** What retries a recorded failure: the schedule by itself, or nothing until an operator fixes data. */
+function retriedBy(error: RunError | null): string {
+  return error !== null && retryDisposition(error.kind) === 'terminal' ? 'an operator fix (terminal)' : 'the next scheduled run';
+}
+
+/** The operations the status item says were held before this run (only read when this run holds some). */
+async function previouslyHeldOf(deps: WorkerDeps, result: ExecutionResult): Promise<BlockedOperation[]> {
+  if (!result.plan.blocked.some((b) => b.guard !== 'wildcard-untouchable')) return [];
+  try {
+    return (await deps.state.readStatus(result.credential))?.blocked ?? [];
+  } catch {
+    // Unknown history: announce the holds again rather than miss one.
+    return [];
+  }
+}
+
+/**
+ * Best effort: a change event that cannot be published is logged and counted, never a reason to
+ * fail a run that has changed bunq. Returns the ChangeEventsFailed point (empty when none failed).
+ */
+async function publishChangeEvents(deps: WorkerDeps, credential: string, events: ChangeEvent[]): Promise<MetricPoint[]> {
+  if (deps.events === undefined || events.length === 0) return [];
+  let failed = events.length;
+  let error: string | undefined;
+  try {
+    const report = await deps.events.publish(events);
+    failed = report.failed;
+    error = report.error;
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err);
+  }
+  if (failed === 0) return [];
+  deps.logger.error('change events not published', {
+    credential,
+    failed,
+    of: events.length,
+    error,
+    events: events.map((e) => ({ detailType: e.detailType, ip: e.detail.ip, action: e.detail.action })),
+  });
+  return [{ name: MetricName.ChangeEventsFailed, unit: 'Count', value: failed, scope: 'service' }];
 }
 
 /**
@@ -247,7 +304,7 @@ function shouldRetry(ok: boolean, recorded: boolean, error: RunError | null): bo
 export async function credentialPort(
   deps: Pick<WorkerDeps, 'contexts' | 'clock' | 'logger' | 'bunqOptions'>,
   config: CredentialConfig,
-): Promise<WhitelistPort> {
+): Promise<WhitelistPort & WriteReceipts> {
   return portOnContext(deps, config, await loadCredentialContext(deps, config));
 }
 
@@ -265,7 +322,7 @@ export function portOnContext(
   deps: Pick<WorkerDeps, 'contexts' | 'clock' | 'logger' | 'bunqOptions'>,
   config: CredentialConfig,
   loaded: LoadedContext,
-): WhitelistPort {
+): WhitelistPort & WriteReceipts {
   const client = new BunqClient({
     ...deps.bunqOptions,
     clock: deps.clock,
@@ -311,9 +368,9 @@ async function recordFailure(
     error,
   );
   const recorded = await writeRecord(deps, record);
-  deps.metrics.publish(credential, metricsForFailure(error.kind, finished - started));
-  deps.logger.error('reconcile run failed', { credential, reason: runContext.reason, errorKind: error.kind, error });
-  return { credential, ok: false, retry: shouldRetry(false, recorded, error), outcome: 'failed', error };
+  deps.metrics.publish(credential, metricsForFailure(error.kind));
+  deps.logger.error('reconcile run failed', { credential, reason: runContext.reason, outcome: 'failed', errorKind: error.kind, error, retriedBy: retriedBy(error) });
+  return { credential, ok: false, retry: shouldRetry(recorded), outcome: 'failed', error };
 }
 
 /** A state-table outage must not hide the run's own outcome: log it, and say it failed. */

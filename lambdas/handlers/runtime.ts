@@ -1,4 +1,6 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { awsClients } from '../aws/clients';
+import { EventBridgeChangeEvents } from '../aws/events';
 import { ContextStore } from '../aws/context-store';
 import { CredentialOwners } from '../aws/credential-owner';
 import { DesiredStore } from '../aws/desired-store';
@@ -52,6 +54,8 @@ export function workerDeps(env: Env = process.env): WorkerDeps {
       }),
       bunqOptions: { limiter: new RateLimiter({ clock: systemClock }) },
       egress: egressIpsFrom(env),
+      // The default bus only (the worker's IAM allows no other); rules route the events onwards.
+      events: new EventBridgeChangeEvents(new EventBridgeClient({}), 'default'),
     };
   })();
   return worker;

@@ -7,15 +7,17 @@ import { parseReconcileRequest, type ReconcileRequest } from '../aws/reconcile-r
  * SQS redelivers them in order. Several messages for the same credential in one batch share a
  * single run: every run reads the whole desired and actual state afresh, so the first run already
  * covers the edits behind the later messages (they were all enqueued before it started).
- * A run that failed terminally (see run-verdict.ts) is acknowledged like a success: its failure is
- * recorded, and holding the group back would only delay the operator's fix.
+ * A run that failed but was recorded (any kind) is acknowledged like a success: the next scheduled
+ * run retries it, and a message held for redelivery would block its whole group (the credential's
+ * later edits) until the visibility timeout. Only unreadable messages, runs that threw and runs
+ * that left no record go back to the queue (and, after MAX_RECEIVE_COUNT receives, to the DLQ).
  */
 
 export interface BatchOutcome {
   ok: boolean;
   /**
-   * For a failed run: false when retrying cannot help (a terminal failure, already recorded), so
-   * the message is acknowledged and the group's later messages are not held back. Absent = retry.
+   * For a failed run: false when the failure is recorded and the schedule retries it, so the
+   * message is acknowledged and the group's later messages are not held back. Absent = redeliver.
    */
   retry?: boolean;
 }
@@ -62,7 +64,7 @@ export async function processFifoBatch(
       logger.error('reconcile run threw', { credential: request.credential, error: (err as Error).message });
     }
     if (!outcome.ok && outcome.retry === false) {
-      logger.warn('run failed terminally; message acknowledged, not retried', { credential: request.credential, messageId: record.messageId });
+      logger.warn('run failed and was recorded; message acknowledged, the schedule retries', { credential: request.credential, messageId: record.messageId });
       continue;
     }
     if (!outcome.ok) {

@@ -8,13 +8,25 @@ import { sampleResult } from './fixtures';
 const valueOf = (points: Array<{ name: string; value: number }>, name: string) => points.find((p) => p.name === name)?.value;
 
 describe('run metrics', () => {
-  it('derives every metric from an execution result', () => {
+  it('derives every metric from an execution result, each under one dimension set', () => {
     const points = metricsForResult(sampleResult('prod'));
-    expect(Object.fromEntries(points.map((p) => [p.name, p.value]))).toEqual({
-      DriftFound: 2, DriftRemaining: 1, OperationsApplied: 1, OperationsFailed: 0, OperationsBlocked: 1,
-      InvalidDesiredEntries: 0, RunSucceeded: 1, RunFailed: 0, BunqCalls: 3, RunDuration: 1500,
-      ActiveIpCount: 3, ActiveWildcard: 1, UnrecognisedEntries: 0,
+    expect(Object.fromEntries(points.map((p) => [p.name, [p.value, p.scope]]))).toEqual({
+      RunFailed: [0, 'credential'], DriftRemaining: [1, 'credential'], OperationsBlocked: [1, 'credential'],
+      ActiveWildcard: [1, 'credential'],
+      DriftFound: [2, 'service'], OperationsApplied: [1, 'service'], OperationsFailed: [0, 'service'],
     });
+  });
+
+  it('sends sparse per-credential metrics only while they are above 0', () => {
+    const quiet = sampleResult('prod', {
+      before: [{ id: 1, ip: '203.0.113.1', status: 'ACTIVE', created: null }],
+      after: [{ id: 1, ip: '203.0.113.1', status: 'ACTIVE', created: null }],
+    });
+    quiet.plan = { ...quiet.plan, blocked: [], warnings: [] };
+    const names = metricsForResult(quiet).filter((p) => p.scope === 'credential').map((p) => p.name);
+    // A healthy credential pays for two metrics: the ones its alarms need every period.
+    expect(names).toEqual(['RunFailed', 'DriftRemaining']);
+    expect(metricsForFailure('credential-claimed-twice')).toContainEqual({ name: 'CredentialClaimedTwice', unit: 'Count', value: 1, scope: 'credential' });
   });
 
   it('counts the entries bunq lists that the reconciler cannot use (UnrecognisedEntries)', () => {
@@ -44,7 +56,8 @@ describe('run metrics', () => {
     const points = metricsForResult(sampleResult('prod', { plan: p, operations: [], before: actual, after: null, outcome: 'converged' }));
     expect(valueOf(points, 'ActiveWildcard')).toBe(1);
     expect(valueOf(points, 'DriftRemaining')).toBe(0);
-    expect(valueOf(points, 'OperationsBlocked')).toBe(0);
+    // Sparse: not sent at all while 0, which the guard alarm reads as "nothing held".
+    expect(valueOf(points, 'OperationsBlocked')).toBeUndefined();
   });
 
   it('counts each bunq error kind once and skips entry counts when nothing could be read', () => {
@@ -56,30 +69,34 @@ describe('run metrics', () => {
     const points = metricsForResult(result);
     expect(valueOf(points, 'BunqErrorMaintenance')).toBe(1);
     expect(valueOf(points, 'RunFailed')).toBe(1);
-    expect(valueOf(points, 'ActiveIpCount')).toBeUndefined();
+    expect(valueOf(points, 'ActiveWildcard')).toBeUndefined();
     // Nothing was read: a 0 here would set the drift and guard alarms to OK while bunq is down.
     expect(valueOf(points, 'DriftFound')).toBeUndefined();
     expect(valueOf(points, 'DriftRemaining')).toBeUndefined();
     expect(valueOf(points, 'OperationsBlocked')).toBeUndefined();
-    expect(metricsForFailure('secret-missing', 5).map((p) => p.name)).toEqual(['RunSucceeded', 'RunFailed', 'RunDuration']);
-    expect(valueOf(metricsForFailure('credentials-rejected', 5), 'BunqErrorCredentialsRejected')).toBe(1);
+    expect(metricsForFailure('secret-missing').map((p) => p.name)).toEqual(['RunFailed']);
+    expect(metricsForFailure('credentials-rejected').find((p) => p.name === 'BunqErrorCredentialsRejected')).toMatchObject({ value: 1, scope: 'service' });
   });
 
-  it('emits EMF with both dimension sets, {service} and {service, credential}', async () => {
+  it('emits one EMF record per dimension set: {service, credential} and {service} with the credential as a plain property', async () => {
     const metrics = createRunMetrics({ namespace: METRICS_NAMESPACE, serviceName: 'bunq-ip-reconciler' });
     const { emf } = await captureStdout(async () => {
       metrics.publish('prod', metricsForResult(sampleResult('prod')));
-      metrics.publish('staging', metricsForFailure('maintenance', 10));
+      metrics.publish('staging', metricsForFailure('maintenance'));
     });
-    expect(emf).toHaveLength(2);
-    const [first, second] = emf;
-    const directive = first?._aws.CloudWatchMetrics[0];
+    expect(emf).toHaveLength(4);
+    const [prodCredential, prodService, stagingCredential, stagingService] = emf;
+    const directive = prodCredential?._aws.CloudWatchMetrics[0];
     expect(directive?.Namespace).toBe('BunqIpReconciler');
-    expect(directive?.Dimensions).toEqual([['service'], ['service', 'credential']]);
-    expect(first).toMatchObject({ service: 'bunq-ip-reconciler', credential: 'prod', DriftFound: 2, RunSucceeded: 1 });
-    expect(directive?.Metrics).toContainEqual({ Name: 'RunDuration', Unit: 'Milliseconds' });
-    expect(second).toMatchObject({ credential: 'staging', RunFailed: 1, BunqErrorMaintenance: 1 });
-    expect(second?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service'], ['service', 'credential']]);
+    expect(directive?.Dimensions).toEqual([['service', 'credential']]);
+    expect(directive?.Metrics.map((m) => m.Name)).toEqual(['RunFailed', 'DriftRemaining', 'OperationsBlocked', 'ActiveWildcard']);
+    expect(prodCredential).toMatchObject({ service: 'bunq-ip-reconciler', credential: 'prod', RunFailed: 0, DriftRemaining: 1 });
+    expect(prodService?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service']]);
+    // Logs Insights can still break the service-wide counts down per credential.
+    expect(prodService).toMatchObject({ credential: 'prod', DriftFound: 2, OperationsApplied: 1 });
+    expect(stagingCredential).toMatchObject({ credential: 'staging', RunFailed: 1 });
+    expect(stagingService).toMatchObject({ credential: 'staging', BunqErrorMaintenance: 1 });
+    expect(stagingService?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service']]);
   });
 
   it('counts skipped credentials under {service} only (the bad name is no dimension)', async () => {

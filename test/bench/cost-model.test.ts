@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { costModel, priceText, runsPerMonth, type CostInputs } from '../../bench/lib/cost-model';
 import { PRICES, type PriceTable } from '../../bench/lib/prices';
+import { CREDENTIAL_METRICS, SPARSE_CREDENTIAL_METRICS } from '../../lambdas/shared/metric-names';
 
 // Round prices make the expected figures checkable by hand.
 const prices: PriceTable = {
@@ -32,6 +33,7 @@ const inputs: CostInputs = {
   metricsPerCredential: 13,
   metricsPerDeployment: 13,
   alarms: 6,
+  insightsAlarmMetricsPerCredential: 3,
   dashboards: 1,
   kmsKeys: 2,
 };
@@ -61,6 +63,9 @@ describe('costModel', () => {
     expect(line(r, 'Secrets Manager secret')).toBe(0.4);
     expect(line(r, 'CloudWatch custom metrics (per credential)')).toBeCloseTo(3.9, 10);
     expect(line(r, 'CloudWatch alarms')).toBeCloseTo(0.6, 10);
+    // Per credential: each metric it adds to a Metrics Insights alarm's query.
+    expect(line(r, 'CloudWatch Metrics Insights alarms (per credential)')).toBeCloseTo(0.3, 10);
+    expect(r.lines.find((l) => l.item === 'CloudWatch Metrics Insights alarms (per credential)')?.scope).toBe('credential');
     expect(line(r, 'CloudWatch dashboard')).toBe(3);
     expect(line(r, 'KMS customer managed keys')).toBe(2);
   });
@@ -98,6 +103,24 @@ describe('costModel', () => {
       expect(p.source.length, name).toBeGreaterThan(10);
       expect(p.region.length, name).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('the metric set at list prices (issue 12: at most $1.50 per credential-month)', () => {
+  it('a healthy credential costs at most $1.50 a month, from the metric contract and measured run figures', () => {
+    const continuous = [...CREDENTIAL_METRICS].filter((m) => !SPARSE_CREDENTIAL_METRICS.has(m));
+    expect(continuous).toEqual(['RunFailed', 'DriftRemaining']);
+    const r = costModel({
+      ...inputs,
+      // As `npm run bench -- --quick` measured on 2026-12-01 (149 ms warm run, 1 RRU, 2 WRU, 1 secret read).
+      worker: { memoryMb: 512, runMs: 149 },
+      perRun: { dynamoReadUnits: 1, dynamoWriteUnits: 2, secretsCalls: 1, sqsRequests: 2 },
+      fanOutPerCredential: { dynamoReadUnits: 0, sqsRequests: 0.1 },
+      metricsPerCredential: continuous.length,
+      // RunsFailing and NoSuccessfulRun query RunFailed, DriftRemaining queries DriftRemaining.
+      insightsAlarmMetricsPerCredential: 3,
+    }, PRICES);
+    expect(r.perCredential.withoutNat).toBeLessThanOrEqual(1.5);
   });
 });
 

@@ -246,6 +246,7 @@ describe('bunq-ip CLI (processes against moto and the bunq emulator)', () => {
     const planned = await cli(['plan', 'prod']);
     expect(planned.code).toBe(2);
     expect(planned.stdout).toMatch(/! - 127\.0\.0\.1 .*\[protected-ip\]/);
+    expect(planned.stdout.split('\n')[0]).toMatch(/^Credential "prod" \(mode: enforce\): HELD, 1 planned change held back by guards/);
     const applied = await cli(['apply', 'prod', '--yes']);
     expect(applied.code).toBe(0);
     expect(active()).toContain('127.0.0.1');
@@ -262,10 +263,11 @@ describe('bunq-ip CLI (processes against moto and the bunq emulator)', () => {
       cli(['status', 'nobody']),
     ]);
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/Credential "prod" +last run .*CONVERGED/);
+    // The guard held the deactivation of our own IP back: the run is HELD, not CONVERGED.
+    expect(status.stdout).toMatch(/Credential "prod" +last run .*HELD/);
     expect(status.stdout).toMatch(/held back by protected-ip/);
-    expect(JSON.parse(statusJson.stdout)).toMatchObject({ credential: 'prod', outcome: 'converged', consecutiveFailures: 0 });
-    expect(overview.stdout).toMatch(/^prod +CONVERGED/m);
+    expect(JSON.parse(statusJson.stdout)).toMatchObject({ credential: 'prod', outcome: 'held', consecutiveFailures: 0 });
+    expect(overview.stdout).toMatch(/^prod +HELD/m);
     expect(overview.stdout).toMatch(/^ops +never run/m);
     expect(history.stdout).toMatch(/Runs of "prod", newest first:/);
     const runs = JSON.parse(historyJson.stdout) as Array<{ reason: string; applied: unknown[] }>;

@@ -11,7 +11,7 @@ describe('renderPlan', () => {
     const actual = [entry(1, '1.1.1.1'), entry(2, '2.2.2.2', 'INACTIVE'), entry(3, '*'), entry(4, '4.4.4.4'), entry(5, '5.5.5.5')];
     const p = plan([d('1.1.1.1'), d('2.2.2.2'), d('3.3.3.3'), d('6.6.6.6', NOW / 1000 - 1)], actual, config({ protectedIps: ['5.5.5.5'] }), NOW, CALLERS);
     expect(renderPlan(p)).toMatchInlineSnapshot(`
-      "Credential "prod" (mode: enforce)
+      "Credential "prod" (mode: enforce): HELD, 1 planned change held back by guards
       Desired: 3 IPs, 1 expired
 
       Changes, in order (make before break):

@@ -19,19 +19,21 @@ describe('parseConfig', () => {
   });
 
   it('accepts strings from `-c key=value` and numbers from cdk.json alike', () => {
-    const fromCli = parseConfig({ scheduleMinutes: '15', workerTimeoutSeconds: ' 100 ', egress: 'nat', alarmEmail: ' ops@example.com ' });
-    const fromJson = parseConfig({ scheduleMinutes: 15, workerTimeoutSeconds: 100, egress: 'nat', alarmEmail: 'ops@example.com' });
+    const fromCli = parseConfig({ scheduleMinutes: '15', workerTimeoutSeconds: ' 300 ', egress: 'nat', alarmEmail: ' ops@example.com ' });
+    const fromJson = parseConfig({ scheduleMinutes: 15, workerTimeoutSeconds: 300, egress: 'nat', alarmEmail: 'ops@example.com' });
     expect(fromCli).toEqual(fromJson);
-    expect(fromCli).toMatchObject({ scheduleMinutes: 15, workerTimeoutSeconds: 100, egress: 'nat', alarmEmail: 'ops@example.com' });
+    expect(fromCli).toMatchObject({ scheduleMinutes: 15, workerTimeoutSeconds: 300, egress: 'nat', alarmEmail: 'ops@example.com' });
   });
 
   it('the worker timeout leaves room for the run deadline margin the runtime uses', () => {
     expect(WORKER_DEADLINE_MARGIN_SECONDS * 1000).toBe(RUN_DEADLINE_MARGIN_MS);
-    expect(DEFAULT_CONFIG.workerTimeoutSeconds).toBeGreaterThanOrEqual(WORKER_DEADLINE_MARGIN_SECONDS * 3);
+    // The margin holds the worst single bunq call (3 × 60 s rate-limit windows + 4 × 10 s timeouts).
+    expect(WORKER_DEADLINE_MARGIN_SECONDS).toBeGreaterThanOrEqual(3 * 60 + 4 * 10);
+    expect(DEFAULT_CONFIG.workerTimeoutSeconds).toBeGreaterThanOrEqual(WORKER_DEADLINE_MARGIN_SECONDS + 60);
   });
 
   it('accepts the longest schedule every alarm can still look back over', () => {
-    expect(parseConfig({ scheduleMinutes: 480, driftAlarmPeriods: 3, missedRunPeriods: 3 }).scheduleMinutes).toBe(480);
+    expect(parseConfig({ scheduleMinutes: 60, driftAlarmPeriods: 3, missedRunPeriods: 3 }).scheduleMinutes).toBe(60);
   });
 
   it('treats an empty string as unset', () => {
@@ -55,14 +57,15 @@ describe('parseConfig', () => {
     [{ desiredTableName: 'Same', stateTableName: 'Same' }, 'desiredTableName and stateTableName must differ'],
     [{ logRetentionDays: 10 }, "logRetentionDays must be one of CloudWatch's values"],
     [{ historyTtlDays: 0 }, 'historyTtlDays must be between 1 and 3650'],
-    [{ workerTimeoutSeconds: 901 }, 'workerTimeoutSeconds must be between 90 and 900'],
+    [{ workerTimeoutSeconds: 901 }, 'workerTimeoutSeconds must be between 270 and 900'],
     // The run stops starting bunq calls 60 s before the timeout: 89 s would leave under 30 s.
-    [{ workerTimeoutSeconds: 89 }, 'workerTimeoutSeconds must be between 90 and 900'],
+    [{ workerTimeoutSeconds: 269 }, 'workerTimeoutSeconds must be between 270 and 900'],
     [{ workerMaxConcurrency: 1 }, 'workerMaxConcurrency must be between 2 and 20'],
     [{ missedRunPeriods: 1 }, 'missedRunPeriods must be between 2 and 100'],
-    [{ scheduleMinutes: 60, missedRunPeriods: 25 }, 'scheduleMinutes × missedRunPeriods must not exceed 1440 minutes'],
-    [{ scheduleMinutes: 400, driftAlarmPeriods: 4, missedRunPeriods: 2 }, 'scheduleMinutes × driftAlarmPeriods must not exceed 1440 minutes'],
-    [{ scheduleMinutes: 720, driftAlarmPeriods: 1, missedRunPeriods: 2 }, 'scheduleMinutes must be at most 480: the runs-failing alarm looks back 3 periods'],
+    [{ scheduleMinutes: 10, missedRunPeriods: 25 }, 'scheduleMinutes × missedRunPeriods must not exceed 180 minutes'],
+    [{ scheduleMinutes: 50, driftAlarmPeriods: 4, missedRunPeriods: 2 }, 'scheduleMinutes × driftAlarmPeriods must not exceed 180 minutes'],
+    [{ scheduleMinutes: 90, driftAlarmPeriods: 1, missedRunPeriods: 2 }, 'scheduleMinutes must be at most 60: the runs-failing alarm looks back 3 periods'],
+    [{ changeEmail: 'nope' }, 'changeEmail must be an e-mail address'],
   ])('rejects %j with a message naming the key', (raw, message) => {
     const problems = problemsOf(raw);
     expect(problems).toHaveLength(1);

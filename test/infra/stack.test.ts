@@ -17,7 +17,8 @@ beforeAll(() => {
     egress: 'nat',
     alarmEmail: 'ops@example.com',
     scheduleMinutes: '10',
-    workerTimeoutSeconds: '90',
+    workerTimeoutSeconds: '270',
+    changeEmail: 'changes@example.com',
     workerMaxConcurrency: '3',
     logRetentionDays: '30',
     historyTtlDays: '30',
@@ -132,16 +133,16 @@ function synthesizeNamesOnly(): Template {
 }
 
 describe('queue', () => {
-  it('is FIFO with explicit dedup ids, KMS, a FIFO DLQ after 5 receives, visibility = 6 × worker timeout', () => {
-    for (const [v, timeout] of [[base, 180], [nat, 90]] as const) {
+  it('is FIFO with explicit dedup ids, KMS, a FIFO DLQ after 1 receive, visibility = worker timeout + 30 s', () => {
+    for (const [v, timeout] of [[base, 300], [nat, 270]] as const) {
       const { template } = v;
       const dlq = logicalId(template, 'AWS::SQS::Queue', 'ReconcileDeadLetterQueue');
       template.hasResourceProperties('AWS::SQS::Queue', {
         FifoQueue: true,
         ContentBasedDeduplication: false,
         KmsMasterKeyId: keyArn(template),
-        VisibilityTimeout: timeout * 6,
-        RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] }, maxReceiveCount: 5 },
+        VisibilityTimeout: timeout + 30,
+        RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] }, maxReceiveCount: 1 },
       });
       template.hasResourceProperties('AWS::SQS::Queue', {
         FifoQueue: true,
@@ -340,6 +341,33 @@ describe('IAM least privilege', () => {
     }
   });
 
+  it('worker may put change events on the default bus only; no other role may', () => {
+    for (const { template } of [base, nat]) {
+      const statements = statementsOf(template, 'ReconcileWorkerRole');
+      expect(statements.filter((x) => actionsOf([x]).some((act) => act.startsWith('events:')))).toEqual([{
+        Sid: 'PublishChangeEventsToDefaultBus',
+        Effect: 'Allow',
+        Action: 'events:PutEvents',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/default']] },
+      }]);
+      for (const role of ['FanOutRole', 'StreamTriggerRole']) {
+        expect(actionsOf(statementsOf(template, role)).some((act) => act.startsWith('events:'))).toBe(false);
+      }
+    }
+  });
+
+  it('-c changeEmail adds a rule for the change events, an encrypted topic and the e-mail subscription', () => {
+    base.template.resourceCountIs('AWS::Events::Rule', 0);
+    const { template } = nat;
+    const topic = logicalId(template, 'AWS::SNS::Topic', 'ChangeTopic');
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['bunq-ip-reconciler'], 'detail-type': ['IP Activated', 'IP Deactivated', 'Operation Held'] },
+      Targets: [Match.objectLike({ Arn: { Ref: topic } })],
+    });
+    template.hasResourceProperties('AWS::SNS::Topic', { DisplayName: 'bunq IP reconciler changes', KmsMasterKeyId: keyArn(template) });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'changes@example.com', TopicArn: { Ref: topic } });
+  });
+
   it('no statement anywhere allows every action of a service', () => {
     for (const { template } of [base, nat]) {
       for (const p of Object.values(template.findResources('AWS::IAM::Policy')) as { Properties: { PolicyDocument: { Statement: Statement[] } } }[]) {
@@ -365,7 +393,7 @@ describe('alarms and topic', () => {
     for (const { template } of [base, nat]) {
       const topic = { Ref: logicalId(template, 'AWS::SNS::Topic', 'MonitoringAlarmTopic') };
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as { Properties: Record<string, unknown> }[];
-      expect(alarms).toHaveLength(8);
+      expect(alarms).toHaveLength(12);
       for (const a of alarms) {
         expect(a.Properties.AlarmActions).toEqual([topic]);
         expect(a.Properties.OKActions).toEqual([topic]);
@@ -375,29 +403,47 @@ describe('alarms and topic', () => {
     }
   });
 
-  const serviceDims = [{ Name: 'service', Value: SERVICE_NAME }];
-  const metricAlarm = (name: string, period: number, extra: Record<string, unknown>): Record<string, unknown> => ({
-    Namespace: METRICS_NAMESPACE,
-    MetricName: name,
-    Dimensions: serviceDims,
-    Period: period,
+  const query = (fn: string, metric: string): string =>
+    `SELECT ${fn}(${metric}) FROM SCHEMA("${METRICS_NAMESPACE}", credential, service) WHERE service = '${SERVICE_NAME}' GROUP BY credential`;
+  const insightsAlarm = (fn: string, metric: string, period: number, extra: Record<string, unknown>): Record<string, unknown> => ({
+    Metrics: [{ Id: Match.anyValue(), Expression: query(fn, metric), Period: period, ReturnData: true }],
+    Namespace: Match.absent(),
+    Dimensions: Match.absent(),
     ...extra,
   });
+  const atLeastOne = { Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' };
 
   it.each([
-    ['drift still present for N periods', 'DriftRemaining', MetricName.DriftRemaining, { Statistic: 'Maximum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'ignore' }, [3, 3], [4, 4]],
-    ['runs failing', 'RunsFailing', MetricName.RunFailed, { Statistic: 'Sum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' }, [3, 2], [3, 2]],
-    ['no successful run (missing data = breaching)', 'NoSuccessfulRun', MetricName.RunSucceeded, { Statistic: 'Sum', Threshold: 1, ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching' }, [3, 3], [5, 5]],
-    ['an ACTIVE `*`', 'ActiveWildcard', MetricName.ActiveWildcard, { Statistic: 'Maximum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'ignore' }, [1, undefined], [1, undefined]],
-    ['invalid desired entries', 'InvalidDesiredEntries', MetricName.InvalidDesiredEntries, { Statistic: 'Maximum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'ignore' }, [1, undefined], [1, undefined]],
-    ['guard-blocked operations', 'GuardBlockedOperations', MetricName.OperationsBlocked, { Statistic: 'Maximum', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'ignore' }, [1, undefined], [1, undefined]],
-  ] as const)('alarm on %s watches the {service} metric, one period per schedule tick', (_what, name, metric, props, [baseEval, baseDp], [natEval, natDp]) => {
-    base.template.hasResourceProperties('AWS::CloudWatch::Alarm', metricAlarm(metric, 300, {
-      ...props, AlarmName: `BunqIpReconciler-${name}`, EvaluationPeriods: baseEval, DatapointsToAlarm: baseDp ?? Match.absent(),
+    ['drift still present for N periods', 'DriftRemaining', 'MAX', MetricName.DriftRemaining, { ...atLeastOne, TreatMissingData: 'ignore' }, [3, 3], [4, 4]],
+    ['runs failing, transient kinds included', 'RunsFailing', 'SUM', MetricName.RunFailed, { ...atLeastOne, TreatMissingData: 'notBreaching' }, [3, 2], [3, 2]],
+    ['no successful run (missing data = breaching)', 'NoSuccessfulRun', 'MIN', MetricName.RunFailed, { ...atLeastOne, TreatMissingData: 'breaching' }, [3, 3], [5, 5]],
+    ['an ACTIVE `*`', 'ActiveWildcard', 'MAX', MetricName.ActiveWildcard, { ...atLeastOne, TreatMissingData: 'notBreaching' }, [2, 1], [2, 1]],
+    ['invalid desired entries', 'InvalidDesiredEntries', 'MAX', MetricName.InvalidDesiredEntries, { ...atLeastOne, TreatMissingData: 'notBreaching' }, [2, 1], [2, 1]],
+    ['guard-held operations', 'GuardBlockedOperations', 'MAX', MetricName.OperationsBlocked, { ...atLeastOne, TreatMissingData: 'notBreaching' }, [2, 1], [2, 1]],
+    ['unrecognised entries', 'UnrecognisedEntries', 'MAX', MetricName.UnrecognisedEntries, { ...atLeastOne, TreatMissingData: 'notBreaching' }, [2, 1], [2, 1]],
+    ['a bunq credential claimed twice', 'CredentialClaimedTwice', 'MAX', MetricName.CredentialClaimedTwice, { ...atLeastOne, TreatMissingData: 'notBreaching' }, [2, 1], [2, 1]],
+  ] as const)('alarm on %s is a Metrics Insights query grouped by credential, one period per schedule tick', (_what, name, fn, metric, props, [baseEval, baseDp], [natEval, natDp]) => {
+    base.template.hasResourceProperties('AWS::CloudWatch::Alarm', insightsAlarm(fn, metric, 300, {
+      ...props, AlarmName: `BunqIpReconciler-${name}`, EvaluationPeriods: baseEval, DatapointsToAlarm: baseDp,
     }));
-    nat.template.hasResourceProperties('AWS::CloudWatch::Alarm', metricAlarm(metric, 600, {
-      ...props, AlarmName: `AcmeBunqIp-${name}`, EvaluationPeriods: natEval, DatapointsToAlarm: natDp ?? Match.absent(),
+    nat.template.hasResourceProperties('AWS::CloudWatch::Alarm', insightsAlarm(fn, metric, 600, {
+      ...props, AlarmName: `AcmeBunqIp-${name}`, EvaluationPeriods: natEval, DatapointsToAlarm: natDp,
     }));
+  });
+
+  it('alarm on the oldest reconcile request: two schedule periods', () => {
+    base.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'BunqIpReconciler-OldestRequest', Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage',
+      Statistic: 'Maximum', Threshold: 600, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1,
+    });
+    nat.template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'AcmeBunqIp-OldestRequest', Threshold: 1200 });
+  });
+
+  it('alarm on the schedule itself: fan-out invocations, missing data = breaching', () => {
+    base.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'BunqIpReconciler-FanOutStopped', Namespace: 'AWS/Lambda', MetricName: 'Invocations', Period: 300,
+      Threshold: 1, ComparisonOperator: 'LessThanThreshold', EvaluationPeriods: 3, DatapointsToAlarm: 3, TreatMissingData: 'breaching',
+    });
   });
 
   it('alarm on messages in the DLQ', () => {
@@ -428,18 +474,27 @@ describe('alarms and topic', () => {
 });
 
 describe('dashboard and outputs', () => {
-  it('dashboard shows drift, operations, failures, ACTIVE IPs per credential and DLQ depth', () => {
+  it('dashboard shows drift, operations, failures, the per-credential log query and DLQ depth', () => {
     const { template } = base;
     const dash = Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0] as { Properties: { DashboardBody: unknown; DashboardName: string } };
     expect(dash.Properties.DashboardName).toBe('BunqIpReconciler');
     const body = JSON.stringify(dash.Properties.DashboardBody);
-    for (const m of [MetricName.DriftFound, MetricName.DriftRemaining, MetricName.OperationsApplied, MetricName.OperationsFailed, MetricName.OperationsBlocked, MetricName.RunFailed, MetricName.RunSucceeded]) {
+    for (const m of [MetricName.DriftFound, MetricName.OperationsApplied, MetricName.OperationsFailed, MetricName.ChangeEventsFailed, MetricName.CredentialsSkipped]) {
       expect(body).toContain(`\\"${m}\\"`);
     }
-    expect(body).toContain(`SEARCH('{${METRICS_NAMESPACE},service,credential} MetricName=\\\\\\"ActiveIpCount\\\\\\" service=\\\\\\"${SERVICE_NAME}\\\\\\"', 'Maximum', 300)`);
+    for (const m of [MetricName.DriftRemaining, MetricName.OperationsBlocked, MetricName.RunFailed]) expect(body).toContain(`(${m}) FROM SCHEMA`);
+    expect(body).toContain('stats latest(outcome) as outcome');
+    expect(body).toContain(`SEARCH('{${METRICS_NAMESPACE},service} MetricName=BunqError'`);
     expect(body).toContain('Dead-letter queue depth');
     expect(body).toContain(logicalId(template, 'AWS::SQS::Queue', 'ReconcileDeadLetterQueue'));
     expect(body).toContain('\\"Errors\\"');
+  });
+
+  it('every metric the runtime emits is read by an alarm or a dashboard widget', () => {
+    const resources = JSON.stringify(base.template.toJSON().Resources);
+    const read = (name: string): boolean =>
+      resources.includes(`(${name}) FROM SCHEMA`) || resources.includes(`"MetricName":"${name}"`) || resources.includes(`\\"${name}\\"`);
+    expect(Object.values(MetricName).filter((m) => !read(m))).toEqual([]);
   });
 
   it('outputs table names, topic, dashboard URL, secret prefix; the egress IP only in NAT mode', () => {

@@ -54,12 +54,14 @@ describe('handlers wired from the environment', () => {
     const messages = await receive(world);
     expect(messages).toHaveLength(1);
 
-    const { value, emf, lines } = await captureStdout(() => workerHandler(sqsEvent(messages), { getRemainingTimeInMillis: () => 180_000 }));
+    const { value, emf, lines } = await captureStdout(() => workerHandler(sqsEvent(messages), { getRemainingTimeInMillis: () => 300_000 }));
     expect(value).toEqual({ batchItemFailures: [] });
     await deleteMessages(world, messages);
     expect(activeIps(world, cred)).toEqual([OUR_IP, '203.0.113.80'].sort());
-    expect(emf).toHaveLength(1);
-    expect(emf[0]).toMatchObject({ credential: cred.name, RunSucceeded: 1, OperationsApplied: 1 });
+    // One record per dimension set: {service, credential} and {service}.
+    expect(emf).toHaveLength(2);
+    expect(emf[0]).toMatchObject({ credential: cred.name, RunFailed: 0, DriftRemaining: 0 });
+    expect(emf[1]).toMatchObject({ credential: cred.name, OperationsApplied: 1 });
     // Structured logs, and never a secret in them.
     const finished = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === 'reconcile run finished');
     expect(finished).toMatchObject({ level: 'INFO', service: 'bunq-ip-reconciler', credential: cred.name, outcome: 'converged' });

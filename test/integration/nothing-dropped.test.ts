@@ -60,7 +60,7 @@ describe('nothing in DesiredIps is dropped silently', () => {
     expect(trail.rounds).toEqual([[]]); // terminal: acknowledged, not retried
     expect(trail.dlq).toEqual([]);
     expect(activeIps(world, cred)).toEqual([OUR_IP, '203.0.113.60'].sort());
-    expect(trail.status).toMatchObject({ outcome: 'converged', error: { kind: 'invalid-desired' } });
+    expect(trail.status).toMatchObject({ outcome: 'held', error: { kind: 'invalid-desired' } });
     expect(trail.status?.invalid).toEqual([expect.objectContaining({ entry: key, code: 'entry-malformed' })]);
     expect(trail.status?.blocked).toEqual([expect.objectContaining({ guard: 'invalid-desired-freezes-deactivations' })]);
     expect(trail.emf[0]).toMatchObject({ InvalidDesiredEntries: 1, RunFailed: 1 });

@@ -101,7 +101,7 @@ describe('fan-out and stream trigger', () => {
     expect(await fanOut(desired, metrics)({ scheduledTime: '2026-01-01T02:00:00Z' })).toEqual({
       scheduledTime: '2026-01-01T02:00:00Z', credentials: 3, enqueued: 2, skipped: 1,
     });
-    expect(metrics.published).toEqual([[{ name: 'CredentialsSkipped', unit: 'Count', value: 1 }]]);
+    expect(metrics.published).toEqual([[{ name: 'CredentialsSkipped', unit: 'Count', value: 1, scope: 'service' }]]);
     const errors = world.logger.lines.slice(linesBefore).filter((l) => l.level === 'error');
     expect(errors).toEqual([
       expect.objectContaining({ attributes: expect.objectContaining({ credential: 'has space', trigger: 'schedule', reason: expect.stringMatching(/cannot be a queue message group/) }) }),
@@ -144,7 +144,7 @@ describe('fan-out and stream trigger', () => {
     const stream = createStreamHandler({ queue: world.queue, clock: world.clock, logger: world.logger, metrics });
     const { batchItemFailures } = await stream(streamEvent(records));
     expect(batchItemFailures).toEqual([]);
-    expect(metrics.published).toEqual([[{ name: 'CredentialsSkipped', unit: 'Count', value: 1 }]]);
+    expect(metrics.published).toEqual([[{ name: 'CredentialsSkipped', unit: 'Count', value: 1, scope: 'service' }]]);
     const messages = await receive(world);
     expect(messages.map((m) => m.Attributes?.MessageGroupId)).toEqual(['good-one']);
     expect(world.logger.lines.some((l) => l.level === 'error' && l.attributes.credential === 'bad one')).toBe(true);

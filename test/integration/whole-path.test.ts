@@ -76,15 +76,15 @@ describe('whole path: DesiredIps edit → stream → queue → worker → bunq, 
     expect(history).toHaveLength(1);
     expect(history[0]?.outcome).toBe('converged');
 
-    expect(emf).toHaveLength(1);
-    const record = emf[0];
-    expect(record?._aws.CloudWatchMetrics[0]?.Namespace).toBe('BunqIpReconciler');
-    expect(record?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service'], ['service', 'credential']]);
-    expect(record).toMatchObject({
-      service: 'bunq-ip-reconciler', credential: cred.name, DriftFound: 3, DriftRemaining: 0,
-      OperationsApplied: 3, OperationsFailed: 0, RunSucceeded: 1, RunFailed: 0, ActiveIpCount: 3, ActiveWildcard: 0,
-    });
-    expect(record?.BunqCalls).toBeGreaterThanOrEqual(4);
+    expect(emf).toHaveLength(2);
+    const [perCredential, serviceWide] = emf;
+    expect(perCredential?._aws.CloudWatchMetrics[0]?.Namespace).toBe('BunqIpReconciler');
+    expect(perCredential?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service', 'credential']]);
+    // A healthy credential's per-credential metrics: only what its alarms read every period.
+    expect(perCredential?._aws.CloudWatchMetrics[0]?.Metrics.map((m) => m.Name)).toEqual(['RunFailed', 'DriftRemaining']);
+    expect(perCredential).toMatchObject({ service: 'bunq-ip-reconciler', credential: cred.name, RunFailed: 0, DriftRemaining: 0 });
+    expect(serviceWide?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service']]);
+    expect(serviceWide).toMatchObject({ credential: cred.name, DriftFound: 3, OperationsApplied: 3, OperationsFailed: 0 });
   });
 
   it("the system's own writes never trigger a run", async () => {
