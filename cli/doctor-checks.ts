@@ -32,7 +32,7 @@ export interface DoctorFacts {
   bunq?: Outcome<{ entries: ActualEntry[]; sessionRenewed: boolean; sessionExpiresAt: string | null }>;
   callerIps: { ips: string[]; detail: string };
   /** The owner record's verdict; absent when config or secret failed. */
-  ownership?: Outcome<{ kind: 'ours' | 'unclaimed' | 'stale' | 'claimed'; owner?: string; why?: string }>;
+  ownership?: Outcome<{ kind: 'ours' | 'unclaimed' | 'stale' | 'claimed' | 'unreadable'; owner?: string; why?: string }>;
   egressIps: { ips: string[]; source: 'flag' | 'env' | 'none' };
   desiredIps: string[];
   lastRun: Outcome<StatusRecord | null>;
@@ -144,7 +144,14 @@ export function doctorChecks(f: DoctorFacts): DoctorCheck[] {
     if (o.kind === 'ours') checks.push({ id: 'ownership', status: 'ok', summary: `the only config claiming this bunq credential` });
     else if (o.kind === 'unclaimed') checks.push({ id: 'ownership', status: 'ok', summary: 'no other config claims this bunq credential (the next run records the claim)' });
     else if (o.kind === 'stale') checks.push({ id: 'ownership', status: 'ok', summary: `the owner record names "${o.owner ?? '?'}", which no longer governs it (${o.why ?? 'stale'}); the next run takes it over` });
-    else {
+    else if (o.kind === 'unreadable') {
+      checks.push({
+        id: 'ownership',
+        status: 'problem',
+        summary: `the owner record of this bunq credential names no owner that can be read (${o.why ?? 'edited by hand'}): the worker refuses this config (owner-record-unreadable)`,
+        fix: `if this config is the one to keep: \`bunq-ip bootstrap ${c} --force\` replaces the record`,
+      });
+    } else {
       checks.push({
         id: 'ownership',
         status: 'problem',

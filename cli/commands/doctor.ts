@@ -83,7 +83,7 @@ export const doctorCommand: CommandDef<CommandContext> = {
               value: {
                 kind: verdict.value.kind,
                 ...('record' in verdict.value ? { owner: verdict.value.record.owner } : {}),
-                ...(verdict.value.kind === 'stale' ? { why: verdict.value.why } : {}),
+                ...(verdict.value.kind === 'stale' || verdict.value.kind === 'unreadable' ? { why: verdict.value.why } : {}),
               },
             }
           : verdict;

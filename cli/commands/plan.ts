@@ -1,7 +1,7 @@
 /** `bunq-ip plan <credential>`: what a run would do now, Terraform-style; exit 2 when there is drift. */
 import { renderPlan } from '../../lambdas/core';
 import { list, type CommandDef } from '../args';
-import { CALLER_IP_OPTION, CALLER_IPS_ENV, callerIpsFor, callerLine } from '../caller-ips';
+import { CALLER_IP_OPTION, CALLER_IPS_ENV, callerLine, callerResolverFor } from '../caller-ips';
 import { contextStore, credentialOwners, desiredStore, printJson, stateStore, type CommandContext } from '../context';
 import { planCredential, type PlanDeps } from '../credential-plan';
 import { EGRESS_IP_OPTION, resolveEgressIps } from '../egress-ips';
@@ -35,16 +35,16 @@ export const planCommand: CommandDef<CommandContext> = {
   async run(ctx, { positionals, values }) {
     const credential = positionals[0] ?? '';
     const egress = resolveEgressIps(list(values, 'egress-ip'), ctx.io.env);
-    const caller = await callerIpsFor(ctx, values);
-    const result = await planCredential(planDeps(ctx), credential, caller);
+    const result = await planCredential(planDeps(ctx), credential, callerResolverFor(ctx, values));
+    const { caller } = result;
     const drift = result.plan.drift.length > 0;
     const wildcard = wildcardAdvice(result.actual, egress.ips, credential);
     if (ctx.json) {
-      printJson(ctx, { credential, inSync: !drift, caller, plan: result.plan, actual: result.actual, unknownEntries: result.unknownEntries, wildcard });
+      printJson(ctx, { credential, inSync: !drift, caller, workerCallerIps: result.workerCallerIps, plan: result.plan, actual: result.actual, unknownEntries: result.unknownEntries, wildcard });
     } else {
       // The plan's own first line leads (it says HELD when guards hold changes back); the caller follows.
       ctx.io.out(colourPlanText(renderPlan(result.plan), ctx.style));
-      ctx.io.out(ctx.style.dim(callerLine(caller)));
+      ctx.io.out(ctx.style.dim(callerLine(caller, result.workerCallerIps)));
       if (drift && result.plan.operations.length > 0) ctx.io.out(ctx.style.dim(`\nApply with: bunq-ip apply ${credential}`));
       if (wildcard.state !== 'closed') ctx.io.out(ctx.style.yellow(`\n! ${wildcard.message}`));
     }

@@ -85,6 +85,9 @@ describe('doctorChecks', () => {
     expect(c['caller-ip']).toMatchObject({ status: 'problem', summary: expect.stringMatching(/^bunq refused the call from 198\.51\.100\.7 \(--caller-ip\)/) });
     expect(c.ownership).toMatchObject({ status: 'problem', fix: expect.stringMatching(/bootstrap prod --force/) });
     expect(c['last-run']).toMatchObject({ status: 'problem', summary: expect.stringMatching(/FAILED, credentials-rejected: refused/) });
+    const unreadable = healthy();
+    unreadable.ownership = { ok: true, value: { kind: 'unreadable', why: 'no owner attribute' } };
+    expect(byId(unreadable).ownership).toMatchObject({ status: 'problem', fix: expect.stringMatching(/bootstrap prod --force/) });
     const unknown = healthy();
     unknown.callerIps = { ips: [], detail: 'checkip.amazonaws.com: timed out after 2000 ms' };
     expect(byId(unknown)['caller-ip']).toMatchObject({ status: 'warn', fix: expect.stringMatching(/--caller-ip/) });
