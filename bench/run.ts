@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { EGRESS_MODES, type EgressMode } from '../lib/config';
 import { parseArgs, type BenchOptions, type Section } from './lib/args';
 import { motoUnavailable, startMoto, type Moto } from './lib/moto';
 import { PRICES, PRICES_CHECKED } from './lib/prices';
@@ -33,7 +34,8 @@ interface Results {
   planner?: PlannerRow[];
   fanOut?: FanOutRow[];
   worker?: WorkerResult;
-  stack?: { plain: StackFacts; nat: StackFacts };
+  /** The synthesized stack per egress mode, keyed by the mode's name. */
+  stack?: Record<EgressMode, StackFacts>;
   cost?: CostResult;
   lockout?: LockoutResult;
   prices: { checked: string; table: typeof PRICES };
@@ -133,10 +135,9 @@ async function main(options: BenchOptions): Promise<void> {
     else {
       const worker = results.worker;
       results.cost = await timed('cost', async () => {
-        const plain = stackFacts('none');
-        const nat = stackFacts('nat');
-        results.stack = { plain, nat };
-        return buildCost(worker, results.coldStart ?? null, results.fanOut ?? null, plain, nat);
+        const stacks = Object.fromEntries(EGRESS_MODES.map((m) => [m, stackFacts(m)])) as Record<EgressMode, StackFacts>;
+        results.stack = stacks;
+        return buildCost(worker, results.coldStart ?? null, results.fanOut ?? null, stacks);
       });
       print(TITLES.cost, [...formatCost(results.cost), '', 'assumptions:', ...results.cost.assumptions.map((a) => `- ${a}`)]);
     }

@@ -20,7 +20,7 @@ import type { BunqContext, BunqEnvironment, CredentialPasswordIp } from '../lamb
 import { describeKey, type BunqCredentialKey, type CredentialOwners, type OwnerVerdict } from '../lambdas/aws/credential-owner';
 import type { DesiredStore } from '../lambdas/aws/desired-store';
 import { assertCredentialName } from '../lambdas/aws/reconcile-request';
-import { validateIpv4, type Mode } from '../lambdas/core';
+import { normaliseDesired, validateIpv4, type DesiredItem, type Mode } from '../lambdas/core';
 import type { Clock } from '../lambdas/shared/clock';
 import type { ConfigPolicy, DesiredIpInput, DesiredWriter } from './adapters/desired-writer';
 import { callerOrigin, type CallerIps } from './caller-ips';
@@ -194,14 +194,17 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
   }
   const key: BunqCredentialKey = { environment: context.environment, userId: context.userId, credentialPasswordIpId };
   const verdict = await deps.owners.verdict(o.credential, key);
-  if (verdict.kind === 'claimed' && !o.force) throw twinRefusal(o, verdict.record.owner, key, reusedContext ? undefined : { context, secretName });
+  const fresh = reusedContext ? undefined : { context, secretName };
+  if (verdict.kind === 'claimed' && !o.force) throw twinRefusal(o, verdict.record.owner, key, fresh);
+  if (verdict.kind === 'unreadable' && !o.force) throw unreadableOwnerRefusal(o, key, verdict.why, fresh);
 
   const today = new Date(deps.clock.now()).toISOString().slice(0, 10);
   const now = new Date(deps.clock.now()).toISOString();
   const notes: string[] = [];
-  const boundIps = boundAtRegistration(o, reusedContext && state.configItem !== null, reusedContext, entries, notes);
+  const boundIps = boundAtRegistration(o, reusedContext && state.configItem !== null, entries, notes);
   // Moving ownership (--force) must change nothing at bunq: the new config keeps what the old one kept.
   const inherited = verdict.kind === 'claimed' ? await deps.desired.readCredential(verdict.record.owner) : null;
+  if (inherited !== null) refuseInvalidInherited(o, inherited, deps.clock.now(), fresh);
   const protectBound = o.protectBoundIps ?? true;
   if (!protectBound && boundIps.length > 0) {
     notes.push(`bound IP(s) ${boundIps.join(', ')} are neither declared nor protected (--no-protect-bound-ips): a run in enforce mode may switch them off`);
@@ -226,21 +229,18 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
   }
   if (inherited !== null) {
     const from = inherited.credential;
-    let skipped = 0;
+    // Every item is valid here (refuseInvalidInherited), expired ones included: copied as they are.
     for (const item of inherited.desired) {
       const checked = validateIpv4(item.ip);
+      if (!checked.ok) continue;
       const expiresAt = typeof item.expiresAt === 'number' ? item.expiresAt : undefined;
-      if (!checked.ok || (item.expiresAt !== undefined && expiresAt === undefined)) {
-        skipped += 1;
-        continue;
-      }
       const note = `${item.note ? `${item.note}; ` : ''}taken over from "${from}" at bootstrap ${today}`;
       const before = declared.length;
       declare(checked.ip, note);
       const added = declared[before];
       if (added !== undefined && expiresAt !== undefined) added.expiresAt = expiresAt;
     }
-    notes.push(`took over the desired and protected IPs of "${from}"${skipped > 0 ? ` (${skipped} invalid item(s) of it were not copied; see bunq-ip desired list ${from})` : ''}`);
+    notes.push(`took over the desired and protected IPs of "${from}"`);
   }
   for (const ip of protectedIps) declare(ip, 'protected: the reconciler\'s own egress IP (declared by bootstrap)');
   const adopted: string[] = [];
@@ -274,19 +274,22 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
   }
   if (!(await deps.owners.commit(items))) {
     const now2 = await deps.owners.verdict(o.credential, key);
-    const winner = now2.kind === 'claimed' || now2.kind === 'stale' ? now2.record.owner : 'another bootstrap';
+    const winner = now2.kind === 'claimed' || now2.kind === 'stale' ? now2.record.owner : now2.kind === 'unreadable' ? '(an unreadable owner record)' : 'another bootstrap';
     throw new CliError(
       `${describeKey(key)} was claimed by "${winner}" while this bootstrap ran; nothing was written to the config. ` +
         `Use "${winner}", or re-run with --force to move ownership here.`,
     );
   }
+  if (verdict.kind === 'unreadable') notes.push(`replaced the unreadable owner record of ${describeKey(key)} (${verdict.why}) by --force`);
   if (retire !== undefined) notes.push(`ownership moved from "${retire}", which is retired (its config stays, marked retiredAt / retiredInFavourOf; it is no longer reconciled)`);
   const owner: BootstrapResult['owner'] =
     verdict.kind === 'unclaimed'
       ? { outcome: 'claimed' }
       : verdict.kind === 'ours'
         ? { outcome: 'already-owner' }
-        : { outcome: verdict.kind === 'claimed' ? 'moved' : 'took-over', previousOwner: verdict.record.owner };
+        : verdict.kind === 'unreadable'
+          ? { outcome: 'took-over' }
+          : { outcome: verdict.kind === 'claimed' ? 'moved' : 'took-over', previousOwner: verdict.record.owner };
   return {
     credential: o.credential,
     environment: o.environment,
@@ -312,7 +315,44 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
 const MAX_BOOTSTRAP_ITEMS = 100;
 
 function expectedOwner(verdict: OwnerVerdict): Parameters<CredentialOwners['claimItem']>[2] {
-  return verdict.kind === 'unclaimed' ? null : verdict.record;
+  if (verdict.kind === 'unclaimed') return null;
+  return verdict.kind === 'unreadable' ? 'unreadable' : verdict.record;
+}
+
+function storedNothingNote(fresh: { context: BunqContext; secretName: string } | undefined): string {
+  return fresh === undefined
+    ? ''
+    : ` This run registered device-server ${fresh.context.deviceServerId} and stored its context in secret ${fresh.secretName}; ` +
+      'delete both if you do not re-run.';
+}
+
+function unreadableOwnerRefusal(o: BootstrapOptions, key: BunqCredentialKey, why: string, fresh?: { context: BunqContext; secretName: string }): CliError {
+  return new CliError(
+    `the owner record of ${describeKey(key)} cannot be read (${why}; edited by hand?): it may name another config of this bunq credential, ` +
+      `so nothing was written. Check the configs that name bunq user ${key.userId}, then re-run with --force to make "${o.credential}" the owner.` +
+      storedNothingNote(fresh),
+  );
+}
+
+/**
+ * `--force` refuses to move ownership while the old config has invalid desired items: such an item
+ * freezes deactivations there (it may mean an IP that must stay), and the new config could not carry
+ * that meaning over. The operator fixes or deletes the items in the old config, then re-runs.
+ */
+function refuseInvalidInherited(
+  o: BootstrapOptions,
+  inherited: { credential: string; desired: readonly DesiredItem[] },
+  now: number,
+  fresh?: { context: BunqContext; secretName: string },
+): void {
+  const invalid = normaliseDesired(inherited.desired, now).invalid;
+  if (invalid.length === 0) return;
+  const listed = invalid.map((i) => `${i.entry} (${i.value}): ${i.reason}`).join('; ');
+  throw new CliError(
+    `not moving ownership from "${inherited.credential}" to "${o.credential}": "${inherited.credential}" has ${invalid.length} invalid desired item(s), ` +
+      `which freeze its deactivations and cannot be carried over: ${listed}. Fix or delete them (bunq-ip desired list ${inherited.credential}), then re-run with --force.` +
+      storedNothingNote(fresh),
+  );
 }
 
 function twinRefusal(o: BootstrapOptions, owner: string, key: BunqCredentialKey, fresh?: { context: BunqContext; secretName: string }): CliError {
@@ -328,31 +368,68 @@ function twinRefusal(o: BootstrapOptions, owner: string, key: BunqCredentialKey,
 }
 
 /**
- * What bunq bound at device registration: the --permitted-ip values, else the IP this machine
- * calls from (bunq binds the caller). A reused context registered nothing, so only restated
- * --permitted-ip values count. With `*` alone nothing concrete was bound.
+ * What bunq bound at device registration, judged by bunq's own list right after it: bunq binds the
+ * IP it saw, which a what-is-my-IP answer or `--caller-ip` may not be (a proxy, a VPN, a NAT with
+ * several addresses), and bunq has just let this run read its whitelist, so its IP is ACTIVE there.
+ *
+ * - `--permitted-ip` given: those, plus any ACTIVE entry bunq shows this run called from (a caller
+ *   IP that is ACTIVE but was not given; when the caller is not confirmed ACTIVE, every other ACTIVE
+ *   entry), with a warning: protecting only the given IPs would let an enforce run switch off the IP
+ *   the operator's machine actually uses.
+ * - none given: the ACTIVE entry that is the caller's; else the only ACTIVE entry (with a note when
+ *   the detected or given caller IP disagrees: bunq's is protected, the other ignored); else, with
+ *   several ACTIVE entries and no caller among them, nothing (a note says so).
+ * A re-run of a configured name registered nothing, so only restated --permitted-ip values count.
+ * With `*` alone nothing concrete was bound.
  */
 function boundAtRegistration(
   o: BootstrapOptions,
   rerun: boolean,
-  reusedContext: boolean,
   entries: ReadonlyArray<{ ip: string; status: string }>,
   notes: string[],
 ): string[] {
   const given = unique(o.permittedIps.map((ip) => ip.trim()));
   // A re-run of a configured name registered nothing; a reused context for a name without a config
   // (a refused first attempt) did register, with the caller bound unless --permitted-ip said otherwise.
-  if (given.length > 0 || rerun || o.allowAllIps) return given;
-  if (o.caller !== undefined && o.caller.ips.length > 0) return [...o.caller.ips];
-  // A fresh key's credential holds just the IP bunq bound; one ACTIVE entry is that IP.
-  const active = entries.filter((e) => e.status === 'ACTIVE' && e.ip !== '*');
-  if (!reusedContext && active.length === 1 && active[0] !== undefined) {
-    notes.push(`the bound IP ${active[0].ip} is the credential's only ACTIVE entry (this machine's IP could not be told${o.caller ? `: ${callerOrigin(o.caller)}` : ''})`);
-    return [active[0].ip];
+  if (rerun) return given;
+  const active = unique(entries.filter((e) => e.status === 'ACTIVE' && e.ip !== '*' && validateIpv4(e.ip).ok).map((e) => e.ip));
+  const callerIps = o.caller?.ips ?? [];
+  const seen = callerIps.filter((ip) => active.includes(ip));
+  const told = o.caller === undefined ? '' : ` (${callerOrigin(o.caller)})`;
+  if (given.length > 0) {
+    // bunq binds the given IPs; it has just let this run read, so the IP it saw is ACTIVE. When the
+    // run cannot confirm its own IP there, every other ACTIVE entry may be it: all are kept.
+    const confirmed = seen.length > 0;
+    const extra = (confirmed ? seen : active).filter((ip) => !given.includes(ip));
+    if (extra.length > 0) {
+      notes.push(
+        confirmed
+          ? `warning: this run calls bunq from ${extra.join(', ')}${told}, which bunq lists ACTIVE but --permitted-ip did not name; ` +
+              'it is protected as well, so no run switches off the IP this machine uses'
+          : `warning: bunq lists ${extra.join(', ')} ACTIVE besides --permitted-ip, and this run could not confirm which IP it calls from${told}; ` +
+              'protected as well, so no run switches off the IP this machine may use (remove from protectedIps what you do not need)',
+      );
+    }
+    return [...given, ...extra];
+  }
+  if (o.allowAllIps) return [];
+  if (seen.length > 0) return seen;
+  const only = active.length === 1 ? active[0] : undefined;
+  if (only !== undefined) {
+    if (callerIps.length > 0) {
+      notes.push(
+        `warning: this machine's IP was given as ${callerIps.join(', ')}${told}, but bunq bound ${only} (the credential's only ACTIVE entry): ` +
+          `${only} is protected, ${callerIps.join(', ')} is not; pass --caller-ip ${only} to later local runs, or set BUNQ_IP_CALLER_IPS`,
+      );
+    } else {
+      notes.push(`the bound IP ${only} is the credential's only ACTIVE entry (this machine's IP could not be told${told})`);
+    }
+    return [only];
   }
   notes.push(
-    `could not tell which IP bunq bound at registration${o.caller ? ` (${callerOrigin(o.caller)})` : ''}: ` +
-      'declare it with bunq-ip desired add and --protected-ip, or re-run with --permitted-ip',
+    `could not tell which IP bunq bound at registration${told}: bunq lists ${active.length === 0 ? 'no' : active.length} ACTIVE entr${active.length === 1 ? 'y' : 'ies'}` +
+      `${active.length > 0 ? ` (${active.join(', ')})` : ''} and none is this machine's; ` +
+      'declare it with bunq-ip desired add and --protected-ip, or re-run with --permitted-ip (or --adopt to keep every ACTIVE IP)',
   );
   return [];
 }

@@ -5,7 +5,9 @@
  * 1. `--caller-ip IP` (repeatable): the operator knows (a VPN, a proxy).        source 'flag'
  * 2. `BUNQ_IP_CALLER_IPS` (comma separated): set once for a CI runner or a host. source 'env'
  * 3. detection:                                                                  source 'detected'
- *    - bunq's base URL is on this machine (the emulator): bunq sees 127.0.0.1;
+ *    - bunq's base URL is on this machine (the emulator): bunq sees 127.0.0.1. The URL judged is
+ *      the one the run calls: the stored context's, not BUNQ_BASE_URL (a leftover local value must
+ *      not make a production run believe it calls from 127.0.0.1);
  *    - otherwise a what-is-my-IP endpoint (`BUNQ_IP_CHECKIP_URL`, default AWS's checkip), with a
  *      short timeout: CI and tests often have no internet, and not knowing is not fatal.
  * 4. nothing worked: source 'unknown', `ips` empty. The core then holds every deactivation
@@ -15,10 +17,10 @@
  * protected caller into an unprotected one. `BUNQ_IP_CHECKIP_URL=off` skips detection.
  *
  * For other commands (e.g. `doctor`): `resolveCallerIps` (pure of the CLI context), or
- * `callerIpsFor(ctx, values)` with `CALLER_IP_OPTION` as the command's `caller-ip` flag, and
- * `describeCallerIps` / `callerLine` to print the result.
+ * `callerIpsFor(ctx, values, bunqBaseUrl)` / `callerResolverFor(ctx, values)` with `CALLER_IP_OPTION`
+ * as the command's `caller-ip` flag, and `describeCallerIps` / `callerLine` to print the result.
  */
-import { validateIpv4 } from '../lambdas/core';
+import { validateIpv4, validateIpv4List } from '../lambdas/core';
 import { list, type OptionDef, type OptionValues } from './args';
 import type { CommandContext } from './context';
 import { CliError, ExitCode, usageError } from './errors';
@@ -51,17 +53,12 @@ export interface ResolveCallerIpsInput {
   timeoutMs?: number;
 }
 
+/** The core's rule (one bad item spoils all); here a bad list is a usage error, not "unknown". */
 function validated(values: readonly string[], what: string, usage: boolean): string[] {
-  const out: string[] = [];
-  for (const raw of values) {
-    const checked = validateIpv4(raw);
-    if (!checked.ok) {
-      const message = `${what} ${JSON.stringify(raw)}: ${checked.reason}`;
-      throw usage ? usageError(message, 'give the public IPv4 address bunq sees this machine call from') : new CliError(message, ExitCode.Usage);
-    }
-    if (!out.includes(checked.ip)) out.push(checked.ip);
-  }
-  return out;
+  const checked = validateIpv4List(values);
+  if (checked.ok) return checked.ips;
+  const message = `${what} ${checked.problems.map((p) => `${JSON.stringify(p.value)}: ${p.reason}`).join('; ')}`;
+  throw usage ? usageError(message, 'give the public IPv4 address bunq sees this machine call from') : new CliError(message, ExitCode.Usage);
 }
 
 function isLoopbackHost(baseUrl: string | undefined): boolean {
@@ -142,17 +139,34 @@ export const CALLER_IP_OPTION: OptionDef = {
   description: `the public IPv4 this machine calls bunq from; never deactivated (default: $${CALLER_IPS_ENV}, else detected)`,
 };
 
-export function callerIpsFor(ctx: CommandContext, values: OptionValues): Promise<CallerIps> {
-  return resolveCallerIps({ flags: list(values, 'caller-ip'), env: ctx.io.env, bunqBaseUrl: ctx.settings.bunqBaseUrl });
+/**
+ * @param bunqBaseUrl the base URL this run calls bunq at. Default: the settings' (BUNQ_BASE_URL /
+ *   --base-url), right only for a run that calls exactly that (bootstrap); a run on a stored context
+ *   uses `callerResolverFor`.
+ */
+export function callerIpsFor(ctx: CommandContext, values: OptionValues, bunqBaseUrl: string | undefined = ctx.settings.bunqBaseUrl): Promise<CallerIps> {
+  return resolveCallerIps({ flags: list(values, 'caller-ip'), env: ctx.io.env, bunqBaseUrl });
 }
 
-/** The line `plan` and `apply --local` print about the caller: kept, or why deactivations are held. */
-export function callerLine(caller: CallerIps): string {
+/** Resolves the caller once the run knows the base URL it calls (the loaded context's). */
+export type CallerResolver = (bunqBaseUrl: string) => Promise<CallerIps>;
+
+export function callerResolverFor(ctx: CommandContext, values: OptionValues): CallerResolver {
+  return (bunqBaseUrl) => callerIpsFor(ctx, values, bunqBaseUrl);
+}
+
+/**
+ * The line `plan` and `apply --local` print about the caller: kept, or why deactivations are held.
+ * @param workerIps the worker's recorded egress IPs, which a local run keeps as well.
+ */
+export function callerLine(caller: CallerIps, workerIps: readonly string[] = []): string {
   if (caller.ips.length === 0) {
     return (
       `Caller: ${describeCallerIps(caller)}; every deactivation is held unless an ACTIVE "*" covers it. ` +
       `Pass --caller-ip or set ${CALLER_IPS_ENV}.`
     );
   }
-  return `Caller: this run calls bunq from ${describeCallerIps(caller)}; ${caller.ips.length === 1 ? 'it is' : 'they are'} kept (never deactivated).`;
+  const worker = workerIps.filter((ip) => !caller.ips.includes(ip));
+  const alsoWorker = worker.length === 0 ? '' : ` The worker's recorded egress IP${worker.length === 1 ? '' : 's'} ${worker.join(', ')} ${worker.length === 1 ? 'is' : 'are'} kept too.`;
+  return `Caller: this run calls bunq from ${describeCallerIps(caller)}; ${caller.ips.length === 1 ? 'it is' : 'they are'} kept (never deactivated).${alsoWorker}`;
 }

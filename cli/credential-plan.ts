@@ -3,9 +3,10 @@
  * and desired items, the bunq context, a fresh list of bunq's entries) and the core's plan(). Any
  * session the client opens is stored back, so repeated CLI calls do not hammer session-server.
  */
-import { CredentialClaimedTwiceError, retirementOf, type CredentialOwners } from '../lambdas/aws/credential-owner';
+import { CredentialClaimedTwiceError, OwnerRecordUnreadableError, retirementOf, type CredentialOwners } from '../lambdas/aws/credential-owner';
 import type { DesiredStore } from '../lambdas/aws/desired-store';
 import type { CallOptions } from '../lambdas/bunq';
+import { resolveBaseUrl } from '../lambdas/bunq/call-environment';
 import { isBunqError } from '../lambdas/bunq/errors';
 import type { BunqLogger } from '../lambdas/bunq/logger';
 import { plan, type ActualEntry, type CredentialConfig, type Plan } from '../lambdas/core';
@@ -14,7 +15,7 @@ import { loadCredentialContext, portOnContext, withRecordedWorkerIps } from '../
 import type { StateStore } from '../lambdas/aws/state-store';
 import type { Clock } from '../lambdas/shared/clock';
 import type { ContextStorePort } from '../lambdas/aws/context-store';
-import { callerOrigin, type CallerIps } from './caller-ips';
+import { callerOrigin, type CallerIps, type CallerResolver } from './caller-ips';
 import { CliError } from './errors';
 
 export interface PlanDeps {
@@ -35,12 +36,24 @@ export interface CredentialPlan {
   plan: Plan;
   /** Items that are neither `config` nor `ip#…` (ignored by the reconciler). */
   unknownEntries: string[];
+  /** This machine's caller IPs, judged from the base URL the run calls (the stored context's). */
+  caller: CallerIps;
+  /** The worker's recorded egress IPs, kept by this plan as `apply --local` keeps them. */
+  workerCallerIps: string[];
 }
 
 /** The unknown caller the demo and tests get when they do not say (the core then holds deactivations). */
 const UNKNOWN: CallerIps = { ips: [], source: 'unknown', detail: 'not resolved' };
 
-export async function planCredential(deps: PlanDeps, credential: string, caller: CallerIps = UNKNOWN): Promise<CredentialPlan> {
+/**
+ * @param callerOrResolver this machine's caller IPs, or how to learn them from the base URL the run
+ *   calls: only the loaded context says which bunq that is (BUNQ_BASE_URL may be a leftover).
+ */
+export async function planCredential(
+  deps: PlanDeps,
+  credential: string,
+  callerOrResolver: CallerIps | CallerResolver = UNKNOWN,
+): Promise<CredentialPlan> {
   const state = await deps.desired.readCredential(credential);
   const retired = retirementOf(state.configItem);
   if (retired !== null) {
@@ -54,6 +67,11 @@ export async function planCredential(deps: PlanDeps, credential: string, caller:
   const key = { environment: loaded.context.environment, userId: config.userId, credentialPasswordIpId: config.credentialPasswordIpId };
   const owner = await deps.owners.verdict(credential, key);
   if (owner.kind === 'claimed') throw new CliError(new CredentialClaimedTwiceError(credential, owner.record.owner, key).message);
+  if (owner.kind === 'unreadable') throw new CliError(new OwnerRecordUnreadableError(credential, key, owner.why).message);
+  const caller =
+    typeof callerOrResolver === 'function'
+      ? await callerOrResolver(resolveBaseUrl(loaded.context.environment, loaded.context.baseUrl))
+      : callerOrResolver;
   let actual: ActualEntry[];
   try {
     actual = await portOnContext(deps, config, loaded).listEntries();
@@ -61,7 +79,15 @@ export async function planCredential(deps: PlanDeps, credential: string, caller:
     throw namingCaller(err, caller, config);
   }
   const callerIps = deps.state === undefined ? caller.ips : await withRecordedWorkerIps(deps.state, credential, caller.ips);
-  return { config, actual, plan: plan(state.desired, actual, config, deps.clock.now(), callerIps), unknownEntries: state.unknownEntries };
+  const workerCallerIps = callerIps.filter((ip) => !caller.ips.includes(ip));
+  return {
+    config,
+    actual,
+    plan: plan(state.desired, actual, config, deps.clock.now(), callerIps),
+    unknownEntries: state.unknownEntries,
+    caller,
+    workerCallerIps,
+  };
 }
 
 /** bunq refused the caller: say which IP we called from, so the operator knows what to whitelist. */

@@ -18,6 +18,8 @@ import {
 import { applyCommand } from './commands/apply';
 import { bootstrapCommand } from './commands/bootstrap';
 import { desiredAdd, desiredImport, desiredList, desiredRemove } from './commands/desired';
+import { doctorCommand } from './commands/doctor';
+import { localUpCommand } from './commands/local';
 import { planCommand } from './commands/plan';
 import { probeCommand } from './commands/probe';
 import { historyCommand, statusCommand } from './commands/status';
@@ -37,6 +39,8 @@ export const COMMANDS: readonly CommandDef<CommandContext>[] = [
   applyCommand,
   statusCommand,
   historyCommand,
+  doctorCommand,
+  localUpCommand,
   probeCommand,
 ];
 

@@ -3,9 +3,21 @@
  * function so a typo fails `cdk synth` with a message that names the key, never a half-built stack.
  */
 
-export type EgressMode = 'none' | 'nat';
+/**
+ * How the worker reaches bunq. `nat-instance` (the default) and `nat-gateway` give it one fixed
+ * Elastic IP; `none` leaves it on changing AWS addresses, which only a wildcard (`*`) key accepts.
+ */
+export type EgressMode = 'nat-instance' | 'nat-gateway' | 'none';
 
-export const EGRESS_MODES: readonly EgressMode[] = ['none', 'nat'];
+export const EGRESS_MODES: readonly EgressMode[] = ['nat-instance', 'nat-gateway', 'none'];
+
+/** Older names still accepted: `nat` was the NAT-gateway mode before the NAT instance existed. */
+export const EGRESS_ALIASES: Readonly<Record<string, EgressMode>> = { nat: 'nat-gateway' };
+
+/** Whether a mode gives the worker a fixed public IP (the address bunq whitelists). */
+export function hasFixedEgress(mode: EgressMode): boolean {
+  return mode !== 'none';
+}
 
 /** The retention periods CloudWatch Logs accepts (anything else is rejected at deploy time). */
 export const LOG_RETENTION_DAYS: readonly number[] = [
@@ -53,7 +65,7 @@ export const DEFAULT_CONFIG: ReconcilerConfig = {
   scheduleMinutes: 5,
   alarmEmail: undefined,
   changeEmail: undefined,
-  egress: 'none',
+  egress: 'nat-instance',
   secretNamePrefix: 'bunq-ip-reconciler/',
   desiredTableName: undefined,
   stateTableName: undefined,
@@ -142,9 +154,9 @@ export function parseConfig(raw: Raw): ReconcilerConfig {
   }
 
   const egressRaw = readString(raw, 'egress', problems) ?? DEFAULT_CONFIG.egress;
-  const egress = EGRESS_MODES.find((m) => m === egressRaw);
+  const egress = EGRESS_MODES.find((m) => m === egressRaw) ?? (Object.hasOwn(EGRESS_ALIASES, egressRaw) ? EGRESS_ALIASES[egressRaw] : undefined);
   if (egress === undefined) {
-    problems.push(`egress must be one of ${EGRESS_MODES.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(egressRaw)}`);
+    problems.push(`egress must be one of ${EGRESS_MODES.map((m) => `'${m}'`).join(', ')} (or 'nat', an alias of 'nat-gateway'), got ${JSON.stringify(egressRaw)}`);
   }
 
   const secretNamePrefix = readString(raw, 'secretNamePrefix', problems) ?? DEFAULT_CONFIG.secretNamePrefix;

@@ -34,6 +34,21 @@ export interface MonitoringProps {
   fanOut: lambda.IFunction;
   /** The worker's log group: the per-credential Logs Insights widget reads its run summaries. */
   workerLogGroup: logs.ILogGroup;
+  /**
+   * The fixed egress IP (a token) when the deployment has one. With it an ACTIVE `*` is a finding and
+   * alarms, naming the address to check; without it (egress=none) `*` is the intended state and
+   * there is no ActiveWildcard alarm that would sit in ALARM forever.
+   */
+  fixedEgressIp?: string | undefined;
+}
+
+/** What the ActiveWildcard alarm says: the way to close `*` without locking the reconciler out. */
+export function activeWildcardDescription(egressIp: string): string {
+  return (
+    `Means: a credential has an ACTIVE \`*\` entry, which turns off bunq's IP filtering for it, although this deployment calls bunq from the fixed egress IP ${egressIp}; the reconciler never touches \`*\` entries. ` +
+    `Do: run \`bunq-ip doctor <credential>\` with the credential the alarm names. When it shows ${egressIp} ACTIVE: switch \`*\` off in the bunq app; the reconciler calls from ${egressIp}, which is ACTIVE. ` +
+    `When it does not, first make it ACTIVE (\`bunq-ip desired add <credential> ${egressIp}\`, then \`bunq-ip apply <credential>\`), or switching \`*\` off locks the reconciler out.`
+  );
 }
 
 /**
@@ -178,12 +193,12 @@ export class Monitoring extends Construct {
         `Do: ${status} for the other config's name; keep one owner (\`bunq-ip bootstrap --force\` retires the old config) and delete or fix the other config item.`,
     });
 
-    add('ActiveWildcard', credentialQuery('MAX', MetricName.ActiveWildcard, period), {
-      ...sparse,
-      alarmDescription:
-        'Means: a credential has an ACTIVE `*` entry, which turns off bunq\'s IP filtering for it; the reconciler never touches `*` entries. ' +
-        'Do: if the wildcard is not intended, deactivate it in the bunq app (the API cannot manage `*`); the alarm names the credential.',
-    });
+    if (props.fixedEgressIp !== undefined) {
+      add('ActiveWildcard', credentialQuery('MAX', MetricName.ActiveWildcard, period), {
+        ...sparse,
+        alarmDescription: activeWildcardDescription(props.fixedEgressIp),
+      });
+    }
 
     add('DeadLetters', props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5) }), {
       ...atLeastOne,

@@ -18,7 +18,7 @@ export interface ReconcilerFunctionProps {
   memorySize: number;
   environment: Record<string, string>;
   logRetention: logs.RetentionDays;
-  /** Places the function in the VPC's private subnets so it leaves through the NAT gateway. */
+  /** Places the function in the VPC's private subnets so it leaves through the NAT (instance or gateway). */
   vpc?: ec2.IVpc;
 }
 
@@ -54,7 +54,7 @@ export class ReconcilerFunction extends NodejsFunction {
       Validations.of(role).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
         reason:
-          'AWS-maintained minimal policy Lambda needs to attach to a VPC (ec2 network-interface actions, which support no resource-level scoping); used only in the optional NAT egress mode.',
+          'AWS-maintained minimal policy Lambda needs to attach to a VPC (ec2 network-interface actions, which support no resource-level scoping); used only by the worker, in the NAT egress modes.',
       });
     }
 

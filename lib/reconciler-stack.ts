@@ -1,4 +1,4 @@
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
@@ -14,7 +14,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EnvName, EVENT_SOURCE, EventDetailType, METRICS_NAMESPACE, SERVICE_NAME } from '../lambdas/shared/metric-names';
-import type { ReconcilerConfig } from './config';
+import { hasFixedEgress, type ReconcilerConfig } from './config';
 import { FixedEgress } from './egress';
 import { Monitoring } from './monitoring';
 import { ReconcilerFunction } from './reconciler-function';
@@ -38,7 +38,7 @@ export const VISIBILITY_SLACK_SECONDS = 30;
  */
 export const MAX_RECEIVE_COUNT = 1;
 
-/** The one stack: tables, queue, the three functions, schedule, alarms, dashboard, optional NAT egress. */
+/** The one stack: tables, queue, the three functions, schedule, alarms, dashboard, and the egress (NAT instance by default). */
 export class ReconcilerStack extends Stack {
   readonly key: kms.Key;
   readonly desiredTable: dynamodb.Table;
@@ -119,7 +119,14 @@ export class ReconcilerStack extends Stack {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
 
-    this.egress = config.egress === 'nat' ? new FixedEgress(this, 'Egress', { logRetention }) : undefined;
+    this.egress = config.egress === 'none' ? undefined : new FixedEgress(this, 'Egress', { mode: config.egress, logRetention });
+    if (!hasFixedEgress(config.egress)) {
+      Annotations.of(this).addWarningV2(
+        'bunq-ip-reconciler:egress-none',
+        'egress=none: the worker calls bunq from changing AWS addresses, so the credential needs an ACTIVE `*` (a wildcard key) and bunq\'s IP filtering stays OFF for it: anyone holding the API key can call from anywhere. ' +
+          'Deploy with the default egress (nat-instance, about $7/month) for a fixed IP and a closed whitelist.',
+      );
+    }
 
     // Every handler gets the same environment so a shared env parser works in each; what each may
     // actually do is decided by its role below, not by what it is told.
@@ -131,6 +138,8 @@ export class ReconcilerStack extends Stack {
       [EnvName.HistoryTtlDays]: String(config.historyTtlDays),
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      // The worker always protects the address it calls bunq from (never deactivates it).
+      ...(this.egress !== undefined ? { [EnvName.EgressIps]: this.egress.publicIp } : {}),
     };
 
     this.fanOut = new ReconcilerFunction(this, 'FanOut', {
@@ -238,7 +247,9 @@ export class ReconcilerStack extends Stack {
       functions: [this.fanOut, this.streamTrigger, this.worker],
       fanOut: this.fanOut,
       workerLogGroup: this.worker.logGroupResource,
+      fixedEgressIp: this.egress?.publicIp,
     });
+    this.egress?.addHealthAlarms(this.monitoring.topic, config.stackName);
 
     if (config.changeEmail !== undefined) this.changeNotifications(config.changeEmail);
 
@@ -252,8 +263,8 @@ export class ReconcilerStack extends Stack {
     new CfnOutput(this, 'DataKeyArn', { value: this.key.keyArn, description: 'KMS key of the tables and queues; the CLI may encrypt credential secrets with it' });
     if (this.egress !== undefined) {
       new CfnOutput(this, 'EgressIp', {
-        value: this.egress.elasticIp.attrPublicIp,
-        description: 'Fixed public IP the worker calls bunq from: whitelist it and list it in each credential config\'s protectedIps',
+        value: this.egress.publicIp,
+        description: 'Fixed public IP the worker calls bunq from: bootstrap with --permitted-ip/--protected-ip <EgressIp>; the CLI reads it as EGRESS_IPS',
       });
     }
   }

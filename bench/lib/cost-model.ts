@@ -2,6 +2,7 @@
  * Monthly AWS cost of the reconciler, per credential and per deployment, from measured inputs and
  * list prices. Pure arithmetic: every line says its formula, so a reader can redo it by hand.
  */
+import { EGRESS_MODES, type EgressMode } from '../../lib/config';
 import type { PriceTable } from './prices';
 
 /** AWS bills a month as 730 hours. */
@@ -28,8 +29,6 @@ export interface CostInputs {
    */
   metricsPerCredential: number;
   metricsPerDeployment: number;
-  /** Standard alarms (one metric or one math expression each): the deployment-wide ones. */
-  alarms: number;
   /**
    * Metrics a credential adds to the Metrics Insights alarms grouped by credential (billed per
    * metric the query analyses): the alarms whose metric that credential emits every run.
@@ -38,8 +37,22 @@ export interface CostInputs {
   /** Dashboards and customer managed KMS keys in the stack (counted from the template). */
   dashboards: number;
   kmsKeys: number;
-  /** Present for the NAT egress option: gateways and Elastic IPs in the stack, bytes per worker run. */
-  nat?: { gateways: number; publicIps: number; bytesPerRun: number };
+  /** The bunq HTTP bytes of one worker run (what a NAT gateway bills per GB). */
+  bunqBytesPerRun: number;
+  /** What each egress mode's synthesized stack holds (counted from the template). */
+  egress: Readonly<Record<EgressMode, EgressFacts>>;
+}
+
+/** The parts of a stack that differ between egress modes. */
+export interface EgressFacts {
+  /** Standard alarms in the stack (the NAT instance's status checks among them); Metrics Insights alarms are priced per credential. */
+  alarms: number;
+  natGateways: number;
+  natInstances: number;
+  /** Public IPv4 addresses the stack holds (its Elastic IP). */
+  publicIps: number;
+  /** EBS root volume of the NAT instances, GiB in all. */
+  volumeGb: number;
 }
 
 export type CostScope = 'credential' | 'deployment';
@@ -49,17 +62,17 @@ export interface CostLine {
   scope: CostScope;
   monthlyUsd: number;
   formula: string;
-  /** Only with the NAT egress option. */
-  natOnly: boolean;
+  /** The one egress mode this line belongs to; absent: the same in every mode. */
+  mode?: EgressMode;
 }
 
 export interface CostReport {
   runsPerMonth: number;
   lines: CostLine[];
-  /** What each credential adds (credential-scope lines), without and with NAT traffic. */
-  perCredential: { withoutNat: number; withNat: number };
-  /** A deployment with one credential: everything, without and with the NAT option. */
-  singleCredentialDeployment: { withoutNat: number; withNat: number };
+  /** What each credential adds (credential-scope lines), per egress mode. */
+  perCredential: Record<EgressMode, number>;
+  /** A deployment with one credential: everything, per egress mode (keyed by the mode's name). */
+  singleCredentialDeployment: Record<EgressMode, number>;
 }
 
 export function runsPerMonth(scheduleMinutes: number): number {
@@ -85,13 +98,14 @@ function checkInputs(i: CostInputs): void {
     ['fanOutPerCredential.sqsRequests', i.fanOutPerCredential.sqsRequests],
     ['metricsPerCredential', i.metricsPerCredential],
     ['metricsPerDeployment', i.metricsPerDeployment],
-    ['alarms', i.alarms],
     ['insightsAlarmMetricsPerCredential', i.insightsAlarmMetricsPerCredential],
     ['dashboards', i.dashboards],
     ['kmsKeys', i.kmsKeys],
+    ['bunqBytesPerRun', i.bunqBytesPerRun],
   ];
-  if (i.nat) {
-    nonNegative.push(['nat.gateways', i.nat.gateways], ['nat.publicIps', i.nat.publicIps], ['nat.bytesPerRun', i.nat.bytesPerRun]);
+  for (const mode of EGRESS_MODES) {
+    const facts = i.egress[mode];
+    for (const [name, v] of Object.entries(facts)) nonNegative.push([`egress.${mode}.${name}`, v as number]);
   }
   for (const [name, v] of nonNegative) {
     if (!(Number.isFinite(v) && v >= 0)) throw new Error(`cost input ${name} must be a number >= 0, got ${v}`);
@@ -112,8 +126,8 @@ export function costModel(inputs: CostInputs, prices: PriceTable): CostReport {
   checkInputs(inputs);
   const runs = runsPerMonth(inputs.scheduleMinutes);
   const lines: CostLine[] = [];
-  const add = (item: string, scope: CostScope, monthlyUsd: number, formula: string, natOnly = false): void => {
-    lines.push({ item, scope, monthlyUsd, formula, natOnly });
+  const add = (item: string, scope: CostScope, monthlyUsd: number, formula: string, mode?: EgressMode): void => {
+    lines.push({ item, scope, monthlyUsd, formula, ...(mode !== undefined ? { mode } : {}) });
   };
 
   const workerGb = inputs.worker.memoryMb / 1024;
@@ -170,7 +184,6 @@ export function costModel(inputs: CostInputs, prices: PriceTable): CostReport {
     inputs.metricsPerDeployment * prices.customMetricMonth.usd,
     `${inputs.metricsPerDeployment} metrics × ${priceText(prices.customMetricMonth.usd)}`,
   );
-  add('CloudWatch alarms', 'deployment', inputs.alarms * prices.alarmMonth.usd, `${inputs.alarms} alarms × ${priceText(prices.alarmMonth.usd)}`);
   add(
     'CloudWatch Metrics Insights alarms (per credential)',
     'credential',
@@ -185,42 +198,36 @@ export function costModel(inputs: CostInputs, prices: PriceTable): CostReport {
   );
   add('KMS customer managed keys', 'deployment', inputs.kmsKeys * prices.kmsKeyMonth.usd, `${inputs.kmsKeys} keys × ${priceText(prices.kmsKeyMonth.usd)}`);
 
-  if (inputs.nat) {
-    const { gateways, publicIps, bytesPerRun } = inputs.nat;
-    add(
-      'NAT gateway hours',
-      'deployment',
-      gateways * HOURS_PER_MONTH * prices.natGatewayHour.usd,
-      `${gateways} × ${HOURS_PER_MONTH} h × ${priceText(prices.natGatewayHour.usd)}`,
-      true,
-    );
-    add(
-      'NAT public IPv4 (Elastic IP)',
-      'deployment',
-      publicIps * HOURS_PER_MONTH * prices.publicIpv4Hour.usd,
-      `${publicIps} × ${HOURS_PER_MONTH} h × ${priceText(prices.publicIpv4Hour.usd)}`,
-      true,
-    );
-    add(
-      'NAT data processed',
-      'credential',
-      ((runs * bytesPerRun) / GB) * prices.natGatewayGb.usd,
-      `${runs} × ${bytesPerRun} B / 1 GiB × ${priceText(prices.natGatewayGb.usd)}`,
-      true,
-    );
+  const hours = (n: number, price: number): string => `${n} × ${HOURS_PER_MONTH} h × ${priceText(price)}`;
+  for (const mode of EGRESS_MODES) {
+    const e = inputs.egress[mode];
+    add('CloudWatch alarms', 'deployment', e.alarms * prices.alarmMonth.usd, `${e.alarms} alarms × ${priceText(prices.alarmMonth.usd)}`, mode);
+    if (e.natInstances > 0) {
+      add('NAT instance hours (t4g.nano)', 'deployment', e.natInstances * HOURS_PER_MONTH * prices.ec2T4gNanoHour.usd, hours(e.natInstances, prices.ec2T4gNanoHour.usd), mode);
+      add('NAT instance root volume (gp3)', 'deployment', e.volumeGb * prices.ebsGp3GbMonth.usd, `${e.volumeGb} GiB × ${priceText(prices.ebsGp3GbMonth.usd)}`, mode);
+    }
+    if (e.natGateways > 0) {
+      add('NAT gateway hours', 'deployment', e.natGateways * HOURS_PER_MONTH * prices.natGatewayHour.usd, hours(e.natGateways, prices.natGatewayHour.usd), mode);
+      add(
+        'NAT gateway data processed',
+        'credential',
+        ((runs * inputs.bunqBytesPerRun) / GB) * prices.natGatewayGb.usd,
+        `${runs} × ${inputs.bunqBytesPerRun} B / 1 GiB × ${priceText(prices.natGatewayGb.usd)}`,
+        mode,
+      );
+    }
+    if (e.publicIps > 0) {
+      add('public IPv4 (the Elastic IP)', 'deployment', e.publicIps * HOURS_PER_MONTH * prices.publicIpv4Hour.usd, hours(e.publicIps, prices.publicIpv4Hour.usd), mode);
+    }
   }
 
   const sum = (pick: (l: CostLine) => boolean): number => lines.filter(pick).reduce((s, l) => s + l.monthlyUsd, 0);
+  const perMode = (pick: (l: CostLine) => boolean): Record<EgressMode, number> =>
+    Object.fromEntries(EGRESS_MODES.map((m) => [m, sum((l) => (l.mode === undefined || l.mode === m) && pick(l))])) as Record<EgressMode, number>;
   return {
     runsPerMonth: runs,
     lines,
-    perCredential: {
-      withoutNat: sum((l) => l.scope === 'credential' && !l.natOnly),
-      withNat: sum((l) => l.scope === 'credential'),
-    },
-    singleCredentialDeployment: {
-      withoutNat: sum((l) => !l.natOnly),
-      withNat: sum(() => true),
-    },
+    perCredential: perMode((l) => l.scope === 'credential'),
+    singleCredentialDeployment: perMode(() => true),
   };
 }

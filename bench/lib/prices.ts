@@ -102,9 +102,24 @@ export const PRICES = {
     region: 'eu-west-1',
     source: 'cloudpipelines.pages.dev/guides/aws-nat-gateway-pricing-2026 (same table)',
   },
+  ec2T4gNanoHour: {
+    usd: 0.0042,
+    unit: 'EC2 t4g.nano Linux on-demand instance hour (the NAT instance)',
+    region: 'us-east-1',
+    source:
+      'on-demand price tables in public cost tools (code corpus, several independent repositories list "t4g.nano": 0.0042 with t3.nano 0.0052 and t4g.micro 0.0084, us-east-1 list prices; checked 2026-12-01)',
+    note: 'eu-west-1 figure not found in the corpus; Ireland lists about 10% above us-east-1 for T-family instances, i.e. about $0.30 a month more.',
+  },
+  ebsGp3GbMonth: {
+    usd: 0.08,
+    unit: 'EBS gp3 GB-month (the NAT instance\'s root volume; 3,000 IOPS and 125 MB/s included)',
+    region: 'us-east-1',
+    source: 'menuvis1-blip.github.io Amazon EBS overview (2026-02-24: "gp3 … $0.08/GB with 3,000 IOPS included"); the same 0.08 in public cost tools (code corpus); checked 2026-12-01',
+    note: 'eu-west-1 lists about 10% higher (≈ $0.088); on 8 GiB that is $0.06 a month.',
+  },
   publicIpv4Hour: {
     usd: 0.005,
-    unit: 'public IPv4 address hour (the NAT gateway\'s Elastic IP)',
+    unit: 'public IPv4 address hour (the Elastic IP of either NAT)',
     region: 'all commercial regions',
     source: 'doit.com "AWS Public IPv4 price increase — the complete guide"; community.aws (2024-02-08): $0.005 per IP per hour since 2024-02-01',
   },

@@ -3,13 +3,14 @@
  * AWS calls, cold-start init, fan-out time, metrics emitted, resources in the synthesized stack)
  * and the list prices in bench/lib/prices.ts.
  */
-import { costModel, type CostInputs, type CostReport } from '../lib/cost-model';
+import { DEFAULT_CONFIG, EGRESS_MODES, type EgressMode } from '../../lib/config';
+import { costModel, type CostInputs, type CostReport, type EgressFacts } from '../lib/cost-model';
 import { PRICES } from '../lib/prices';
 import { round } from '../lib/stats';
 import { formatTable, usd } from '../lib/table';
 import type { ColdStartResult } from './cold-start';
 import type { FanOutRow } from './fan-out';
-import type { StackFacts } from './stack';
+import { AL2023_ROOT_VOLUME_GB, type StackFacts } from './stack';
 import type { WorkerResult } from './worker';
 
 /** Lambda's SQS poller receives and deletes each message: two billed requests per run (assumption, see README). */
@@ -28,7 +29,13 @@ function memoryOf(facts: StackFacts, prefix: string): number {
   return hit[1];
 }
 
-export function buildCost(worker: WorkerResult, cold: ColdStartResult | null, fanOut: FanOutRow[] | null, plain: StackFacts, nat: StackFacts): CostResult {
+function egressFacts(f: StackFacts): EgressFacts {
+  return { alarms: f.alarms, natGateways: f.natGateways, natInstances: f.natInstances, publicIps: f.elasticIps, volumeGb: f.volumeGb };
+}
+
+/** `stacks`: the synthesized stack of every egress mode, keyed by the mode's name. */
+export function buildCost(worker: WorkerResult, cold: ColdStartResult | null, fanOut: FanOutRow[] | null, stacks: Readonly<Record<EgressMode, StackFacts>>): CostResult {
+  const plain = stacks[DEFAULT_CONFIG.egress];
   const assumptions: string[] = [];
   const first = worker.runs[0];
   if (first === undefined) throw new Error('no worker run measured');
@@ -70,18 +77,19 @@ export function buildCost(worker: WorkerResult, cold: ColdStartResult | null, fa
     fanOutPerCredential,
     metricsPerCredential: worker.metricsPerCredential,
     metricsPerDeployment: worker.metricsPerDeployment,
-    alarms: plain.alarms,
     // A Metrics Insights alarm analyses a credential's metric only while it has data (3 h window):
     // the continuous per-credential metrics count, the sparse ones only in hours they are sent.
     insightsAlarmMetricsPerCredential: plain.insightsAlarmMetrics.filter((m) => worker.metricNames.includes(m)).length,
     dashboards: plain.dashboards,
     kmsKeys: plain.kmsKeys,
-    nat: { gateways: nat.natGateways, publicIps: nat.elasticIps, bytesPerRun: first.bunqBytes },
+    bunqBytesPerRun: first.bunqBytes,
+    egress: Object.fromEntries(EGRESS_MODES.map((m) => [m, egressFacts(stacks[m])])) as Record<EgressMode, EgressFacts>,
   };
   assumptions.push(
     `a scheduled run is the measured warm in-sync worker run (${worker.warmInSyncMedianMs} ms on this machine against the emulator; real bunq adds network round trips)`,
     'SQS: the Lambda poller\'s receive + delete per message (2 requests); idle long-polling is not modelled',
-    'NAT data: the bunq HTTP bytes of one run (TLS handshakes and Secrets Manager traffic not counted; DynamoDB uses the stack\'s gateway endpoint)',
+    'NAT gateway data: the bunq HTTP bytes of one run (TLS handshakes and Secrets Manager traffic not counted; DynamoDB uses the stack\'s gateway endpoint); a NAT instance bills no per-GB processing, and internet data-out of a few KB per run stays inside AWS\'s free 100 GB a month in every mode',
+    `NAT instance: t4g.nano with standard CPU credits (never a surplus charge), its Amazon Linux 2023 root volume of ${AL2023_ROOT_VOLUME_GB} GiB gp3; its auto-assigned public IP is released when the Elastic IP is associated, so one public IPv4 address is billed`,
     'no free tier; CloudWatch Logs ingestion, KMS requests and key-rotation versions are not modelled',
   );
   const warm = costModel(inputs, PRICES);
@@ -90,14 +98,14 @@ export function buildCost(worker: WorkerResult, cold: ColdStartResult | null, fa
 }
 
 export function formatCost(result: CostResult): string[] {
-  const cold = new Map(result.coldEveryRun.lines.map((l) => [l.item, l.monthlyUsd]));
+  const cold = new Map(result.coldEveryRun.lines.map((l) => [`${l.item}|${l.mode ?? ''}`, l.monthlyUsd]));
   const lines = formatTable(
     [{ header: 'item (per month)' }, { header: 'scope' }, { header: 'warm' }, { header: 'cold every run' }, { header: 'formula (warm)' }],
     result.warm.lines.map((l) => [
-      `${l.item}${l.natOnly ? ' [NAT]' : ''}`,
+      `${l.item}${l.mode !== undefined ? ` [${l.mode}]` : ''}`,
       l.scope,
       usd(l.monthlyUsd),
-      usd(cold.get(l.item) ?? l.monthlyUsd),
+      usd(cold.get(`${l.item}|${l.mode ?? ''}`) ?? l.monthlyUsd),
       l.formula,
     ]),
   );
@@ -105,8 +113,17 @@ export function formatCost(result: CostResult): string[] {
   const c = result.coldEveryRun;
   lines.push(
     '',
-    `per credential per month: ${usd(w.perCredential.withoutNat)} (cold every run ${usd(c.perCredential.withoutNat)}); with NAT option ${usd(w.perCredential.withNat)}`,
-    `one-credential deployment: ${usd(w.singleCredentialDeployment.withoutNat)} without NAT, ${usd(w.singleCredentialDeployment.withNat)} with NAT (cold every run: ${usd(c.singleCredentialDeployment.withoutNat)} / ${usd(c.singleCredentialDeployment.withNat)})`,
+    'egress modes side by side (lines without a [mode] tag are in every mode):',
+    ...formatTable(
+      [{ header: 'egress' }, { header: 'per credential' }, { header: 'one-credential deployment' }, { header: 'cold every run' }],
+      EGRESS_MODES.map((m) => [
+        m === DEFAULT_CONFIG.egress ? `${m} (default)` : m,
+        usd(w.perCredential[m]),
+        usd(w.singleCredentialDeployment[m]),
+        usd(c.singleCredentialDeployment[m]),
+      ]),
+    ).map((l) => `  ${l}`),
+    '',
     `runs per month: ${round(w.runsPerMonth, 0)} (every ${result.inputs.scheduleMinutes} min, 730 h)`,
   );
   return lines;

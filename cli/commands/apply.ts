@@ -20,7 +20,7 @@ import { renderStatus } from '../format/status';
 import { CollectingMetrics, renderMetricPoints } from '../metrics-collector';
 import { requireQueueUrl } from '../settings';
 import { colourPlanText } from '../style';
-import { CALLER_IP_OPTION, callerIpsFor, callerLine } from '../caller-ips';
+import { CALLER_IP_OPTION, callerLine, callerResolverFor } from '../caller-ips';
 import { planDeps } from './plan';
 
 async function confirm(ctx: CommandContext, question: string): Promise<boolean> {
@@ -69,12 +69,12 @@ export const applyCommand: CommandDef<CommandContext> = {
       return enqueue(ctx, credential, requestedAt, flag(values, 'yes'));
     }
 
-    const caller = await callerIpsFor(ctx, values);
-    const planned = await planCredential(planDeps(ctx), credential, caller);
+    const planned = await planCredential(planDeps(ctx), credential, callerResolverFor(ctx, values));
+    const { caller } = planned;
     if (!ctx.json) {
       // The plan's own first line leads (it says HELD when guards hold changes back); the caller follows.
       ctx.io.out(colourPlanText(renderPlan(planned.plan), ctx.style));
-      ctx.io.out(ctx.style.dim(callerLine(caller)));
+      ctx.io.out(ctx.style.dim(callerLine(caller, planned.workerCallerIps)));
     }
     if (planned.plan.operations.length > 0 && !flag(values, 'yes')) {
       const n = planned.plan.operations.length;
@@ -127,8 +127,11 @@ async function enqueue(ctx: CommandContext, credential: string, requestedAt: str
   const report = await new ReconcileQueue(ctx.aws.sqs(), queueUrl).send([
     { request, deduplicationId: deduplicationId('cli', credential, requestedAt, randomUUID()) },
   ]);
-  const failure = report.failed[0];
+  // A refused name (it cannot be a FIFO group) is as much a failure here as an SQS error: saying
+  // "queued" would send the operator to wait for a run that never comes.
+  const failure = report.refused[0] ?? report.failed[0];
   if (failure !== undefined) throw new CliError(`could not queue a run of ${credential}: ${failure.reason}`);
+  if (report.sent !== 1) throw new CliError(`could not queue a run of ${credential}: SQS accepted ${report.sent} messages, expected 1`);
   if (ctx.json) printJson(ctx, { credential, queued: true, requestedAt });
   else ctx.io.out(`queued a reconcile run of "${credential}"; follow it with: bunq-ip status ${credential}`);
   return ExitCode.Ok;

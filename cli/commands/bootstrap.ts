@@ -159,7 +159,8 @@ export const bootstrapCommand: CommandDef<CommandContext> = {
       protectBoundIps: !flag(values, 'no-protect-bound-ips'),
       adopt: flag(values, 'adopt'),
     };
-    if (options.permittedIps.length === 0 && !options.allowAllIps) options.caller = await callerIpsFor(ctx, values);
+    // Always asked: bunq's list is then checked against it, with or without --permitted-ip.
+    options.caller = await callerIpsFor(ctx, values);
     options.apiKey = await readApiKey(ctx, str(values, 'api-key-env') ?? DEFAULT_API_KEY_ENV);
     const kmsKeyId = str(values, 'kms-key-id');
     const result = await bootstrapCredential(

@@ -1,16 +1,19 @@
 /** `bunq-ip status [credential]` and `bunq-ip history <credential>`: read the ReconcileState table. */
-import { str, type CommandDef } from '../args';
+import { list, str, type CommandDef } from '../args';
 import { desiredStore, printJson, stateStore, type CommandContext } from '../context';
+import { EGRESS_IP_OPTION, resolveEgressIps } from '../egress-ips';
 import { CliError, ExitCode } from '../errors';
 import { renderHistory, renderOverview, renderStatus } from '../format/status';
+import { wildcardAdvice } from '../format/wildcard';
 
 export const statusCommand: CommandDef<CommandContext> = {
   path: ['status'],
   summary: 'the latest run of a credential (or of every credential): outcome, drift, guards, errors',
   positionals: [{ name: 'credential', optional: true }],
-  options: {},
-  async run(ctx, { positionals }) {
+  options: { 'egress-ip': EGRESS_IP_OPTION },
+  async run(ctx, { positionals, values }) {
     const credential = positionals[0];
+    const egress = resolveEgressIps(list(values, 'egress-ip'), ctx.io.env);
     const state = stateStore(ctx);
     if (credential === undefined) {
       const credentials = await desiredStore(ctx).listCredentials();
@@ -23,8 +26,13 @@ export const statusCommand: CommandDef<CommandContext> = {
     if (status === null) {
       throw new CliError(`no run recorded for "${credential}" yet (is the name right? \`bunq-ip status\` lists all)`);
     }
-    if (ctx.json) printJson(ctx, status);
-    else ctx.io.out(renderStatus(status, ctx.style));
+    // From what the last run read (or, when it could not read, the last successful read).
+    const wildcard = wildcardAdvice(status.actual ?? status.lastKnownActual ?? [], egress.ips, credential);
+    if (ctx.json) printJson(ctx, { ...status, wildcard });
+    else {
+      ctx.io.out(renderStatus(status, ctx.style));
+      if (wildcard.state !== 'closed') ctx.io.out(ctx.style.yellow(`  ! ${wildcard.message}`));
+    }
     return ExitCode.Ok;
   },
 };

@@ -61,9 +61,13 @@ export interface Retirement {
  * - `ours`: the record names this config.
  * - `stale`: it names a config that no longer governs this bunq credential (gone, retired, re-pointed).
  * - `claimed`: another live config owns it.
+ * - `unreadable`: a record exists but names no owner we can read (edited by hand). It may have named
+ *   another live config, so the worker refuses (terminal `owner-record-unreadable`) and only an
+ *   explicit `bootstrap --force` replaces it, conditioned on the record still being unreadable.
  */
 export type OwnerVerdict =
   | { kind: 'unclaimed' }
+  | { kind: 'unreadable'; why: string }
   | { kind: 'ours'; record: OwnerRecord }
   | { kind: 'stale'; record: OwnerRecord; why: string }
   | { kind: 'claimed'; record: OwnerRecord };
@@ -91,6 +95,28 @@ export function retirementOf(configItem: Record<string, unknown> | null): Retire
 /** The run error kind of CredentialClaimedTwiceError (terminal; metric CredentialClaimedTwice). */
 export const CREDENTIAL_CLAIMED_TWICE_KIND = 'credential-claimed-twice';
 
+/** The run error kind of OwnerRecordUnreadableError (terminal). */
+export const OWNER_RECORD_UNREADABLE_KIND = 'owner-record-unreadable';
+
+/**
+ * The worker's terminal refusal when the owner record cannot be read: it may name another live
+ * config, so running could make this config a twin. Not retried: a retry reads the same record.
+ */
+export class OwnerRecordUnreadableError extends Error {
+  constructor(
+    readonly credential: string,
+    readonly key: BunqCredentialKey,
+    why: string,
+  ) {
+    super(
+      `the owner record of ${describeKey(key)} (ReconcileState item credential=${JSON.stringify(ownerPartition(key))}, entry="${OWNER_ENTRY}") ` +
+        `cannot be read (${why}); not calling bunq for ${credential}: the record may name another config. ` +
+        `Take ownership explicitly with: bunq-ip bootstrap ${credential} --force`,
+    );
+    this.name = 'OwnerRecordUnreadableError';
+  }
+}
+
 /** The worker's terminal refusal: error kind `credential-claimed-twice`. */
 export class CredentialClaimedTwiceError extends Error {
   constructor(
@@ -107,10 +133,16 @@ export class CredentialClaimedTwiceError extends Error {
   }
 }
 
-function ownerRecordFrom(item: Record<string, unknown> | undefined): OwnerRecord | null {
-  if (item === undefined || typeof item.owner !== 'string') return null;
+/** Why an existing owner item cannot be read as a record, or null when it can. */
+function unreadableWhy(item: Record<string, unknown>): string | null {
+  if (typeof item.owner !== 'string') return item.owner === undefined ? 'it has no "owner" attribute' : '"owner" is not text';
+  if (item.owner.trim() === '') return '"owner" is empty';
+  return null;
+}
+
+function ownerRecordFrom(item: Record<string, unknown>): OwnerRecord {
   const record: OwnerRecord = {
-    owner: item.owner,
+    owner: String(item.owner),
     environment: String(item.environment),
     userId: Number(item.userId),
     credentialPasswordIpId: Number(item.credentialPasswordIpId),
@@ -139,17 +171,27 @@ export class CredentialOwners {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
+  /** The owner record, or null when there is none or it cannot be read (verdict() tells these apart). */
   async read(key: BunqCredentialKey): Promise<OwnerRecord | null> {
+    const found = await this.lookup(key);
+    return found === null || 'unreadable' in found ? null : found;
+  }
+
+  /** The owner record; `unreadable` when an item exists that names no owner (see OwnerVerdict). */
+  private async lookup(key: BunqCredentialKey): Promise<OwnerRecord | null | { unreadable: string }> {
     const reply = await this.doc.send(
       new GetCommand({ TableName: this.tables.stateTable, Key: { credential: ownerPartition(key), entry: OWNER_ENTRY }, ConsistentRead: true }),
     );
-    return ownerRecordFrom(reply.Item);
+    if (reply.Item === undefined) return null;
+    const why = unreadableWhy(reply.Item);
+    return why === null ? ownerRecordFrom(reply.Item) : { unreadable: why };
   }
 
   /** Who owns `key` as seen by config `credential`; reads the owner's config item only when it is another. */
   async verdict(credential: string, key: BunqCredentialKey): Promise<OwnerVerdict> {
-    const record = await this.read(key);
+    const record = await this.lookup(key);
     if (record === null) return { kind: 'unclaimed' };
+    if ('unreadable' in record) return { kind: 'unreadable', why: record.unreadable };
     if (record.owner === credential) return { kind: 'ours', record };
     const reply = await this.doc.send(
       new GetCommand({ TableName: this.tables.desiredTable, Key: { credential: record.owner, entry: CONFIG_ENTRY }, ConsistentRead: true }),
@@ -174,6 +216,7 @@ export class CredentialOwners {
       const verdict = await this.verdict(credential, key);
       if (verdict.kind === 'ours') return 'owner';
       if (verdict.kind === 'claimed') throw new CredentialClaimedTwiceError(credential, verdict.record.owner, key);
+      if (verdict.kind === 'unreadable') throw new OwnerRecordUnreadableError(credential, key, verdict.why);
       const expected = verdict.kind === 'stale' ? verdict.record : null;
       try {
         await this.doc.send(new PutCommand(this.claimPut(credential, key, expected, 'worker', now)));
@@ -190,7 +233,7 @@ export class CredentialOwners {
   claimItem(
     credential: string,
     key: BunqCredentialKey,
-    expected: OwnerRecord | null,
+    expected: OwnerRecord | null | 'unreadable',
     claimedBy: OwnerRecord['claimedBy'],
     now: string,
   ): TransactItem {
@@ -200,7 +243,7 @@ export class CredentialOwners {
   private claimPut(
     credential: string,
     key: BunqCredentialKey,
-    expected: OwnerRecord | null,
+    expected: OwnerRecord | null | 'unreadable',
     claimedBy: OwnerRecord['claimedBy'],
     now: string,
   ): PutCommandInput & { Item: Record<string, unknown> } {
@@ -213,15 +256,21 @@ export class CredentialOwners {
       credentialPasswordIpId: key.credentialPasswordIpId,
       claimedAt: now,
       claimedBy,
-      previousOwner: expected !== null && expected.owner !== credential ? expected.owner : undefined,
+      previousOwner: expected !== null && expected !== 'unreadable' && expected.owner !== credential ? expected.owner : undefined,
     };
     return {
       TableName: this.tables.stateTable,
       Item: item,
-      // Conditional on the record as judged: absent, or still naming the owner we saw.
+      // Conditional on the record as judged: absent, still unreadable, or still naming the owner we saw.
       ...(expected === null
         ? { ConditionExpression: 'attribute_not_exists(#e)', ExpressionAttributeNames: { '#e': 'entry' } }
-        : { ConditionExpression: '#o = :o', ExpressionAttributeNames: { '#o': 'owner' }, ExpressionAttributeValues: { ':o': expected.owner } }),
+        : expected === 'unreadable'
+          ? {
+              ConditionExpression: 'attribute_exists(#e) AND (attribute_not_exists(#o) OR NOT attribute_type(#o, :s) OR #o = :empty)',
+              ExpressionAttributeNames: { '#e': 'entry', '#o': 'owner' },
+              ExpressionAttributeValues: { ':s': 'S', ':empty': '' },
+            }
+          : { ConditionExpression: '#o = :o', ExpressionAttributeNames: { '#o': 'owner' }, ExpressionAttributeValues: { ':o': expected.owner } }),
     };
   }
 

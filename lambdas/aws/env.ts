@@ -1,4 +1,4 @@
-import { compareIpv4, validateIpv4 } from '../core/validate-ip';
+import { validateIpv4List } from '../core/validate-ip';
 import { EnvName } from '../shared/metric-names';
 
 /** The handlers' configuration, from the environment the stack sets (lambdas/shared/metric-names.ts). */
@@ -52,14 +52,9 @@ export interface EgressIps {
 export function egressIpsFrom(env: Env): EgressIps {
   const raw = env[EnvName.EgressIps];
   if (raw === undefined || raw.trim() === '') return { ips: [] };
-  const ips = new Set<string>();
-  const problems: string[] = [];
-  raw.split(',').forEach((item, i) => {
-    const checked = validateIpv4(item);
-    if (checked.ok) ips.add(checked.ip);
-    else problems.push(`item ${i + 1} ${JSON.stringify(item)}: ${checked.reason}`);
-  });
-  if (problems.length === 0) return { ips: [...ips].sort(compareIpv4) };
+  const checked = validateIpv4List(raw.split(','));
+  if (checked.ok) return { ips: checked.ips };
+  const problems = checked.problems.map((p) => `item ${p.index + 1} ${JSON.stringify(p.value)}: ${p.reason}`);
   return {
     ips: [],
     problem:

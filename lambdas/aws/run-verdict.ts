@@ -26,6 +26,7 @@ export interface RunVerdict {
  * | ip-add-not-permitted                                     | terminal    | a standard key never gets new IPs      |
  * | entry-ids-missing                                        | terminal    | bunq's list shape, not a passing fault |
  * | credential-claimed-twice                                 | terminal    | another config owns this bunq credential |
+ * | owner-record-unreadable                                  | terminal    | the owner record was edited by hand     |
  * | ip-refused, unrecognised-entry                           | terminal    | bunq refused one IP for good, or lists |
  * |                                                          |             | an entry of it we cannot use (per IP)  |
  * | anything else (rate-limited, maintenance, server-error,  | transient   | may pass by itself at the next run      |
@@ -50,6 +51,7 @@ const TERMINAL_KINDS: ReadonlySet<string> = new Set([
   'ip-add-not-permitted',
   'entry-ids-missing',
   'credential-claimed-twice',
+  'owner-record-unreadable',
   // Per-IP failures (lambdas/core/executor.ts PER_IP_FAILURE_KINDS): the run went on with the other
   // operations; a retry would meet the same refusal.
   'ip-refused',

@@ -6,7 +6,7 @@ import { WILDCARD, classifyEntries, unrecognisedReason } from './actual';
 import { normaliseDesired, type NormalisedDesired } from './desired';
 import { applyGuards, unconfirmedCallerReason } from './guards';
 import type { ActualEntry, CredentialConfig, DesiredItem, Drift, Operation, Plan, Warning } from './types';
-import { compareIpv4, describeValue, isCanonicalIpv4, validateIpv4 } from './validate-ip';
+import { compareIpv4, describeValue, isCanonicalIpv4, validateIpv4, validateIpv4List } from './validate-ip';
 
 function byIpThenId(a: { ip: string; entryId?: number }, b: { ip: string; entryId?: number }): number {
   return compareIpv4(a.ip, b.ip) || (a.entryId ?? 0) - (b.entryId ?? 0);
@@ -19,14 +19,9 @@ function byIpThenId(a: { ip: string; entryId?: number }, b: { ip: string; entryI
  */
 export function normaliseCallerIps(callerIps: readonly unknown[] | undefined): { ips: string[]; warnings: Warning[] } {
   if (callerIps === undefined || callerIps.length === 0) return { ips: [], warnings: [] };
-  const ips = new Set<string>();
-  const problems: string[] = [];
-  for (const raw of callerIps) {
-    const checked = validateIpv4(raw);
-    if (checked.ok) ips.add(checked.ip);
-    else problems.push(`${describeValue(raw)}: ${checked.reason}`);
-  }
-  if (problems.length === 0) return { ips: [...ips].sort(compareIpv4), warnings: [] };
+  const checked = validateIpv4List(callerIps);
+  if (checked.ok) return { ips: checked.ips, warnings: [] };
+  const problems = checked.problems.map((p) => `${describeValue(p.value)}: ${p.reason}`);
   return {
     ips: [],
     warnings: [

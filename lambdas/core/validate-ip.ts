@@ -138,3 +138,27 @@ export function compareIpv4(a: string, b: string): number {
   }
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+export interface Ipv4ListProblem {
+  /** 0-based position in the list. */
+  index: number;
+  value: unknown;
+  reason: string;
+}
+
+/**
+ * A list of IPv4 addresses a run relies on (its caller or egress IPs): all valid, or none. One item
+ * we cannot read spoils the whole list, since a typo may hide the real address. The valid result is
+ * canonical, de-duplicated and in numeric order. Callers decide what a bad list means (unknown
+ * caller for a run, a usage error for the CLI) and how to word it.
+ */
+export function validateIpv4List(values: readonly unknown[]): { ok: true; ips: string[] } | { ok: false; problems: Ipv4ListProblem[] } {
+  const ips = new Set<string>();
+  const problems: Ipv4ListProblem[] = [];
+  values.forEach((value, index) => {
+    const checked = validateIpv4(value);
+    if (checked.ok) ips.add(checked.ip);
+    else problems.push({ index, value, reason: checked.reason });
+  });
+  return problems.length === 0 ? { ok: true, ips: [...ips].sort(compareIpv4) } : { ok: false, problems };
+}

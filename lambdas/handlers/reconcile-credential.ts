@@ -2,6 +2,8 @@ import { ContextStoreError, type ContextStorePort, type LoadedContext } from '..
 import {
   CREDENTIAL_CLAIMED_TWICE_KIND,
   CredentialClaimedTwiceError,
+  OWNER_RECORD_UNREADABLE_KIND,
+  OwnerRecordUnreadableError,
   retirementOf,
   type CredentialOwners,
 } from '../aws/credential-owner';
@@ -127,6 +129,7 @@ export function errorKindOf(err: unknown): string {
   if (err instanceof CredentialConfigError) return 'config-invalid';
   if (err instanceof ContextMismatchError) return 'context-mismatch';
   if (err instanceof CredentialClaimedTwiceError) return CREDENTIAL_CLAIMED_TWICE_KIND;
+  if (err instanceof OwnerRecordUnreadableError) return OWNER_RECORD_UNREADABLE_KIND;
   return 'unexpected';
 }
 

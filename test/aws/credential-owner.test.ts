@@ -1,8 +1,11 @@
 import { GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { retryDisposition } from '../../lambdas/aws/run-verdict';
+import { errorKindOf } from '../../lambdas/handlers/reconcile-credential';
 import {
   CredentialClaimedTwiceError,
   CredentialOwners,
+  OwnerRecordUnreadableError,
   ownerPartition,
   retirementOf,
   type BunqCredentialKey,
@@ -143,5 +146,33 @@ describe('credential owner records (DynamoDB on moto)', () => {
     expect(retirementOf({ retiredAt: 0 })).toEqual({ retiredAt: '0', retiredInFavourOf: '(not recorded)' });
     expect(retirementOf({ retiredAt: '' })).toBeNull();
     expect(retirementOf(null)).toBeNull();
+  });
+
+  it('an owner record edited by hand (no text owner) is unreadable: the worker refuses at once, terminally, and only --force-style claims replace it', async () => {
+    for (const owner of [undefined, N(7), S('')]) {
+      const key = freshKey();
+      await putConfig('hand', key);
+      const item: Record<string, AttributeValue> = { credential: S(ownerPartition(key)), entry: S('owner'), claimedAt: S(NOW) };
+      if (owner !== undefined) item.owner = owner;
+      await dynamo.send(new PutItemCommand({ TableName: stateTable, Item: item }));
+      expect(await owners.read(key)).toBeNull();
+      expect(await owners.verdict('hand', key)).toMatchObject({ kind: 'unreadable' });
+      const refused = owners.ensureOwner('hand', key, NOW);
+      await expect(refused).rejects.toBeInstanceOf(OwnerRecordUnreadableError);
+      await expect(refused).rejects.toThrow(/cannot be read .*not calling bunq for hand: the record may name another config/);
+      const err = await refused.catch((e: unknown) => e);
+      expect(errorKindOf(err)).toBe('owner-record-unreadable');
+      expect(retryDisposition(errorKindOf(err))).toBe('terminal');
+      // The record is left as it was: nothing guessed.
+      const stored = await dynamo.send(new GetItemCommand({ TableName: stateTable, Key: { credential: S(ownerPartition(key)), entry: S('owner') } }));
+      expect(stored.Item?.owner).toEqual(owner);
+
+      // A claim conditioned on "still unreadable" replaces it; one conditioned on "absent" does not.
+      expect(await owners.commit([owners.claimItem('hand', key, null, 'bootstrap', NOW)])).toBe(false);
+      expect(await owners.commit([owners.claimItem('hand', key, 'unreadable', 'bootstrap', NOW)])).toBe(true);
+      expect(await owners.ensureOwner('hand', key, NOW)).toBe('owner');
+      // Once readable, the "still unreadable" condition fails.
+      expect(await owners.commit([owners.claimItem('other', key, 'unreadable', 'bootstrap', NOW)])).toBe(false);
+    }
   });
 });

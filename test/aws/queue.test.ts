@@ -1,4 +1,4 @@
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, type SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { ReconcileQueue } from '../../lambdas/aws/queue';
 import {
@@ -30,6 +30,31 @@ describe('reconcile queue (SQS FIFO on moto)', () => {
     const got = await drain(queueUrl);
     expect(got).toHaveLength(23);
     for (const m of got) expect(parseReconcileRequest(m.body).credential).toBe(m.group);
+  });
+
+  it('sends batches concurrently but never more than its bound at once, and counts every message', async () => {
+    // A counting stand-in for SQS's send: what is asserted is our scheduling, not SQS.
+    let inFlight = 0;
+    let peak = 0;
+    const entriesSeen: string[] = [];
+    const sqsDouble = {
+      send: async (command: SendMessageBatchCommand) => {
+        inFlight += 1;
+        peak = Math.max(peak, inFlight);
+        await new Promise((resolve) => setImmediate(resolve));
+        inFlight -= 1;
+        const entries = command.input.Entries ?? [];
+        entriesSeen.push(...entries.map((e) => e.MessageGroupId ?? ''));
+        return { Successful: entries.map((e) => ({ Id: e.Id ?? '', MessageId: 'm', MD5OfMessageBody: '' })), Failed: [] };
+      },
+    } as unknown as SQSClient;
+    const items = Array.from({ length: 95 }, (_, i) => ({
+      request: { credential: `c${i}`, reason: 'schedule' as const, requestedAt: '2026-01-01T00:00:00.000Z' },
+      deduplicationId: `d${i}`,
+    }));
+    expect(await new ReconcileQueue(sqsDouble, 'q', 3).send(items)).toEqual({ sent: 95, failed: [], refused: [] });
+    expect(peak).toBe(3);
+    expect(entriesSeen.sort()).toEqual(items.map((i) => i.request.credential).sort());
   });
 
   it('reports per credential what could not be sent', async () => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { costModel, priceText, runsPerMonth, type CostInputs } from '../../bench/lib/cost-model';
+import { costModel, priceText, runsPerMonth, type CostInputs, type EgressFacts } from '../../bench/lib/cost-model';
 import { PRICES, type PriceTable } from '../../bench/lib/prices';
+import { AL2023_ROOT_VOLUME_GB, stackFacts } from '../../bench/sections/stack';
+import { EGRESS_MODES, type EgressMode } from '../../lib/config';
 import { CREDENTIAL_METRICS, SPARSE_CREDENTIAL_METRICS } from '../../lambdas/shared/metric-names';
 
 // Round prices make the expected figures checkable by hand.
@@ -20,6 +22,15 @@ const prices: PriceTable = {
   natGatewayHour: { ...PRICES.natGatewayHour, usd: 0.05 },
   natGatewayGb: { ...PRICES.natGatewayGb, usd: 0.05 },
   publicIpv4Hour: { ...PRICES.publicIpv4Hour, usd: 0.005 },
+  ec2T4gNanoHour: { ...PRICES.ec2T4gNanoHour, usd: 0.004 },
+  ebsGp3GbMonth: { ...PRICES.ebsGp3GbMonth, usd: 0.1 },
+};
+
+const noEgress: EgressFacts = { alarms: 6, natGateways: 0, natInstances: 0, publicIps: 0, volumeGb: 0 };
+const egress: Record<EgressMode, EgressFacts> = {
+  'nat-instance': { alarms: 9, natGateways: 0, natInstances: 1, publicIps: 1, volumeGb: 8 },
+  'nat-gateway': { alarms: 7, natGateways: 1, natInstances: 0, publicIps: 1, volumeGb: 0 },
+  none: noEgress,
 };
 
 const inputs: CostInputs = {
@@ -32,15 +43,16 @@ const inputs: CostInputs = {
   fanOutPerCredential: { dynamoReadUnits: 0.5, sqsRequests: 0.1 },
   metricsPerCredential: 13,
   metricsPerDeployment: 13,
-  alarms: 6,
   insightsAlarmMetricsPerCredential: 3,
   dashboards: 1,
   kmsKeys: 2,
+  bunqBytesPerRun: 1024 ** 3 / 8760,
+  egress,
 };
 
-const line = (report: ReturnType<typeof costModel>, item: string): number => {
-  const found = report.lines.find((l) => l.item === item);
-  if (found === undefined) throw new Error(`no line ${item}`);
+const line = (report: ReturnType<typeof costModel>, item: string, mode?: EgressMode): number => {
+  const found = report.lines.find((l) => l.item === item && l.mode === mode);
+  if (found === undefined) throw new Error(`no line ${item}${mode !== undefined ? ` [${mode}]` : ''}`);
   return found.monthlyUsd;
 };
 
@@ -62,7 +74,7 @@ describe('costModel', () => {
     expect(line(r, 'SQS FIFO requests')).toBeCloseTo(8760 * 2.1 * 0.0000005, 10);
     expect(line(r, 'Secrets Manager secret')).toBe(0.4);
     expect(line(r, 'CloudWatch custom metrics (per credential)')).toBeCloseTo(3.9, 10);
-    expect(line(r, 'CloudWatch alarms')).toBeCloseTo(0.6, 10);
+    expect(line(r, 'CloudWatch alarms', 'none')).toBeCloseTo(0.6, 10);
     // Per credential: each metric it adds to a Metrics Insights alarm's query.
     expect(line(r, 'CloudWatch Metrics Insights alarms (per credential)')).toBeCloseTo(0.3, 10);
     expect(r.lines.find((l) => l.item === 'CloudWatch Metrics Insights alarms (per credential)')?.scope).toBe('credential');
@@ -77,24 +89,72 @@ describe('costModel', () => {
     expect(() => costModel({ ...inputs, coldRunFraction: 2 }, prices)).toThrow(/coldRunFraction/);
   });
 
-  it('separates per-credential from deployment-wide cost and NAT from no NAT', () => {
-    const r = costModel({ ...inputs, nat: { gateways: 1, publicIps: 1, bytesPerRun: 1024 ** 3 / 8760 } }, prices);
-    expect(line(r, 'NAT gateway hours')).toBeCloseTo(730 * 0.05, 10);
-    expect(line(r, 'NAT public IPv4 (Elastic IP)')).toBeCloseTo(730 * 0.005, 10);
-    // 8,760 runs × (1 GiB / 8,760) = 1 GiB processed.
-    expect(line(r, 'NAT data processed')).toBeCloseTo(0.05, 10);
-    const credential = r.lines.filter((l) => l.scope === 'credential' && !l.natOnly).reduce((s, l) => s + l.monthlyUsd, 0);
-    expect(r.perCredential.withoutNat).toBeCloseTo(credential, 12);
-    expect(r.perCredential.withNat - r.perCredential.withoutNat).toBeCloseTo(0.05, 10);
-    expect(r.singleCredentialDeployment.withNat - r.singleCredentialDeployment.withoutNat).toBeCloseTo(36.5 + 3.65 + 0.05, 10);
-    const plain = costModel(inputs, prices);
-    expect(plain.lines.some((l) => l.natOnly)).toBe(false);
-    expect(plain.singleCredentialDeployment.withNat).toBe(plain.singleCredentialDeployment.withoutNat);
+  it('prices each egress mode side by side, keyed by the mode\'s name', () => {
+    const r = costModel(inputs, prices);
+    expect(Object.keys(r.singleCredentialDeployment).sort()).toEqual([...EGRESS_MODES].sort());
+    // nat-instance: 730 h × $0.004 + 8 GiB × $0.1 + 730 h × $0.005 (its Elastic IP), 3 alarms more than none.
+    expect(line(r, 'NAT instance hours (t4g.nano)', 'nat-instance')).toBeCloseTo(2.92, 10);
+    expect(line(r, 'NAT instance root volume (gp3)', 'nat-instance')).toBeCloseTo(0.8, 10);
+    expect(line(r, 'public IPv4 (the Elastic IP)', 'nat-instance')).toBeCloseTo(3.65, 10);
+    expect(r.singleCredentialDeployment['nat-instance'] - r.singleCredentialDeployment.none).toBeCloseTo(2.92 + 0.8 + 3.65 + 0.3, 10);
+    // nat-gateway: 730 h × $0.05, the Elastic IP, 1 GiB processed a month (8,760 runs × 1 GiB / 8,760), 1 alarm more.
+    expect(line(r, 'NAT gateway hours', 'nat-gateway')).toBeCloseTo(36.5, 10);
+    expect(line(r, 'NAT gateway data processed', 'nat-gateway')).toBeCloseTo(0.05, 10);
+    expect(r.singleCredentialDeployment['nat-gateway'] - r.singleCredentialDeployment.none).toBeCloseTo(36.5 + 3.65 + 0.05 + 0.1, 10);
+    // Per credential only the gateway's per-GB charge differs: a NAT instance bills no processing.
+    expect(r.perCredential['nat-gateway'] - r.perCredential.none).toBeCloseTo(0.05, 10);
+    expect(r.perCredential['nat-instance']).toBeCloseTo(r.perCredential.none, 12);
+    const credential = r.lines.filter((l) => l.scope === 'credential' && l.mode === undefined).reduce((s, l) => s + l.monthlyUsd, 0);
+    expect(r.perCredential.none).toBeCloseTo(credential, 12);
+    expect(r.lines.filter((l) => l.mode === 'none').map((l) => l.item)).toEqual(['CloudWatch alarms']);
   });
+
+  it('the default egress (nat-instance) keeps one credential at most $15 a month with the issue-12 metric set', () => {
+    // Real list prices; the measured shape of a run (bench/results.json); the metric set of issue 12:
+    // RunFailed and DriftRemaining per credential, three Metrics Insights alarm metrics, DriftFound,
+    // OperationsApplied and OperationsFailed service-wide (the sparse ones bill nothing while healthy).
+    const measured: CostInputs = {
+      ...inputs,
+      worker: { memoryMb: 512, runMs: 80 },
+      workerColdInitMs: 140,
+      fanOut: { memoryMb: 256, fixedMs: 15, msPerCredential: 0.8 },
+      perRun: { dynamoReadUnits: 1, dynamoWriteUnits: 2, secretsCalls: 1, sqsRequests: 2 },
+      fanOutPerCredential: { dynamoReadUnits: 0.0005, sqsRequests: 0.1 },
+      metricsPerCredential: 2,
+      metricsPerDeployment: 3,
+      dashboards: 1,
+      kmsKeys: 1,
+      bunqBytesPerRun: 2211,
+      egress: {
+        // Standard alarms (DeadLetters, OldestRequest, FanOutStopped, HandlerErrors; + the NAT instance's two).
+        'nat-instance': { alarms: 6, natGateways: 0, natInstances: 1, publicIps: 1, volumeGb: AL2023_ROOT_VOLUME_GB },
+        'nat-gateway': { alarms: 4, natGateways: 1, natInstances: 0, publicIps: 1, volumeGb: 0 },
+        none: { alarms: 4, natGateways: 0, natInstances: 0, publicIps: 0, volumeGb: 0 },
+      },
+    };
+    const r = costModel(measured, PRICES);
+    const natInstanceOwn = r.lines.filter((l) => l.mode === 'nat-instance' && l.item !== 'CloudWatch alarms').reduce((s, l) => s + l.monthlyUsd, 0);
+    expect(natInstanceOwn).toBeCloseTo(730 * 0.0042 + 8 * 0.08 + 730 * 0.005, 10);
+    expect(natInstanceOwn).toBeLessThan(8);
+    expect(r.singleCredentialDeployment['nat-instance']).toBeLessThanOrEqual(15);
+    expect(r.singleCredentialDeployment['nat-gateway']).toBeGreaterThan(r.singleCredentialDeployment['nat-instance'] + 30);
+  });
+
+  it('counts the NAT parts of each mode from the synthesized stack', () => {
+    const facts = Object.fromEntries(EGRESS_MODES.map((m) => [m, stackFacts(m)])) as Record<EgressMode, ReturnType<typeof stackFacts>>;
+    expect(facts['nat-instance']).toMatchObject({ natInstances: 1, natGateways: 0, elasticIps: 1, volumeGb: AL2023_ROOT_VOLUME_GB });
+    expect(facts['nat-gateway']).toMatchObject({ natInstances: 0, natGateways: 1, elasticIps: 1, volumeGb: 0 });
+    expect(facts.none).toMatchObject({ natInstances: 0, natGateways: 0, elasticIps: 0, volumeGb: 0 });
+    // The NAT instance's status-check alarms; no ActiveWildcard alarm without a fixed egress.
+    expect(facts['nat-instance'].alarms - facts['nat-gateway'].alarms).toBe(2);
+    expect(facts['nat-gateway'].alarms).toBe(facts.none.alarms);
+    expect(facts['nat-gateway'].insightsAlarmMetrics).toContain('ActiveWildcard');
+    expect(facts.none.insightsAlarmMetrics).not.toContain('ActiveWildcard');
+  }, 60_000);
 
   it('refuses a negative or missing measurement instead of pricing it', () => {
     expect(() => costModel({ ...inputs, worker: { memoryMb: 512, runMs: Number.NaN } }, prices)).toThrow(/worker.runMs/);
-    expect(() => costModel({ ...inputs, alarms: -1 }, prices)).toThrow(/alarms/);
+    expect(() => costModel({ ...inputs, egress: { ...egress, none: { ...noEgress, alarms: -1 } } }, prices)).toThrow(/egress.none.alarms/);
   });
 
   it('every price says where it came from', () => {
@@ -120,7 +180,8 @@ describe('the metric set at list prices (issue 12: at most $1.50 per credential-
       // RunsFailing and NoSuccessfulRun query RunFailed, DriftRemaining queries DriftRemaining.
       insightsAlarmMetricsPerCredential: 3,
     }, PRICES);
-    expect(r.perCredential.withoutNat).toBeLessThanOrEqual(1.5);
+    expect(r.perCredential.none).toBeLessThanOrEqual(1.5);
+    expect(r.perCredential['nat-instance']).toBeCloseTo(r.perCredential.none, 12);
   });
 });
 

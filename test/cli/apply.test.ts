@@ -6,6 +6,7 @@ import { CliError, ExitCode } from '../../cli/errors';
 import type { CliIo } from '../../cli/io';
 import { resolveSettings } from '../../cli/settings';
 import { plainStyle } from '../../cli/style';
+import { reconcileCredential } from '../../lambdas/handlers/reconcile-credential';
 import {
   activeIps,
   addCredential,
@@ -37,10 +38,11 @@ afterAll(async () => {
   await world.close();
 });
 
-function context(options: { queueUrl?: string; onPrompt?: () => Promise<void> | void }): CommandContext & { errText: string[] } {
+function context(options: { queueUrl?: string; onPrompt?: () => Promise<void> | void }): CommandContext & { errText: string[]; outText: string[] } {
   const errText: string[] = [];
+  const outText: string[] = [];
   const io: CliIo = {
-    out: () => undefined,
+    out: (t) => outText.push(t),
     err: (t) => errText.push(t),
     readStdin: () => Promise.resolve(''),
     prompt: async () => {
@@ -53,6 +55,7 @@ function context(options: { queueUrl?: string; onPrompt?: () => Promise<void> | 
   };
   return {
     errText,
+    outText,
     io,
     style: plainStyle,
     json: false,
@@ -112,6 +115,15 @@ describe('bunq-ip apply', () => {
     expect(activeIps(world, cred)).toEqual([OUR_IP]);
   });
 
+  it('apply through the queue fails, and says why, when SQS cannot take the credential name (no false "queued")', async () => {
+    const ctx = context({ queueUrl: world.queueUrl });
+    const run = apply(ctx, 'has space', '--yes');
+    await expect(run).rejects.toThrow(CliError);
+    await expect(run).rejects.toThrow(/could not queue a run of has space: credential name "has space" cannot be a queue message group/);
+    expect(ctx.outText.join('\n')).not.toMatch(/queued/);
+    expect(await receive(world)).toEqual([]);
+  });
+
   it('--local runs here even with a queue URL set; --local with --via-queue is a usage error', async () => {
     const cred = await credentialWithDrift('forced-local');
     expect(await apply(context({ queueUrl: world.queueUrl }), cred.name, '--local', '--yes')).toBe(ExitCode.Ok);
@@ -121,5 +133,31 @@ describe('bunq-ip apply', () => {
       exitCode: ExitCode.Usage,
       message: expect.stringMatching(/--local and --via-queue contradict each other/) as unknown,
     });
+  });
+
+  it('a local apply keeps the IP the worker recorded: the plan shown says so, and the run applies it (no plan-changed)', async () => {
+    const workerIp = '127.0.0.9';
+    const cred = await addCredential(world, 'worker-kept');
+    world.emulator.addIpEntryAsApp(cred.credentialId, workerIp, 'ACTIVE');
+    await putConfig(world, cred, { protectedIps: [] });
+    await putDesiredIp(world, cred.name, '203.0.113.60');
+    // A worker run from its egress IP records it (the worker's EGRESS_IPS).
+    const worker = { ...world.deps, bunqOptions: { ...world.deps.bunqOptions, localAddress: workerIp } };
+    const request = { credential: cred.name, reason: 'schedule' as const, requestedAt: new Date(world.clock.now()).toISOString() };
+    expect((await reconcileCredential(worker, request, { workerRun: true, callerIps: [workerIp] })).ok).toBe(true);
+    expect((await world.state.readStatus(cred.name))?.workerCallerIps).toEqual([workerIp]);
+    await putDesiredIp(world, cred.name, '203.0.113.61');
+
+    // From this machine (OUR_IP): the worker's IP is ACTIVE, undesired and unprotected, yet kept.
+    const ctx = context({});
+    expect(await apply(ctx, cred.name, '--local', '--caller-ip', OUR_IP)).toBe(ExitCode.Ok);
+    const shown = ctx.outText.join('\n');
+    expect(shown).toMatch(new RegExp(`Caller: this run calls bunq from ${OUR_IP.replace(/\./g, '\\.')} \\(--caller-ip\\); it is kept \\(never deactivated\\)\\. The worker's recorded egress IP 127\\.0\\.0\\.9 is kept too\\.`));
+    expect(shown).toMatch(/\+ 203\.0\.113\.61/);
+    expect(shown).not.toMatch(/^ +- 127\.0\.0\.9/m);
+    expect(shown).toMatch(/! - 127\.0\.0\.9 .*\[caller-ip\] 127\.0\.0\.9 is an IP the reconciler calls bunq from/);
+    expect(activeIps(world, cred)).toEqual([OUR_IP, workerIp, '203.0.113.60', '203.0.113.61'].sort());
+    // "held": the worker's IP stays as drift the caller-ip guard keeps, never a plan-changed stop.
+    expect(await world.state.readStatus(cred.name)).toMatchObject({ reason: 'cli', outcome: 'held', error: null });
   });
 });

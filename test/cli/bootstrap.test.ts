@@ -1,8 +1,8 @@
-import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DesiredWriter } from '../../cli/adapters/desired-writer';
-import { CredentialOwners } from '../../lambdas/aws/credential-owner';
+import { CredentialOwners, ownerPartition } from '../../lambdas/aws/credential-owner';
 import { SecretsManagerContextSecrets } from '../../cli/adapters/secret-writer';
 import { bootstrapCredential, BOOTSTRAP_DEFAULT_POLICY, type BootstrapDeps } from '../../cli/bootstrap-service';
 import { CliError } from '../../cli/errors';
@@ -85,5 +85,53 @@ describe('bootstrap and ownership (moto + emulator, in process)', () => {
     await world.aws.dynamo.send(new DeleteItemCommand({ TableName: world.desiredTable, Key: { credential: { S: 'mover-new' }, entry: { S: 'config' } } }));
     const third = await bootstrapCredential(deps(), options('mover-third', user.apiKey));
     expect(third.owner).toEqual({ outcome: 'took-over', previousOwner: 'mover-new' });
+  });
+
+  it('--force refuses while the old config has invalid desired items (their freeze would be lost), and writes nothing', async () => {
+    const user = world.emulator.createUser({ displayName: 'frozen' });
+    expect((await bootstrapCredential(deps(), options('frozen-old', user.apiKey))).owner).toEqual({ outcome: 'claimed' });
+    // A console typo: the item means 203.0.113.2, its ip attribute has a trailing dot. It freezes
+    // deactivations of frozen-old, so 203.0.113.2 (a live server, ACTIVE) is never switched off.
+    const typo = { credential: { S: 'frozen-old' }, entry: { S: 'ip#203.0.113.2' }, ip: { S: '203.0.113.2.' } };
+    await world.aws.dynamo.send(new PutItemCommand({ TableName: world.desiredTable, Item: typo }));
+    // And one whose key names another IP than its attribute.
+    const mismatch = { credential: { S: 'frozen-old' }, entry: { S: 'ip#203.0.113.3' }, ip: { S: '203.0.113.4' } };
+    await world.aws.dynamo.send(new PutItemCommand({ TableName: world.desiredTable, Item: mismatch }));
+
+    const attempt = bootstrapCredential(deps(), options('frozen-new', user.apiKey, true));
+    await expect(attempt).rejects.toThrow(CliError);
+    await expect(attempt).rejects.toThrow(
+      /not moving ownership from "frozen-old" to "frozen-new": "frozen-old" has 2 invalid desired item\(s\), which freeze its deactivations and cannot be carried over: .*ip#203\.0\.113\.2 .*ip#203\.0\.113\.3 .*Fix or delete them/,
+    );
+    expect((await world.desired.readCredential('frozen-new')).configItem).toBeNull();
+    expect((await world.desired.readCredential('frozen-new')).desired).toEqual([]);
+    expect((await world.desired.readCredential('frozen-old')).configItem?.retiredAt).toBeUndefined();
+
+    // Fixed in the old config, the move goes ahead and changes nothing at bunq.
+    for (const item of [typo, mismatch]) {
+      await world.aws.dynamo.send(new DeleteItemCommand({ TableName: world.desiredTable, Key: { credential: item.credential, entry: item.entry } }));
+    }
+    expect((await bootstrapCredential(deps(), options('frozen-new', user.apiKey, true))).owner).toEqual({ outcome: 'moved', previousOwner: 'frozen-old' });
+  });
+
+  it('an owner record that cannot be read (edited by hand) is refused, named, and replaced only by --force', async () => {
+    const user = world.emulator.createUser({ displayName: 'scribbled' });
+    const first = await bootstrapCredential(deps(), options('scribbled', user.apiKey));
+    const key = { credential: { S: ownerPartition({ environment: 'SANDBOX', userId: first.userId, credentialPasswordIpId: first.credentialPasswordIpId }) }, entry: { S: 'owner' } };
+    // Someone "fixed" the record in the console: the owner attribute is gone.
+    await world.aws.dynamo.send(new PutItemCommand({ TableName: world.stateTable, Item: { ...key, note: { S: 'do not use' } } }));
+
+    for (const name of ['scribbled', 'scribbled-2']) {
+      const attempt = bootstrapCredential(deps(), options(name, user.apiKey));
+      await expect(attempt).rejects.toThrow(/the owner record of bunq user \d+'s CredentialPasswordIp \d+ \(sandbox\) cannot be read \(it has no "owner" attribute; edited by hand\?\).*re-run with --force/);
+      await expect(attempt).rejects.not.toThrow(/another bootstrap/);
+    }
+    expect((await world.desired.readCredential('scribbled-2')).configItem).toBeNull();
+
+    const forced = await bootstrapCredential(deps(), options('scribbled-2', user.apiKey, true));
+    expect(forced.owner).toEqual({ outcome: 'took-over' });
+    expect(forced.notes.join('\n')).toMatch(/replaced the unreadable owner record .* by --force/);
+    const stored = await world.aws.dynamo.send(new GetItemCommand({ TableName: world.stateTable, Key: key }));
+    expect(stored.Item).toMatchObject({ owner: { S: 'scribbled-2' }, claimedBy: { S: 'bootstrap' } });
   });
 });

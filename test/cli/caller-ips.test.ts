@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { normaliseCallerIps } from '../../lambdas/core';
+import { egressIpsFrom } from '../../lambdas/aws/env';
 import { CALLER_IPS_ENV, CHECKIP_URL_ENV, describeCallerIps, resolveCallerIps } from '../../cli/caller-ips';
 import { CliError, ExitCode } from '../../cli/errors';
 
@@ -112,5 +114,25 @@ describe('resolveCallerIps', () => {
     // Any other bunq goes to the default endpoint.
     await resolveCallerIps({ flags: [], env: {}, bunqBaseUrl: 'https://api.bunq.com', fetchText: (url) => (asked.push(url), Promise.resolve('198.51.100.1')) });
     expect(asked).toEqual(['https://checkip.amazonaws.com']);
+  });
+});
+
+describe('one rule for a list of IPv4s (CLI caller IPs, the worker\'s EGRESS_IPS, the core\'s caller IPs)', () => {
+  it('all valid or none, in the same canonical order everywhere', async () => {
+    const lists = [['203.0.113.9', '203.0.113.1', '203.0.113.9'], ['203.0.113.1', '203.0.113.300'], ['*'], ['203.0.113.01'], [' 203.0.113.5 ']];
+    for (const list of lists) {
+      const core = normaliseCallerIps(list);
+      const egress = egressIpsFrom({ EGRESS_IPS: list.join(',') });
+      const cli = await resolveCallerIps({ flags: [], env: { [CALLER_IPS_ENV]: list.join(',') } }).then((c) => c.ips, () => null);
+      const coreOk = core.warnings.length === 0;
+      expect(egress.problem === undefined).toBe(coreOk);
+      expect(cli !== null).toBe(coreOk);
+      if (coreOk) {
+        expect(egress.ips).toEqual(core.ips);
+        expect(cli).toEqual(core.ips);
+      } else {
+        expect([core.ips, egress.ips]).toEqual([[], []]);
+      }
+    }
   });
 });

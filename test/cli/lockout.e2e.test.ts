@@ -33,8 +33,12 @@ function newUser(): { userId: number; apiKey: string; credentialId: number } {
   return user;
 }
 
+function activeAt(emulator: BunqEmulator, credentialId: number): string[] {
+  return emulator.listIpEntries(credentialId).filter((e) => e.status === 'ACTIVE').map((e) => e.ip).sort();
+}
+
 function active(credentialId: number): string[] {
-  return emu.listIpEntries(credentialId).filter((e) => e.status === 'ACTIVE').map((e) => e.ip).sort();
+  return activeAt(emu, credentialId);
 }
 
 async function configItem(credential: string) {
@@ -42,10 +46,39 @@ async function configItem(credential: string) {
   return reply.Item;
 }
 
+/**
+ * bunq on another host, as far as the CLI can tell: a second emulator on [::1] (a URL the CLI does
+ * not take for this machine, so it must ask checkip), which sees every caller as the public
+ * PUBLIC_IP. The checkip stand-in answers `checkipAnswer`: right, or wrong as behind a proxy.
+ */
+const PUBLIC_IP = '198.51.100.77';
+// As in cli.e2e.test.ts: bunq's limits with windows shrunk 20×, session-server under the POST rule.
+const SCALED_LIMITS = DEFAULT_RATE_LIMITS.filter((r) => r.route !== ROUTES.sessionServer).map((r) => ({ ...r, windowMs: r.windowMs / 20 }));
+let remote: BunqEmulator;
+let remoteEnv: Record<string, string>;
+let checkip: Server;
+let checkipPort = 0;
+let checkipServed = 0;
+let checkipAnswer = PUBLIC_IP;
+
 beforeAll(async () => {
-  // As in cli.e2e.test.ts: bunq's limits with windows shrunk 20×, session-server under the POST rule.
-  const scaled = DEFAULT_RATE_LIMITS.filter((r) => r.route !== ROUTES.sessionServer).map((r) => ({ ...r, windowMs: r.windowMs / 20 }));
-  emu = await startEmulator({ rateLimits: scaled });
+  remote = await startEmulator({ host: '::1', mapCallerIp: () => PUBLIC_IP, rateLimits: SCALED_LIMITS });
+  checkip = createServer((_req, res) => {
+    checkipServed += 1;
+    res.end(`${checkipAnswer}\n`);
+  });
+  await new Promise<void>((resolve) => checkip.listen(0, '127.0.0.1', resolve));
+  checkipPort = (checkip.address() as AddressInfo).port;
+  remoteEnv = { BUNQ_BASE_URL: remote.url, BUNQ_IP_CHECKIP_URL: `http://127.0.0.1:${checkipPort}/` };
+});
+
+afterAll(async () => {
+  await remote?.close();
+  await new Promise<void>((resolve) => (checkip ? checkip.close(() => resolve()) : resolve()));
+});
+
+beforeAll(async () => {
+  emu = await startEmulator({ rateLimits: SCALED_LIMITS });
   await createKeyedTable(aws.dynamo, desiredTable);
   await createKeyedTable(aws.dynamo, stateTable);
   env = cliEnv({ DESIRED_TABLE_NAME: desiredTable, STATE_TABLE_NAME: stateTable, SECRET_NAME_PREFIX: prefix, BUNQ_BASE_URL: emu.url });
@@ -113,39 +146,86 @@ describe('lock-out impossible by construction (CLI processes against moto and th
     expect(result.notes.join('\n')).toMatch(/neither declared nor protected \(--no-protect-bound-ips\)/);
   });
 
-  it('asks checkip when bunq is not on this machine; an unreachable checkip leaves the caller unknown', async () => {
-    let served = 0;
-    const checkip: Server = createServer((_req, res) => {
-      served += 1;
-      res.end('127.0.0.1\n');
-    });
-    await new Promise<void>((resolve) => checkip.listen(0, '127.0.0.1', resolve));
-    const port = (checkip.address() as AddressInfo).port;
-    try {
-      // bunq is reached through the context stored by bootstrap (the emulator); BUNQ_BASE_URL only
-      // tells the CLI that bunq is elsewhere, so it must ask checkip.
-      const remote = { BUNQ_BASE_URL: 'https://bunq.invalid', BUNQ_IP_CHECKIP_URL: `http://127.0.0.1:${port}/` };
-      // Someone adds an IP in the app: an enforce run that knows its caller deactivates it.
-      const stray = emu.addIpEntryAsApp(prodCredentialId, '198.51.100.66', 'ACTIVE');
-      const detected = await cli(['plan', 'prod', '--json'], { env: remote });
-      expect(detected.code).toBe(2);
-      expect(JSON.parse(detected.stdout)).toMatchObject({ caller: { ips: ['127.0.0.1'], source: 'detected', detail: `127.0.0.1:${port}` } });
-      expect(served).toBe(1);
-      expect(JSON.parse(detected.stdout).plan.operations).toEqual([{ kind: 'deactivate', ip: '198.51.100.66', entryId: stray.id, reason: 'undesired' }]);
+  it('judges the caller from the URL the run calls (the stored context\'s), not a leftover BUNQ_BASE_URL', async () => {
+    // "prod" was bootstrapped against the emulator on this machine: its context calls 127.0.0.1, so
+    // the run calls from 127.0.0.1 whatever BUNQ_BASE_URL says; checkip is not asked.
+    const planned = await cli(['plan', 'prod', '--json'], { env: { BUNQ_BASE_URL: 'https://bunq.invalid', BUNQ_IP_CHECKIP_URL: `http://127.0.0.1:${checkipPort}/` } });
+    expect(planned.stderr).toBe('');
+    expect(planned.code).toBe(0);
+    expect(JSON.parse(planned.stdout)).toMatchObject({ caller: { ips: ['127.0.0.1'], source: 'detected', detail: 'bunq\'s base URL is on this machine (loopback)' } });
+    expect(checkipServed).toBe(0);
+  });
 
-      // A run that cannot tell where it calls from holds every deactivation; additions would go ahead.
-      const unreachable = await cli(['plan', 'prod'], { env: { ...remote, BUNQ_IP_CHECKIP_URL: 'http://127.0.0.1:9/' } });
-      expect(unreachable.code).toBe(2);
-      expect(unreachable.stdout).toMatch(/! - 198\.51\.100\.66 .*\[caller-ip\] cannot tell which IP this run calls bunq from/);
-      expect(unreachable.stdout).toMatch(/Plan: 0 to add, 0 to re-activate, 0 to deactivate, 1 blocked\./);
-      expect(unreachable.stdout).toMatch(
-        /^Caller: cannot tell which IP this run calls bunq from \(127\.0\.0\.1:9: .*\); every deactivation is held unless an ACTIVE "\*" covers it\. Pass --caller-ip or set BUNQ_IP_CALLER_IPS\.$/m,
-      );
-    } finally {
-      await new Promise<void>((resolve) => checkip.close(() => resolve()));
-      const stray = emu.listIpEntries(prodCredentialId).find((e) => e.ip === '198.51.100.66');
-      if (stray) emu.setIpStatusAsApp(prodCredentialId, stray.id, 'INACTIVE');
-    }
+  it('asks checkip when the context calls bunq elsewhere, even with a loopback BUNQ_BASE_URL left over; an unreachable checkip leaves the caller unknown', async () => {
+    const user = remote.createUser({ displayName: 'faraway' });
+    apiKeys.push(user.apiKey);
+    checkipAnswer = PUBLIC_IP;
+    expect((await cli(['bootstrap', 'faraway', '--environment', 'sandbox', '--mode', 'enforce'], { input: user.apiKey, env: remoteEnv })).code).toBe(0);
+    // Someone adds an IP in the app: an enforce run that knows its caller deactivates it.
+    const stray = remote.addIpEntryAsApp(user.credentialId, '198.51.100.66', 'ACTIVE');
+    const servedBefore = checkipServed;
+    // BUNQ_BASE_URL still points at the local emulator (the README's local recipe), but the run calls
+    // the context's bunq: only checkip can say which IP that bunq sees.
+    const detected = await cli(['plan', 'faraway', '--json'], { env: { BUNQ_IP_CHECKIP_URL: `http://127.0.0.1:${checkipPort}/` } });
+    expect(detected.stderr).toBe('');
+    expect(detected.code).toBe(2);
+    expect(JSON.parse(detected.stdout)).toMatchObject({ caller: { ips: [PUBLIC_IP], source: 'detected', detail: `127.0.0.1:${checkipPort}` } });
+    expect(checkipServed).toBe(servedBefore + 1);
+    expect(JSON.parse(detected.stdout).plan.operations).toEqual([{ kind: 'deactivate', ip: '198.51.100.66', entryId: stray.id, reason: 'undesired' }]);
+
+    // A run that cannot tell where it calls from holds every deactivation; additions would go ahead.
+    const unreachable = await cli(['plan', 'faraway'], { env: { BUNQ_IP_CHECKIP_URL: 'http://127.0.0.1:9/' } });
+    expect(unreachable.code).toBe(2);
+    expect(unreachable.stdout).toMatch(/! - 198\.51\.100\.66 .*\[caller-ip\] cannot tell which IP this run calls bunq from/);
+    expect(unreachable.stdout).toMatch(/Plan: 0 to add, 0 to re-activate, 0 to deactivate, 1 blocked\./);
+    expect(unreachable.stdout).toMatch(
+      /^Caller: cannot tell which IP this run calls bunq from \(127\.0\.0\.1:9: .*\); every deactivation is held unless an ACTIVE "\*" covers it\. Pass --caller-ip or set BUNQ_IP_CALLER_IPS\.$/m,
+    );
+  });
+
+  it('bootstrap binds what bunq lists ACTIVE, not a wrong what-is-my-IP answer (a proxy); the run stays able to call', async () => {
+    const user = remote.createUser({ displayName: 'proxied' });
+    apiKeys.push(user.apiKey);
+    checkipAnswer = '198.51.100.9'; // the proxy's address, not the one bunq sees
+    const boot = await cli(['bootstrap', 'proxied', '--environment', 'sandbox', '--mode', 'enforce', '--json'], { input: user.apiKey, env: remoteEnv });
+    expect(boot.stderr).toBe('');
+    expect(boot.code).toBe(0);
+    const result = JSON.parse(boot.stdout) as { boundIps: string[]; protectedIps: string[]; notes: string[] };
+    expect(result).toMatchObject({ boundIps: [PUBLIC_IP], protectedIps: [PUBLIC_IP] });
+    expect(result.notes.join('\n')).toMatch(
+      new RegExp(`warning: this machine's IP was given as 198\\.51\\.100\\.9 \\(detected: 127\\.0\\.0\\.1:${checkipPort}\\), but bunq bound 198\\.51\\.100\\.77`),
+    );
+    expect((await cli(['desired', 'add', 'proxied', '203.0.113.50'], { env: remoteEnv })).code).toBe(0);
+    // The same wrong detection at apply time: bunq's IP is protected, so it stays ACTIVE.
+    const applied = await cli(['apply', 'proxied', '--local', '--yes'], { env: remoteEnv });
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    expect(activeAt(remote, user.credentialId)).toEqual([PUBLIC_IP, '203.0.113.50']);
+    checkipAnswer = PUBLIC_IP;
+    const planned = await cli(['plan', 'proxied'], { env: remoteEnv });
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).toMatch(/No changes/);
+  });
+
+  it('bootstrap --permitted-ip also protects the IP bunq lists this run calling from, and warns', async () => {
+    const user = remote.createUser({ displayName: 'permitted' });
+    apiKeys.push(user.apiKey);
+    // An existing credential: the operator's machine (bunq sees 198.51.100.77) is already whitelisted.
+    remote.addIpEntryAsApp(user.credentialId, PUBLIC_IP, 'ACTIVE');
+    checkipAnswer = PUBLIC_IP;
+    const boot = await cli(['bootstrap', 'permitted', '--environment', 'sandbox', '--mode', 'enforce', '--permitted-ip', '203.0.113.90', '--json'], {
+      input: user.apiKey,
+      env: remoteEnv,
+    });
+    expect(boot.stderr).toBe('');
+    expect(boot.code).toBe(0);
+    const result = JSON.parse(boot.stdout) as { boundIps: string[]; protectedIps: string[]; notes: string[] };
+    expect(result.protectedIps.sort()).toEqual([PUBLIC_IP, '203.0.113.90']);
+    expect(result.notes.join('\n')).toMatch(/warning: this run calls bunq from 198\.51\.100\.77 .*which bunq lists ACTIVE but --permitted-ip did not name; it is protected as well/);
+    const applied = await cli(['apply', 'permitted', '--local', '--yes', '--caller-ip', '203.0.113.90'], { env: remoteEnv });
+    expect(applied.code).toBe(0);
+    expect(activeAt(remote, user.credentialId)).toContain(PUBLIC_IP);
+    expect((await cli(['plan', 'permitted'], { env: remoteEnv })).code).toBe(0);
   });
 
   it('one owner per bunq credential: a twin is refused and named, --force moves ownership and retires the old config', async () => {

@@ -87,7 +87,10 @@ describe('alarm replay from the synthesized template', () => {
     expect(facts).toMatchObject({ scheduleSeconds: 300, visibilitySeconds: 330, maxReceiveCount: 1, workerTimeoutSeconds: 300, workerConcurrency: 2 });
     expect(facts.alarms.map((a) => a.name).sort()).toEqual([
       'ActiveWildcard', 'CredentialClaimedTwice', 'DeadLetters', 'DriftRemaining', 'FanOutStopped', 'GuardBlockedOperations',
-      'HandlerErrors', 'InvalidDesiredEntries', 'NoSuccessfulRun', 'OldestRequest', 'RunsFailing', 'UnrecognisedEntries',
+      'HandlerErrors', 'InvalidDesiredEntries',
+      // The default egress (nat-instance) watches its NAT instance's status checks.
+      'NatInstanceStatusCheck', 'NatInstanceSystemCheck',
+      'NoSuccessfulRun', 'OldestRequest', 'RunsFailing', 'UnrecognisedEntries',
     ]);
     expect(facts.alarms.find((a) => a.name === 'RunsFailing')).toMatchObject({
       source: { kind: 'insights', fn: 'SUM', metric: 'RunFailed', groupBy: true }, periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 2, missing: 'notBreaching',

@@ -44,7 +44,7 @@ describe('npx cdk synth', () => {
   it('stops on bad configuration with a message naming the key', () => {
     const r = cdkSynth(['-c', 'egress=vpn', '-c', 'alarmEmail=not-an-address']);
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain("egress must be one of 'none', 'nat', got \"vpn\"");
+    expect(r.stderr).toContain("egress must be one of 'nat-instance', 'nat-gateway', 'none' (or 'nat', an alias of 'nat-gateway'), got \"vpn\"");
     expect(r.stderr).toContain('alarmEmail must be an e-mail address');
     expect(existsSync(join(r.outdir, 'BunqIpReconciler.template.json'))).toBe(false);
   }, 240_000);

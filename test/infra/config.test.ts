@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_CONFIG, parseConfig, rawConfigFrom, WORKER_DEADLINE_MARGIN_SECONDS } from '../../lib/config';
+import { ConfigError, DEFAULT_CONFIG, EGRESS_MODES, hasFixedEgress, parseConfig, rawConfigFrom, WORKER_DEADLINE_MARGIN_SECONDS } from '../../lib/config';
 import { RUN_DEADLINE_MARGIN_MS } from '../../lambdas/handlers/run-deadline';
 
 function problemsOf(raw: Record<string, unknown>): string[] {
@@ -15,14 +15,23 @@ function problemsOf(raw: Record<string, unknown>): string[] {
 describe('parseConfig', () => {
   it('fills every default when nothing is set', () => {
     expect(parseConfig({})).toEqual(DEFAULT_CONFIG);
-    expect(DEFAULT_CONFIG).toMatchObject({ scheduleMinutes: 5, egress: 'none', secretNamePrefix: 'bunq-ip-reconciler/', alarmEmail: undefined });
+    expect(DEFAULT_CONFIG).toMatchObject({ scheduleMinutes: 5, egress: 'nat-instance', secretNamePrefix: 'bunq-ip-reconciler/', alarmEmail: undefined });
+  });
+
+  it('takes the three egress modes by name, and `nat` as the old name of nat-gateway', () => {
+    expect(EGRESS_MODES).toEqual(['nat-instance', 'nat-gateway', 'none']);
+    for (const mode of EGRESS_MODES) expect(parseConfig({ egress: mode }).egress).toBe(mode);
+    expect(parseConfig({ egress: 'nat' }).egress).toBe('nat-gateway');
+    expect(parseConfig({ egress: ' nat-instance ' }).egress).toBe('nat-instance');
+    expect(() => parseConfig({ egress: 'constructor' })).toThrow(/egress must be one of/);
+    expect(EGRESS_MODES.filter(hasFixedEgress)).toEqual(['nat-instance', 'nat-gateway']);
   });
 
   it('accepts strings from `-c key=value` and numbers from cdk.json alike', () => {
     const fromCli = parseConfig({ scheduleMinutes: '15', workerTimeoutSeconds: ' 300 ', egress: 'nat', alarmEmail: ' ops@example.com ' });
     const fromJson = parseConfig({ scheduleMinutes: 15, workerTimeoutSeconds: 300, egress: 'nat', alarmEmail: 'ops@example.com' });
     expect(fromCli).toEqual(fromJson);
-    expect(fromCli).toMatchObject({ scheduleMinutes: 15, workerTimeoutSeconds: 300, egress: 'nat', alarmEmail: 'ops@example.com' });
+    expect(fromCli).toMatchObject({ scheduleMinutes: 15, workerTimeoutSeconds: 300, egress: 'nat-gateway', alarmEmail: 'ops@example.com' });
   });
 
   it('the worker timeout leaves room for the run deadline margin the runtime uses', () => {
@@ -48,7 +57,7 @@ describe('parseConfig', () => {
     [{ alarmEmail: 'ops@' }, 'alarmEmail must be an e-mail address'],
     [{ alarmEmail: 'ops example.com' }, 'alarmEmail must be an e-mail address'],
     [{ alarmEmail: 42 }, 'alarmEmail must be a string'],
-    [{ egress: 'vpn' }, `egress must be one of 'none', 'nat', got "vpn"`],
+    [{ egress: 'vpn' }, `egress must be one of 'nat-instance', 'nat-gateway', 'none' (or 'nat', an alias of 'nat-gateway'), got "vpn"`],
     [{ egress: 'NAT' }, 'egress must be one of'],
     [{ stackName: '1stack' }, 'stackName must start with a letter'],
     [{ secretNamePrefix: 'bunq ip/' }, 'secretNamePrefix may contain only'],
