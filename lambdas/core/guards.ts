@@ -19,6 +19,11 @@ export interface GuardContext {
   callerIps: readonly string[];
   /** The valid, unexpired desired IPs: what never-empty counts. */
   desiredIps: readonly string[];
+  /**
+   * Other reconciler IPs kept like caller IPs (a CLI-local run: the worker's recorded IPs), but no
+   * evidence of who this run is: an ACTIVE worker IP must not make a wrong CLI claim look right.
+   */
+  keptIps?: readonly string[];
 }
 
 export interface Guard {
@@ -134,7 +139,7 @@ export const callerIp: Guard = {
     const unknown = callerNotCoveredReason(ctx.callerIps, ctx.actual);
     if (unknown !== undefined) return block(this.id, deactivations(ops), () => unknown);
     if (ctx.callerIps.length === 0) return [];
-    const callers = new Set(ctx.callerIps);
+    const callers = new Set([...ctx.callerIps, ...(ctx.keptIps ?? [])]);
     return block(
       this.id,
       deactivations(ops).filter((o) => callers.has(o.ip)),

@@ -43,6 +43,8 @@ export function plan(
   config: CredentialConfig,
   now: number,
   callerIps?: readonly string[],
+  /** Other reconciler IPs to keep (the worker's recorded IPs in a CLI-local run); see GuardContext. */
+  keptIps?: readonly string[],
 ): Plan {
   const wanted = normaliseDesired(desired, now);
   const wantedSet = new Set(wanted.ips);
@@ -112,6 +114,7 @@ export function plan(
     actual,
     callerIps: callers.ips,
     desiredIps: wanted.ips,
+    keptIps: callers.ips.length === 0 ? [] : normaliseCallerIps(keptIps).ips,
   });
 
   const warnings: Warning[] = [];

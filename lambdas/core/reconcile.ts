@@ -24,6 +24,8 @@ export interface ReconcileInput {
    * ACTIVE `*` covers the run.
    */
   callerIps?: readonly string[];
+  /** Other reconciler IPs kept like caller IPs but no evidence of this run's caller (plan()'s keptIps). */
+  keptIps?: readonly string[];
 }
 
 /** The plan we can still report when bunq could not be read: the desired side only, no operations. */
@@ -97,7 +99,7 @@ export async function reconcile(input: ReconcileInput): Promise<ExecutionResult>
     };
   }
 
-  const thePlan = plan(desired, before, config, clock.now(), input.callerIps);
+  const thePlan = plan(desired, before, config, clock.now(), input.callerIps, input.keptIps);
   return execute(thePlan, input.port, {
     clock,
     before,

@@ -45,6 +45,8 @@ export interface PlanGateInput {
   confirmed: readonly Operation[];
   /** The run's caller IPs, so the fresh plan is made exactly as the core will make it. */
   callerIps?: readonly string[];
+  /** The other reconciler IPs the run keeps (plan()'s keptIps). */
+  keptIps?: readonly string[];
 }
 
 export class PlanGate implements WhitelistPort {
@@ -64,7 +66,7 @@ export class PlanGate implements WhitelistPort {
     const entries = await this.input.port.listEntries();
     if (this.checked) return entries;
     this.checked = true;
-    const fresh: Plan = planOf(this.input.desired, entries, this.input.config, this.input.clock.now(), this.input.callerIps);
+    const fresh: Plan = planOf(this.input.desired, entries, this.input.config, this.input.clock.now(), this.input.callerIps, this.input.keptIps);
     if (!sameOperations(this.input.confirmed, fresh.operations)) {
       this.refusal = new PlanChangedError(this.input.config.credential, this.input.confirmed, fresh.operations);
       throw this.refusal;

@@ -167,7 +167,10 @@ export async function reconcileCredential(
       new Date(deps.clock.now()).toISOString(),
     );
     const ownIps = options.callerIps ?? [];
-    const callerIps = options.workerRun === true ? ownIps : await withRecordedWorkerIps(deps.state, credential, ownIps);
+    // The worker's recorded IPs are kept by a CLI-local run, but they are no evidence of its own
+    // caller: judged apart (plan()'s keptIps), an ACTIVE worker IP cannot make a wrong claim look right.
+    const callerIps = ownIps;
+    const keptIps = options.workerRun === true ? [] : (await withRecordedWorkerIps(deps.state, credential, ownIps)).filter((ip) => !ownIps.includes(ip));
     const port = portOnContext(deps, config, loaded);
     receipts = port;
     if (options.confirmedOperations !== undefined) {
@@ -178,6 +181,7 @@ export async function reconcileCredential(
         clock: deps.clock,
         confirmed: options.confirmedOperations,
         callerIps,
+        keptIps,
       });
     }
     result = await reconcile({
@@ -189,6 +193,7 @@ export async function reconcileCredential(
       retryDelayMs: deps.retryDelayMs,
       ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
       callerIps,
+      keptIps,
     });
   } catch (err) {
     return recordFailure(deps, credential, runContext, started, err, secretName, options.callerIps);

@@ -187,6 +187,18 @@ describe('plan', () => {
     expect(plan([d('2.2.2.2')], [entry(1, '1.1.1.1'), entry(3, '3.3.3.3')], config(), NOW, ['1.1.1.1']).operations.map((o) => o.ip)).toEqual(['2.2.2.2', '3.3.3.3']);
   });
 
+  it('kept IPs (the worker recorded in a CLI-local run) are kept but are no evidence of the caller (long-mode seed -1188853835)', () => {
+    const actual = [entry(2, '127.0.0.2'), entry(3, '127.0.0.3')];
+    // The CLI (really 127.0.0.3) claims a wrong IP; the worker's 127.0.0.2 is ACTIVE and desired.
+    const p = plan([d('127.0.0.2')], actual, config(), NOW, ['198.51.100.250'], ['127.0.0.2']);
+    expect(p.operations).toEqual([]);
+    expect(p.blocked.map((b) => [b.guard, b.operation.ip])).toEqual([['caller-ip', '127.0.0.3']]);
+    // A right claim goes ahead and still keeps the worker's IP.
+    const right = plan([d('203.0.113.1')], [...actual, entry(4, '203.0.113.1')], config(), NOW, ['127.0.0.3'], ['127.0.0.2']);
+    expect(right.operations).toEqual([]);
+    expect(right.blocked.map((b) => b.operation.ip)).toEqual(['127.0.0.2', '127.0.0.3']);
+  });
+
   it('an empty desired set never empties the whitelist', () => {
     const p = plan([], [entry(1, '1.1.1.1'), entry(2, '2.2.2.2')], config(), NOW, CALLERS);
     expect(p.operations).toEqual([]);
