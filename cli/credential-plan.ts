@@ -78,12 +78,14 @@ export async function planCredential(
   } catch (err) {
     throw namingCaller(err, caller, config);
   }
-  const callerIps = deps.state === undefined ? caller.ips : await withRecordedWorkerIps(deps.state, credential, caller.ips);
-  const workerCallerIps = callerIps.filter((ip) => !caller.ips.includes(ip));
+  // The worker's recorded IPs are kept, but judged apart from this run's own claim (as the run
+  // itself does): an ACTIVE worker IP must not make a wrong claim of ours look confirmed.
+  const withWorker = deps.state === undefined ? caller.ips : await withRecordedWorkerIps(deps.state, credential, caller.ips);
+  const workerCallerIps = withWorker.filter((ip) => !caller.ips.includes(ip));
   return {
     config,
     actual,
-    plan: plan(state.desired, actual, config, deps.clock.now(), callerIps),
+    plan: plan(state.desired, actual, config, deps.clock.now(), caller.ips, workerCallerIps),
     unknownEntries: state.unknownEntries,
     caller,
     workerCallerIps,
