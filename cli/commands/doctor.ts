@@ -7,7 +7,8 @@
 import type { ContextStorePort } from '../../lambdas/aws/context-store';
 import type { StatusRecord } from '../../lambdas/aws/state-store';
 import { normaliseDesired, type ActualEntry, type CredentialConfig } from '../../lambdas/core';
-import { ContextMismatchError, credentialPort, runErrorOf } from '../../lambdas/handlers/reconcile-credential';
+import { resolveBaseUrl } from '../../lambdas/bunq/call-environment';
+import { credentialPort, loadCredentialContext, runErrorOf } from '../../lambdas/handlers/reconcile-credential';
 import { list, type CommandDef } from '../args';
 import { CALLER_IP_OPTION, callerIpsFor, callerOrigin } from '../caller-ips';
 import { contextStore, credentialOwners, desiredStore, printJson, stateStore, type CommandContext } from '../context';
@@ -36,14 +37,14 @@ export const doctorCommand: CommandDef<CommandContext> = {
   async run(ctx, { positionals, values }) {
     const credential = positionals[0] ?? '';
     const egressIps = resolveEgressIps(list(values, 'egress-ip'), ctx.io.env);
-    const caller = await callerIpsFor(ctx, values);
     const desired = desiredStore(ctx);
     const state = await attempt(() => desired.readCredential(credential));
     const config: Outcome<CredentialConfig> = state.ok ? await attempt(async () => desired.configOf(state.value)) : state;
     const facts: DoctorFacts = {
       credential,
       config,
-      callerIps: { ips: caller.ips, detail: callerOrigin(caller) },
+      // Replaced below by the caller as judged from the context's base URL once the secret loads.
+      callerIps: { ips: [], detail: '' },
       egressIps,
       desiredIps: state.ok ? normaliseDesired(state.value.desired, ctx.clock.now()).ips : [],
       lastRun: await attempt<StatusRecord | null>(() => stateStore(ctx).readStatus(credential)),
@@ -52,11 +53,13 @@ export const doctorCommand: CommandDef<CommandContext> = {
     if (config.ok) {
       const cfg = config.value;
       const contexts = contextStore(ctx);
-      const secret = await attempt(async () => {
-        const loaded = await contexts.load(cfg.secretName);
-        if (loaded.context.userId !== cfg.userId) throw new ContextMismatchError(credential, cfg.userId, loaded.context.userId, cfg.secretName);
-        return loaded.context;
-      });
+      const secret = await attempt(async () => (await loadCredentialContext({ contexts }, cfg)).context);
+      if (secret.ok) {
+        // Judged from the URL this credential's context calls, as plan and apply do: a loopback
+        // BUNQ_BASE_URL left in the shell must not make production look like the local emulator.
+        const judged = await callerIpsFor(ctx, values, resolveBaseUrl(secret.value.environment, secret.value.baseUrl));
+        facts.callerIps = { ips: judged.ips, detail: callerOrigin(judged) };
+      }
       facts.secret = secret.ok
         ? { ok: true, value: { environment: secret.value.environment, userId: secret.value.userId, sessionExpiresAt: secret.value.session?.expiresAt ?? null } }
         : secret;
@@ -90,6 +93,11 @@ export const doctorCommand: CommandDef<CommandContext> = {
       }
     }
 
+    if (facts.secret?.ok !== true) {
+      // No context to judge from: the command line's (or $BUNQ_BASE_URL's) base URL is all there is.
+      const caller = await callerIpsFor(ctx, values);
+      facts.callerIps = { ips: caller.ips, detail: callerOrigin(caller) };
+    }
     const checks = doctorChecks(facts);
     const ok = doctorOk(checks);
     if (ctx.json) printJson(ctx, { credential, ok, checks });
