@@ -8,7 +8,7 @@ import { DesiredStore } from '../lambdas/aws/desired-store';
 import { historyTtlDaysFrom } from '../lambdas/aws/env';
 import { secretRedactor } from '../lambdas/aws/redact';
 import { StateStore } from '../lambdas/aws/state-store';
-import type { WorkerLogger } from '../lambdas/handlers/reconcile-credential';
+import type { WorkerLogger } from '../lambdas/service/reconcile-credential';
 import type { Clock } from '../lambdas/shared/clock';
 import type { CliAwsClients } from './adapters/aws';
 import { DesiredWriter } from './adapters/desired-writer';

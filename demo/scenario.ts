@@ -11,7 +11,7 @@ import type { MetricPoint } from '../lambdas/aws/metrics';
 import { StateStore } from '../lambdas/aws/state-store';
 import { CLASSIC_RATE_LIMITS, RateLimiter, silentLogger, type RateLimitRule } from '../lambdas/bunq';
 import { renderPlan } from '../lambdas/core';
-import { reconcileCredential, type WorkerDeps, type WorkerLogger } from '../lambdas/handlers/reconcile-credential';
+import { reconcileCredential, type WorkerDeps, type WorkerLogger } from '../lambdas/service/reconcile-credential';
 import { MetricName } from '../lambdas/shared/metric-names';
 import { systemClock } from '../lambdas/shared/clock';
 import { DesiredWriter } from '../cli/adapters/desired-writer';

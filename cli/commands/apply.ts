@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { ReconcileQueue } from '../../lambdas/aws/queue';
 import { deduplicationId, type ReconcileRequest } from '../../lambdas/aws/reconcile-request';
 import { renderPlan } from '../../lambdas/core';
-import { reconcileCredential, type WorkerDeps } from '../../lambdas/handlers/reconcile-credential';
+import { reconcileCredential, type WorkerDeps } from '../../lambdas/service/reconcile-credential';
 import { flag, type CommandDef } from '../args';
 import { contextStore, credentialOwners, desiredStore, printJson, stateStore, type CommandContext } from '../context';
 import { planCredential } from '../credential-plan';

@@ -8,7 +8,7 @@ import type { ContextStorePort } from '../../lambdas/aws/context-store';
 import type { StatusRecord } from '../../lambdas/aws/state-store';
 import { normaliseDesired, type ActualEntry, type CredentialConfig } from '../../lambdas/core';
 import { resolveBaseUrl } from '../../lambdas/bunq/call-environment';
-import { credentialPort, loadCredentialContext, runErrorOf } from '../../lambdas/handlers/reconcile-credential';
+import { credentialPort, loadCredentialContext, runErrorOf } from '../../lambdas/service/reconcile-credential';
 import { list, type CommandDef } from '../args';
 import { CALLER_IP_OPTION, callerIpsFor, callerOrigin } from '../caller-ips';
 import { contextStore, credentialOwners, desiredStore, printJson, stateStore, type CommandContext } from '../context';

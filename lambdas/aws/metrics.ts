@@ -3,7 +3,7 @@ import { metricNameFor, type BunqErrorKind } from '../bunq/errors';
 import { classifyEntries } from '../core/actual';
 import type { ExecutionResult, OperationOutcome } from '../core/types';
 import { CREDENTIAL_CLAIMED_TWICE_KIND } from './credential-owner';
-import { entriesAfterRun, runVerdict } from './run-verdict';
+import { entriesAfterRun, runVerdict } from '../service/run-verdict';
 import {
   DIMENSION_CREDENTIAL,
   METRICS_NAMESPACE,

@@ -12,7 +12,7 @@ import type {
   Warning,
 } from '../core/types';
 import type { ReconcileReason } from './reconcile-request';
-import { entriesAfterRun, isSuccessfulOutcome, runVerdict } from './run-verdict';
+import { entriesAfterRun, isSuccessfulOutcome, runVerdict } from '../service/run-verdict';
 import { secretRedactor } from './redact';
 
 /**

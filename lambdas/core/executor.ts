@@ -48,7 +48,7 @@ export const DEFAULT_RETRY_DELAY_MS = 1000;
  * Failures that concern one IP for good and say nothing about the rest: bunq refused the IP (a 400
  * on its POST or PUT, e.g. `0.0.0.0`), or bunq lists an entry of it we cannot use. The operation is
  * recorded as failed and the run goes on with the other operations; retrying cannot help, so these
- * kinds are terminal for the queue (lambdas/aws/run-verdict.ts).
+ * kinds are terminal for the queue (lambdas/service/run-verdict.ts).
  */
 export const PER_IP_FAILURE_KINDS: ReadonlySet<string> = new Set(['ip-refused', 'unrecognised-entry', 'ip-add-not-permitted']);
 

@@ -1,5 +1,5 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { reconcileCredential, type WorkerDeps } from './reconcile-credential';
+import { reconcileCredential, type WorkerDeps } from '../service/reconcile-credential';
 import { runDeadline } from './run-deadline';
 import { workerDeps } from './runtime';
 import { processFifoBatch } from './sqs-batch';

@@ -13,7 +13,7 @@ import { RateLimiter, type BunqLogger } from '../bunq';
 import { EnvName } from '../shared/metric-names';
 import { systemClock } from '../shared/clock';
 import type { FanOutDeps } from './fan-out';
-import type { WorkerDeps } from './reconcile-credential';
+import type { WorkerDeps } from '../service/reconcile-credential';
 import type { StreamDeps } from './stream-trigger';
 
 /**

@@ -1,7 +1,7 @@
 import { GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { retryDisposition } from '../../lambdas/aws/run-verdict';
-import { errorKindOf } from '../../lambdas/handlers/reconcile-credential';
+import { retryDisposition } from '../../lambdas/service/run-verdict';
+import { errorKindOf } from '../../lambdas/service/reconcile-credential';
 import {
   CredentialClaimedTwiceError,
   CredentialOwners,

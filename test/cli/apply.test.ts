@@ -6,7 +6,7 @@ import { CliError, ExitCode } from '../../cli/errors';
 import type { CliIo } from '../../cli/io';
 import { resolveSettings } from '../../cli/settings';
 import { plainStyle } from '../../cli/style';
-import { reconcileCredential } from '../../lambdas/handlers/reconcile-credential';
+import { reconcileCredential } from '../../lambdas/service/reconcile-credential';
 import {
   activeIps,
   addCredential,

@@ -42,7 +42,7 @@ import {
 } from './lockout-harness';
 import { wildcardCovers } from '../../lambdas/core/actual';
 import type { ActualEntry } from '../../lambdas/core/types';
-import type { RunReport } from '../../lambdas/handlers/reconcile-credential';
+import type { RunReport } from '../../lambdas/service/reconcile-credential';
 
 const LOCKOUT_DEFAULT_RUNS = 200;
 const RUNS = Math.max(1, Number.parseInt(process.env.PROPERTY_RUNS ?? '', 10) || LOCKOUT_DEFAULT_RUNS);

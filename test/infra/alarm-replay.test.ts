@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { metricsForResult } from '../../lambdas/aws/metrics';
-import { shouldRetry } from '../../lambdas/handlers/reconcile-credential';
+import { shouldRetry } from '../../lambdas/service/reconcile-credential';
 import type { ExecutionResult } from '../../lambdas/core/types';
 import { sampleResult } from '../aws/fixtures';
 import { evaluate, simulate, templateFacts, type Firing, type RunBehaviour, type Scenario, type TemplateFacts } from '../support/alarm-replay';

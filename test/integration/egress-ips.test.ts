@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reconcileCredential } from '../../lambdas/handlers/reconcile-credential';
+import { reconcileCredential } from '../../lambdas/service/reconcile-credential';
 import { handler as workerHandler } from '../../lambdas/handlers/reconcile-worker';
 import { resetHandlerRuntime } from '../../lambdas/handlers/runtime';
 import { systemClock } from '../../lambdas/shared/clock';

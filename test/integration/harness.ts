@@ -18,7 +18,7 @@ import { ReconcileQueue } from '../../lambdas/aws/queue';
 import { StateStore } from '../../lambdas/aws/state-store';
 import { createContext, generateClientKeyPair, RateLimiter, type RsaKeyPairPem } from '../../lambdas/bunq';
 import type { BunqContext } from '../../lambdas/bunq/types';
-import type { WorkerDeps, WorkerLogger } from '../../lambdas/handlers/reconcile-credential';
+import type { WorkerDeps, WorkerLogger } from '../../lambdas/service/reconcile-credential';
 import { createWorkerHandler, type RemainingTime } from '../../lambdas/handlers/reconcile-worker';
 import { ManualClock, type Clock } from '../../lambdas/shared/clock';
 import { startEmulator, type BunqEmulator } from '../../emulator';

@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scheduleDeduplicationId } from '../../lambdas/aws/reconcile-request';
-import { reconcileCredential, type RunOptions, type RunReport } from '../../lambdas/handlers/reconcile-credential';
+import { reconcileCredential, type RunOptions, type RunReport } from '../../lambdas/service/reconcile-credential';
 import { captureStdout } from '../aws/emf-capture';
 import {
   activeIps,

@@ -2,7 +2,7 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES, startEmulator, type BunqEmulator, type EmulatorProfile } from '../../emulator';
 import { RateLimiter } from '../../lambdas/bunq';
-import { reconcileCredential, type RunReport } from '../../lambdas/handlers/reconcile-credential';
+import { reconcileCredential, type RunReport } from '../../lambdas/service/reconcile-credential';
 import { ManualClock } from '../../lambdas/shared/clock';
 import {
   ADD,

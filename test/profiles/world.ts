@@ -7,7 +7,7 @@ import { DesiredStore } from '../../lambdas/aws/desired-store';
 import { StateStore } from '../../lambdas/aws/state-store';
 import { createContext, generateClientKeyPair, RateLimiter, type RsaKeyPairPem } from '../../lambdas/bunq';
 import type { BunqContext } from '../../lambdas/bunq/types';
-import type { WorkerDeps } from '../../lambdas/handlers/reconcile-credential';
+import type { WorkerDeps } from '../../lambdas/service/reconcile-credential';
 import type { Clock } from '../../lambdas/shared/clock';
 import { CollectingMetrics } from '../../cli/metrics-collector';
 import type { BunqEmulator, EmulatorProfile } from '../../emulator';

@@ -14,7 +14,7 @@ import type { ChangeEventSink } from '../aws/events';
 import { metricsForFailure, metricsForResult, type MetricPoint, type RunMetrics } from '../aws/metrics';
 import type { ReconcileRequest } from '../aws/reconcile-request';
 import { secretRedactor } from '../aws/redact';
-import { entriesAfterRun, retryDisposition, runVerdict } from '../aws/run-verdict';
+import { entriesAfterRun, retryDisposition, runVerdict } from './run-verdict';
 import {
   runRecordFromFailure,
   runRecordFromResult,
