@@ -85,10 +85,202 @@ export function credentialQuery(fn: 'SUM' | 'MIN' | 'MAX', name: MetricNameValue
   });
 }
 
+/** One alarm of the reconciler: its name (also its construct id and, after the stack name, its alarm name), what it watches, when it fires and what it tells the operator. */
+export interface AlarmSpec {
+  name: string;
+  metric: cloudwatch.IMetric;
+  options: Omit<cloudwatch.CreateAlarmOptions, 'alarmName'>;
+}
+
+const atLeastOne = { threshold: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD };
+// A sparse metric is sent only while something is wrong: no data is the all-clear.
+const sparse = {
+  ...atLeastOne,
+  evaluationPeriods: SPARSE_ALARM_EVALUATION_PERIODS,
+  datapointsToAlarm: 1,
+  treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+};
+const STATUS = 'run `bunq-ip status <credential>` with the credential the alarm names (its `credential` contributor)';
+
+/** The Errors metric of every function, keyed for a math expression (HandlerErrors and the dashboard). */
+function handlerErrorMetrics(functions: lambda.IFunction[]): Record<string, cloudwatch.IMetric> {
+  return Object.fromEntries(functions.map((fn, i) => [`e${i}`, fn.metricErrors({ statistic: 'Sum', period: Duration.minutes(5) })]));
+}
+
 /**
- * Alarms, the topic they notify, and the dashboard. Every alarm about a credential is a Metrics
- * Insights alarm grouped by credential (see credentialQuery), so it names the credential; the
- * queue, schedule and Lambda alarms are about the deployment.
+ * Alarms about a credential: Metrics Insights queries grouped by credential (see credentialQuery),
+ * so each names the credential it fires for.
+ */
+export function credentialAlarms(props: MonitoringProps): AlarmSpec[] {
+  const period = props.schedulePeriod;
+  const minutes = period.toMinutes();
+  return [
+    {
+      name: 'RunsFailing',
+      metric: credentialQuery('SUM', MetricName.RunFailed, period),
+      options: {
+        ...atLeastOne,
+        evaluationPeriods: RUNS_FAILING_EVALUATION_PERIODS,
+        datapointsToAlarm: 2,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription:
+          `Means: a credential's reconcile runs failed in at least 2 of the last ${RUNS_FAILING_EVALUATION_PERIODS} ${minutes}-minute periods, transient failures included (bunq down or rate-limiting, timeouts, the run deadline, a bad reply signature) as well as operator data (config, secret, desired items, a rejected key or IP). A failed run is retried by the next scheduled run. ` +
+          `Do: ${STATUS} for the last error and its kind, and read the worker's log group; a rejected IP means the reconciler's egress address is not whitelisted, a rejected key needs a new API key and bootstrap.`,
+      },
+    },
+    {
+      // MIN(RunFailed) is 1 only when every run of the period failed; no run at all is no data.
+      name: 'NoSuccessfulRun',
+      metric: credentialQuery('MIN', MetricName.RunFailed, period),
+      options: {
+        ...atLeastOne,
+        evaluationPeriods: props.missedRunPeriods,
+        datapointsToAlarm: props.missedRunPeriods,
+        // No data is exactly what this alarm is for: the credential's runs stopped (killed, crashing, never queued).
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        alarmDescription:
+          `Means: no reconcile run of a credential succeeded in ${props.missedRunPeriods} consecutive ${minutes}-minute periods (its runs fail, or stopped: killed at the timeout, crashing, never queued), so its drift is no longer corrected. ` +
+          'It also fires once for a credential just removed from DesiredIps, until its metrics age out of the query (3 hours). ' +
+          `Do: ${STATUS}; if its last run is old, check the HandlerErrors, DeadLetters and OldestRequest alarms and the worker's log group.`,
+      },
+    },
+    {
+      // Each run that read bunq emits DriftRemaining (0 included); a run that could not read emits
+      // none. IGNORE keeps the state through such periods instead of flapping to OK and back.
+      name: 'DriftRemaining',
+      metric: credentialQuery('MAX', MetricName.DriftRemaining, period),
+      options: {
+        ...atLeastOne,
+        evaluationPeriods: props.driftAlarmPeriods,
+        datapointsToAlarm: props.driftAlarmPeriods,
+        treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+        alarmDescription:
+          `Means: a credential's bunq IP whitelist still differs from DesiredIps after reconcile runs in ${props.driftAlarmPeriods} consecutive ${minutes}-minute periods ` +
+          '(a guard held changes back, operations failed, or the credential is in observe/additive mode). ' +
+          `Do: ${STATUS} to see the remaining drift and the held operations with their reasons; fix the desired entries or the config (mode, maxDeactivationsPerRun, protectedIps), or apply the change deliberately.`,
+      },
+    },
+    {
+      name: 'GuardBlockedOperations',
+      metric: credentialQuery('MAX', MetricName.OperationsBlocked, period),
+      options: {
+        ...sparse,
+        alarmDescription:
+          'Means: a guard held planned operations of a credential back (never leave zero ACTIVE entries, the caller\'s own IP, a protected IP, too many deactivations in one run, invalid entries, additive/observe mode); its runs are recorded as HELD. ' +
+          `Do: ${STATUS} to see each held operation with its guard and reason; if the change is intended, raise maxDeactivationsPerRun or change the mode for one run.`,
+      },
+    },
+    {
+      name: 'InvalidDesiredEntries',
+      metric: credentialQuery('MAX', MetricName.InvalidDesiredEntries, period),
+      options: {
+        ...sparse,
+        alarmDescription:
+          'Means: DesiredIps holds an entry of a credential that is not a valid IPv4 address or expiry; while it exists, all deactivations for that credential are frozen (additions still happen). ' +
+          `Do: ${STATUS} to see the entry and why it was rejected, then correct or delete it in DesiredIps.`,
+      },
+    },
+    {
+      name: 'UnrecognisedEntries',
+      metric: credentialQuery('MAX', MetricName.UnrecognisedEntries, period),
+      options: {
+        ...sparse,
+        alarmDescription:
+          'Means: bunq lists entries on a credential that the reconciler cannot use (no usable id, an unknown status, an IP that is neither IPv4 nor `*`); it never changes them and never counts them as ACTIVE. ' +
+          `Do: ${STATUS} to see the entries; remove or fix them in the bunq app, and report a new bunq format if it is one.`,
+      },
+    },
+    {
+      name: 'CredentialClaimedTwice',
+      metric: credentialQuery('MAX', MetricName.CredentialClaimedTwice, period),
+      options: {
+        ...sparse,
+        alarmDescription:
+          'Means: a credential\'s config names a bunq credential (user and CredentialPasswordIp) that another live config also claims; the worker refuses it rather than let two configs fight over one whitelist. ' +
+          `Do: ${STATUS} for the other config's name; keep one owner (\`bunq-ip bootstrap --force\` retires the old config) and delete or fix the other config item.`,
+      },
+    },
+    // Only with a fixed egress IP: without one (egress=none) `*` is the intended state.
+    ...(props.fixedEgressIp !== undefined
+      ? [{
+          name: 'ActiveWildcard',
+          metric: credentialQuery('MAX', MetricName.ActiveWildcard, period),
+          options: { ...sparse, alarmDescription: activeWildcardDescription(props.fixedEgressIp) },
+        }]
+      : []),
+  ];
+}
+
+/** Alarms about the deployment: the queues, the schedule and the Lambda functions. */
+export function deploymentAlarms(props: MonitoringProps): AlarmSpec[] {
+  const period = props.schedulePeriod;
+  const minutes = period.toMinutes();
+  const oldestLimit = Duration.seconds(2 * period.toSeconds());
+  const errorMetrics = handlerErrorMetrics(props.functions);
+  return [
+    {
+      name: 'DeadLetters',
+      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5) }),
+      options: {
+        ...atLeastOne,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription:
+          'Means: a reconcile request\'s run left no record (the worker was killed at its timeout or crashed, the state table could not be written) or the message was unreadable, and it was parked in the dead-letter queue after one delivery. Recorded failures never land here: the schedule retries them and RunsFailing reports them. ' +
+          'Do: read the message (its body names the credential) and the worker log for the error; the next scheduled run has retried the credential already, so delete the message once the cause is understood.',
+      },
+    },
+    {
+      name: 'OldestRequest',
+      metric: props.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: Duration.minutes(5) }),
+      options: {
+        threshold: oldestLimit.toSeconds(),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription:
+          `Means: a reconcile request has waited ${oldestLimit.toMinutes()} minutes (two schedule periods) or more in the queue: the worker is not keeping up, is not being invoked, or a credential's FIFO group is blocked by a request whose run hangs. ` +
+          'Do: check the HandlerErrors alarm, the worker\'s log group and its event source mapping (enabled, not throttled); the dashboard\'s "Queues" graph shows depth and age.',
+      },
+    },
+    {
+      name: 'FanOutStopped',
+      metric: props.fanOut.metricInvocations({ statistic: 'Sum', period }),
+      options: {
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: props.missedRunPeriods,
+        datapointsToAlarm: props.missedRunPeriods,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        alarmDescription:
+          `Means: the scheduled fan-out has not run in ${props.missedRunPeriods} consecutive ${minutes}-minute periods, so no credential is being reconciled on schedule (only operator edits still trigger runs). ` +
+          'Do: check that the EventBridge Scheduler schedule is enabled and its role may invoke the fan-out, and read the fan-out\'s log group.',
+      },
+    },
+    {
+      name: 'HandlerErrors',
+      metric: new cloudwatch.MathExpression({
+        expression: Object.keys(errorMetrics).join(' + '),
+        usingMetrics: errorMetrics,
+        label: 'Handler errors',
+        period: Duration.minutes(5),
+      }),
+      options: {
+        ...atLeastOne,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription:
+          'Means: a reconciler Lambda function (fan-out, stream trigger or worker) crashed or timed out in at least 2 of the last 3 five-minute periods. ' +
+          'Do: find the failing function in the dashboard\'s "Runs and failures" graph and read its log group (Lambda console, Monitor, View CloudWatch logs); a worker timeout usually means bunq is slow or rate-limiting.',
+      },
+    },
+  ];
+}
+
+/**
+ * Alarms, the topic they notify, and the dashboard. The alarms are data (credentialAlarms and
+ * deploymentAlarms, like cdk-nag's rule packs); this construct builds each the same way.
  */
 export class Monitoring extends Construct {
   readonly topic: sns.Topic;
@@ -97,10 +289,6 @@ export class Monitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
-    const period = props.schedulePeriod;
-    const minutes = period.toMinutes();
-    const status = 'run `bunq-ip status <credential>` with the credential the alarm names (its `credential` contributor)';
-
     this.topic = new sns.Topic(this, 'AlarmTopic', {
       displayName: 'bunq IP reconciler alarms',
       masterKey: props.key,
@@ -109,164 +297,38 @@ export class Monitoring extends Construct {
     if (props.alarmEmail !== undefined) {
       this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     }
+    for (const spec of [...credentialAlarms(props), ...deploymentAlarms(props)]) this.addAlarm(props.stackName, spec);
+    this.dashboard = this.buildDashboard(props);
+  }
 
-    const add = (
-      name: string,
-      metric: cloudwatch.IMetric,
-      options: Omit<cloudwatch.CreateAlarmOptions, 'alarmName'>,
-    ): void => {
-      const alarm = new cloudwatch.Alarm(this, `${name}Alarm`, { ...options, metric, alarmName: `${props.stackName}-${name}` });
-      alarm.addAlarmAction(new actions.SnsAction(this.topic));
-      alarm.addOkAction(new actions.SnsAction(this.topic));
-      this.alarms[name] = alarm;
-    };
-    const atLeastOne = { threshold: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD };
-    // A sparse metric is sent only while something is wrong: no data is the all-clear.
-    const sparse = {
-      ...atLeastOne,
-      evaluationPeriods: SPARSE_ALARM_EVALUATION_PERIODS,
-      datapointsToAlarm: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    };
+  /** Every alarm notifies the topic on ALARM and on OK, so a mail thread ends with its all-clear. */
+  private addAlarm(stackName: string, { name, metric, options }: AlarmSpec): void {
+    const alarm = new cloudwatch.Alarm(this, `${name}Alarm`, { ...options, metric, alarmName: `${stackName}-${name}` });
+    alarm.addAlarmAction(new actions.SnsAction(this.topic));
+    alarm.addOkAction(new actions.SnsAction(this.topic));
+    this.alarms[name] = alarm;
+  }
 
-    add('RunsFailing', credentialQuery('SUM', MetricName.RunFailed, period), {
-      ...atLeastOne,
-      evaluationPeriods: RUNS_FAILING_EVALUATION_PERIODS,
-      datapointsToAlarm: 2,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription:
-        `Means: a credential's reconcile runs failed in at least 2 of the last ${RUNS_FAILING_EVALUATION_PERIODS} ${minutes}-minute periods, transient failures included (bunq down or rate-limiting, timeouts, the run deadline, a bad reply signature) as well as operator data (config, secret, desired items, a rejected key or IP). A failed run is retried by the next scheduled run. ` +
-        `Do: ${status} for the last error and its kind, and read the worker's log group; a rejected IP means the reconciler's egress address is not whitelisted, a rejected key needs a new API key and bootstrap.`,
-    });
-
-    // MIN(RunFailed) is 1 only when every run of the period failed; no run at all is no data.
-    add('NoSuccessfulRun', credentialQuery('MIN', MetricName.RunFailed, period), {
-      ...atLeastOne,
-      evaluationPeriods: props.missedRunPeriods,
-      datapointsToAlarm: props.missedRunPeriods,
-      // No data is exactly what this alarm is for: the credential's runs stopped (killed, crashing, never queued).
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      alarmDescription:
-        `Means: no reconcile run of a credential succeeded in ${props.missedRunPeriods} consecutive ${minutes}-minute periods (its runs fail, or stopped: killed at the timeout, crashing, never queued), so its drift is no longer corrected. ` +
-        'It also fires once for a credential just removed from DesiredIps, until its metrics age out of the query (3 hours). ' +
-        `Do: ${status}; if its last run is old, check the HandlerErrors, DeadLetters and OldestRequest alarms and the worker's log group.`,
-    });
-
-    // Each run that read bunq emits DriftRemaining (0 included); a run that could not read emits
-    // none. IGNORE keeps the state through such periods instead of flapping to OK and back.
-    add('DriftRemaining', credentialQuery('MAX', MetricName.DriftRemaining, period), {
-      ...atLeastOne,
-      evaluationPeriods: props.driftAlarmPeriods,
-      datapointsToAlarm: props.driftAlarmPeriods,
-      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
-      alarmDescription:
-        `Means: a credential's bunq IP whitelist still differs from DesiredIps after reconcile runs in ${props.driftAlarmPeriods} consecutive ${minutes}-minute periods ` +
-        '(a guard held changes back, operations failed, or the credential is in observe/additive mode). ' +
-        `Do: ${status} to see the remaining drift and the held operations with their reasons; fix the desired entries or the config (mode, maxDeactivationsPerRun, protectedIps), or apply the change deliberately.`,
-    });
-
-    add('GuardBlockedOperations', credentialQuery('MAX', MetricName.OperationsBlocked, period), {
-      ...sparse,
-      alarmDescription:
-        'Means: a guard held planned operations of a credential back (never leave zero ACTIVE entries, the caller\'s own IP, a protected IP, too many deactivations in one run, invalid entries, additive/observe mode); its runs are recorded as HELD. ' +
-        `Do: ${status} to see each held operation with its guard and reason; if the change is intended, raise maxDeactivationsPerRun or change the mode for one run.`,
-    });
-
-    add('InvalidDesiredEntries', credentialQuery('MAX', MetricName.InvalidDesiredEntries, period), {
-      ...sparse,
-      alarmDescription:
-        'Means: DesiredIps holds an entry of a credential that is not a valid IPv4 address or expiry; while it exists, all deactivations for that credential are frozen (additions still happen). ' +
-        `Do: ${status} to see the entry and why it was rejected, then correct or delete it in DesiredIps.`,
-    });
-
-    add('UnrecognisedEntries', credentialQuery('MAX', MetricName.UnrecognisedEntries, period), {
-      ...sparse,
-      alarmDescription:
-        'Means: bunq lists entries on a credential that the reconciler cannot use (no usable id, an unknown status, an IP that is neither IPv4 nor `*`); it never changes them and never counts them as ACTIVE. ' +
-        `Do: ${status} to see the entries; remove or fix them in the bunq app, and report a new bunq format if it is one.`,
-    });
-
-    add('CredentialClaimedTwice', credentialQuery('MAX', MetricName.CredentialClaimedTwice, period), {
-      ...sparse,
-      alarmDescription:
-        'Means: a credential\'s config names a bunq credential (user and CredentialPasswordIp) that another live config also claims; the worker refuses it rather than let two configs fight over one whitelist. ' +
-        `Do: ${status} for the other config's name; keep one owner (\`bunq-ip bootstrap --force\` retires the old config) and delete or fix the other config item.`,
-    });
-
-    if (props.fixedEgressIp !== undefined) {
-      add('ActiveWildcard', credentialQuery('MAX', MetricName.ActiveWildcard, period), {
-        ...sparse,
-        alarmDescription: activeWildcardDescription(props.fixedEgressIp),
-      });
-    }
-
-    add('DeadLetters', props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: Duration.minutes(5) }), {
-      ...atLeastOne,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription:
-        'Means: a reconcile request\'s run left no record (the worker was killed at its timeout or crashed, the state table could not be written) or the message was unreadable, and it was parked in the dead-letter queue after one delivery. Recorded failures never land here: the schedule retries them and RunsFailing reports them. ' +
-        'Do: read the message (its body names the credential) and the worker log for the error; the next scheduled run has retried the credential already, so delete the message once the cause is understood.',
-    });
-
-    const oldestLimit = Duration.seconds(2 * period.toSeconds());
-    add('OldestRequest', props.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: Duration.minutes(5) }), {
-      threshold: oldestLimit.toSeconds(),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription:
-        `Means: a reconcile request has waited ${oldestLimit.toMinutes()} minutes (two schedule periods) or more in the queue: the worker is not keeping up, is not being invoked, or a credential's FIFO group is blocked by a request whose run hangs. ` +
-        'Do: check the HandlerErrors alarm, the worker\'s log group and its event source mapping (enabled, not throttled); the dashboard\'s "Queues" graph shows depth and age.',
-    });
-
-    add('FanOutStopped', props.fanOut.metricInvocations({ statistic: 'Sum', period }), {
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: props.missedRunPeriods,
-      datapointsToAlarm: props.missedRunPeriods,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      alarmDescription:
-        `Means: the scheduled fan-out has not run in ${props.missedRunPeriods} consecutive ${minutes}-minute periods, so no credential is being reconciled on schedule (only operator edits still trigger runs). ` +
-        'Do: check that the EventBridge Scheduler schedule is enabled and its role may invoke the fan-out, and read the fan-out\'s log group.',
-    });
-
-    const errorMetrics: Record<string, cloudwatch.IMetric> = {};
-    props.functions.forEach((fn, i) => {
-      errorMetrics[`e${i}`] = fn.metricErrors({ statistic: 'Sum', period: Duration.minutes(5) });
-    });
-    add('HandlerErrors', new cloudwatch.MathExpression({
-      expression: Object.keys(errorMetrics).join(' + '),
-      usingMetrics: errorMetrics,
-      label: 'Handler errors',
-      period: Duration.minutes(5),
-    }), {
-      ...atLeastOne,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription:
-        'Means: a reconciler Lambda function (fan-out, stream trigger or worker) crashed or timed out in at least 2 of the last 3 five-minute periods. ' +
-        'Do: find the failing function in the dashboard\'s "Runs and failures" graph and read its log group (Lambda console, Monitor, View CloudWatch logs); a worker timeout usually means bunq is slow or rate-limiting.',
-    });
-
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+  private buildDashboard(props: MonitoringProps): cloudwatch.Dashboard {
+    const period = props.schedulePeriod;
+    const errorMetrics = handlerErrorMetrics(props.functions);
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: props.stackName,
       defaultInterval: Duration.days(1),
     });
     const graph = (title: string, left: cloudwatch.IMetric[], width = 12): cloudwatch.GraphWidget =>
       new cloudwatch.GraphWidget({ title, left, width, height: 6 });
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(this.alarms), width: 24, height: 3 }),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       graph('Drift (all credentials)', [
         serviceMetric(MetricName.DriftFound, 'Sum', period).with({ label: 'Drift found' }),
         credentialQuery('SUM', MetricName.DriftRemaining, period, false).with({ label: 'Drift remaining' }),
       ]),
       graph('Drift remaining per credential', [credentialQuery('MAX', MetricName.DriftRemaining, period)]),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       graph('Operations', [
         serviceMetric(MetricName.OperationsApplied, 'Sum', period).with({ label: 'Applied' }),
         serviceMetric(MetricName.OperationsFailed, 'Sum', period).with({ label: 'Failed' }),
@@ -275,7 +337,7 @@ export class Monitoring extends Construct {
       ]),
       graph('Runs failing per credential', [credentialQuery('SUM', MetricName.RunFailed, period)]),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       graph('Runs and failures', [
         credentialQuery('SUM', MetricName.RunFailed, period, false).with({ label: 'Runs failed' }),
         props.fanOut.metricInvocations({ statistic: 'Sum', period, label: 'Fan-out ticks' }),
@@ -291,7 +353,7 @@ export class Monitoring extends Construct {
         serviceMetric(MetricName.CredentialsSkipped, 'Sum', period).with({ label: 'Credentials skipped (name unusable)' }),
       ]),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       // Per-credential detail without per-credential metrics: the worker's run summary log lines.
       new cloudwatch.LogQueryWidget({
         title: 'Last run per credential (worker logs)',
@@ -311,6 +373,7 @@ export class Monitoring extends Construct {
         props.queue.metricApproximateAgeOfOldestMessage({ label: 'Oldest reconcile request (s)', statistic: 'Maximum', period: Duration.minutes(5) }),
       ]),
     );
+    return dashboard;
   }
 
   /** The console address of the dashboard (works in any region the stack is deployed to). */
