@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { retryDisposition } from '../../lambdas/service/run-verdict';
+import { retryDisposition } from '../../lambdas/core/errors';
 
 describe('retry disposition per error kind', () => {
   it('operator data is terminal: retrying reads the same data again', () => {
