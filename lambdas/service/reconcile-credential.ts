@@ -172,7 +172,8 @@ export async function reconcileCredential(
     // caller: judged apart (plan()'s keptIps), an ACTIVE worker IP cannot make a wrong claim look right.
     const callerIps = ownIps;
     const keptIps = options.workerRun === true ? [] : (await withRecordedWorkerIps(deps.state, credential, ownIps)).filter((ip) => !ownIps.includes(ip));
-    const port = portOnContext(deps, config, loaded);
+    // The run's deadline reaches into the client: no bunq call outlives it (issue 13).
+    const port = portOnContext(options.deadline === undefined ? deps : { ...deps, bunqOptions: { ...deps.bunqOptions, deadline: options.deadline } }, config, loaded);
     receipts = port;
     if (options.confirmedOperations !== undefined) {
       gate = new PlanGate({
