@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { retryDisposition } from '../../lambdas/core/errors';
+import { BunqError } from '../../lambdas/bunq/errors';
+import {
+  ERROR_KINDS,
+  decisionOf,
+  isErrorKind,
+  isPortError,
+  isPortErrorKind,
+  retryDisposition,
+  type ErrorKind,
+  type KindDecision,
+} from '../../lambdas/core/errors';
+import { BUNQ_ERROR_METRIC_PREFIX, MetricName } from '../../lambdas/shared/metric-names';
 
 describe('retry disposition per error kind', () => {
   it('operator data is terminal: retrying reads the same data again', () => {
