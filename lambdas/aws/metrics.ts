@@ -1,9 +1,8 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { metricNameFor, type BunqErrorKind } from '../bunq/errors';
 import { classifyEntries } from '../core/actual';
-import type { ExecutionResult, OperationOutcome } from '../core/types';
-import { CREDENTIAL_CLAIMED_TWICE_KIND } from './credential-owner';
-import { entriesAfterRun, runVerdict } from '../service/run-verdict';
+import { decisionOf } from '../core/errors';
+import { entriesAfterRun, isApplied, runVerdict } from '../core/outcome';
+import type { ExecutionResult } from '../core/types';
 import {
   DIMENSION_CREDENTIAL,
   METRICS_NAMESPACE,
@@ -24,36 +23,6 @@ import {
  * credential at no metric cost. Sparse per-credential metrics are left out while they are 0.
  */
 
-const BUNQ_ERROR_KINDS: ReadonlySet<string> = new Set<BunqErrorKind>([
-  'credentials-rejected',
-  'session-expired',
-  'signature-required',
-  'signature-invalid',
-  'response-signature-invalid',
-  'rate-limited',
-  'maintenance',
-  'not-found',
-  'bad-request',
-  'ip-add-not-permitted',
-  'entry-ids-missing',
-  'forbidden',
-  'server-error',
-  'malformed-reply',
-  'timeout',
-  'network',
-  'outcome-unknown',
-]);
-
-export function isBunqErrorKind(kind: string): kind is BunqErrorKind {
-  return BUNQ_ERROR_KINDS.has(kind);
-}
-
-const SUCCEEDED: ReadonlySet<OperationOutcome> = new Set<OperationOutcome>([
-  'applied',
-  'applied-as-add',
-  'confirmed-after-reread',
-]);
-
 export interface MetricPoint {
   name: string;
   unit: 'Count' | 'Milliseconds';
@@ -71,14 +40,9 @@ function dropQuietSparse(points: MetricPoint[]): MetricPoint[] {
   return points.filter((p) => !(SPARSE_CREDENTIAL_METRICS.has(p.name) && p.value === 0));
 }
 
-/** The credential-level error kinds that have a metric (and an alarm) of their own. */
-const KIND_METRICS: Readonly<Record<string, string>> = {
-  [CREDENTIAL_CLAIMED_TWICE_KIND]: MetricName.CredentialClaimedTwice,
-};
-
 /** The metric values of one finished run (pure, so it is tested without parsing stdout). */
 export function metricsForResult(result: ExecutionResult): MetricPoint[] {
-  const applied = result.operations.filter((o) => SUCCEEDED.has(o.outcome)).length;
+  const applied = result.operations.filter((o) => isApplied(o.outcome)).length;
   const failed = result.operations.filter((o) => o.outcome === 'failed').length;
   const runFailed = !runVerdict(result).ok;
   // Without a successful read we know nothing about the credential's entries: publishing 0 drift
@@ -106,22 +70,23 @@ export function metricsForResult(result: ExecutionResult): MetricPoint[] {
     count(MetricName.InvalidDesiredEntries, result.plan.invalid.length),
   );
   const kinds = [result.error?.kind, ...result.operations.map((o) => o.error?.kind)];
-  points.push(...bunqErrorPoints(kinds));
+  points.push(...errorKindPoints(kinds));
   return dropQuietSparse(points);
 }
 
 /** The metric values of a run that failed before the reconcile could report (secret, config, ...). */
 export function metricsForFailure(errorKind: string | undefined): MetricPoint[] {
-  const points = [count(MetricName.RunFailed, 1), ...bunqErrorPoints([errorKind])];
-  const own = errorKind === undefined ? undefined : KIND_METRICS[errorKind];
-  if (own !== undefined) points.push(count(own, 1));
-  return points;
+  return [count(MetricName.RunFailed, 1), ...errorKindPoints([errorKind])];
 }
 
-/** One count per distinct kind: a run's error often repeats the failed operation's error. */
-function bunqErrorPoints(kinds: Array<string | undefined>): MetricPoint[] {
-  const distinct = new Set(kinds.filter((k): k is BunqErrorKind => k !== undefined && isBunqErrorKind(k)));
-  return [...distinct].map((kind) => count(metricNameFor(kind), 1));
+/**
+ * One count per distinct kind with a metric of its own (lambdas/core/errors.ts ERROR_KINDS): a
+ * run's error often repeats the failed operation's error. RunFailed counts the others already.
+ */
+function errorKindPoints(kinds: Array<string | undefined>): MetricPoint[] {
+  const names = new Set(kinds.flatMap((k) => (k === undefined ? [] : [decisionOf(k).metric])));
+  names.delete(MetricName.RunFailed);
+  return [...names].map((name) => count(name, 1));
 }
 
 /**

@@ -11,8 +11,9 @@ import type {
   RunOutcome,
   Warning,
 } from '../core/types';
+import type { ErrorInfo } from '../core/errors';
+import { entriesAfterRun, isApplied, isSuccessfulOutcome, runVerdict } from '../core/outcome';
 import type { ReconcileReason } from './reconcile-request';
-import { entriesAfterRun, isSuccessfulOutcome, runVerdict } from '../service/run-verdict';
 import { secretRedactor } from './redact';
 
 /**
@@ -24,10 +25,8 @@ import { secretRedactor } from './redact';
 export const STATUS_ENTRY = 'status';
 export const HISTORY_PREFIX = 'run#';
 
-export interface RunError {
-  kind: string;
-  message: string;
-}
+/** A run's error as recorded: a kind from the one list (lambdas/core/errors.ts), a redacted message. */
+export type RunError = ErrorInfo;
 
 /** What one run did, as stored (status and history) and read back by the CLI. */
 export interface RunRecord {
@@ -85,7 +84,7 @@ export interface RunContext {
   requestedAt: string | null;
 }
 
-/** A run counts as a success when it ended well and recorded no error (see run-verdict.ts). */
+/** A run counts as a success when it ended well and recorded no error (lambdas/core/outcome.ts). */
 export function isSuccessfulRun(record: RunRecord): boolean {
   return isSuccessfulOutcome(record.outcome) && record.error === null;
 }
@@ -110,7 +109,7 @@ export function runRecordFromResult(result: ExecutionResult, context: RunContext
     desiredIps: result.plan.desiredIps,
     drift: result.plan.drift,
     actual: entriesAfterRun(result),
-    applied: byOutcome((o) => o.outcome !== 'failed' && o.outcome !== 'not-attempted'),
+    applied: byOutcome((o) => isApplied(o.outcome)),
     failed: byOutcome((o) => o.outcome === 'failed'),
     notAttempted: byOutcome((o) => o.outcome === 'not-attempted'),
     blocked: result.plan.blocked,

@@ -57,6 +57,11 @@ export interface CallEnvironment {
   secrets: () => readonly string[];
   /** Parsed client and server keys, so each call does not parse its PEMs again. */
   keys: KeyCache;
+  /**
+   * Epoch ms on `clock` by which every call has ended (the run's deadline): no rate-limit wait,
+   * retry back-off or request runs past it; the call fails fast with kind `deadline` instead.
+   */
+  deadline?: number;
 }
 
 export interface CallSpec {
@@ -125,105 +130,171 @@ export function httpRequest(
   spec: Pick<CallSpec, 'method' | 'path'>,
   headers: Record<string, string>,
   bodyBytes: Buffer | undefined,
+  timeoutMs: number = env.timeoutMs,
 ): HttpRequest {
   return {
     method: spec.method,
     url: env.baseUrl + spec.path,
     headers,
     ...(bodyBytes !== undefined ? { body: bodyBytes } : {}),
-    timeoutMs: env.timeoutMs,
+    timeoutMs,
     ...(env.localAddress !== undefined ? { localAddress: env.localAddress } : {}),
   };
 }
 
+/** One attempt that did not succeed: why, as the retry policy and the caller see it. */
+interface FailedAttempt {
+  failure: Failure;
+  error: BunqError;
+  /** For the log and outcome-unknown's message: "HTTP 503", "no reply within 10000 ms", … */
+  reason: string;
+  /** An unsigned 429's texts: they only feed the capped wait, never the error. */
+  rateText: string[];
+}
+
+/** What every attempt of one call shares. */
+interface CallContext {
+  operation: string;
+  bodyBytes: Buffer | undefined;
+  clean: (text: string) => string;
+}
+
+/**
+ * One logical call: attempts until one succeeds, the retry policy says stop, or the next wait would
+ * cross the run deadline (then kind `deadline`: nothing more was sent). This is the one layer that
+ * retries a bunq call (docs/decisions.md, issue 13).
+ */
 export async function callBunq(env: CallEnvironment, spec: CallSpec): Promise<CallResult> {
-  const operation = `${spec.method} ${spec.path.split('?')[0] ?? spec.path}`;
-  const bodyBytes = spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body), 'utf8');
-  const clean = (text: string): string => redact(text, env.secrets());
-
+  const ctx: CallContext = {
+    operation: `${spec.method} ${spec.path.split('?')[0] ?? spec.path}`,
+    bodyBytes: spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body), 'utf8'),
+    clean: (text) => redact(text, env.secrets()),
+  };
+  let last: FailedAttempt | undefined;
   for (let attempt = 1; ; attempt++) {
-    const waited = await env.limiter.acquire(spec.method, spec.route);
-    if (waited > 0) env.stats.rateLimitWaits++;
-
-    const requestId = env.newRequestId();
-    const headers = bunqHeaders(env, spec, requestId, bodyBytes);
-
-    env.stats.requests++;
-    env.stats.byMethod[spec.method]++;
-    const started = env.clock.now();
-    let failure: Failure;
-    let failureError: BunqError;
-    let reason: string;
-    let unsignedRateText: string[] = [];
-    try {
-      const response = await env.transport(httpRequest(env, spec, headers, bodyBytes));
-      const responseId = response.headers['x-bunq-client-response-id'];
-      env.logger.debug('bunq call', {
-        operation, status: response.status, requestId, responseId, attempt, durationMs: env.clock.now() - started,
-      });
-      const unsignedGatewayError = isUnsignedGatewayError(spec, response);
-      const unsignedRefusal = isUnsignedRefusal(spec, response);
-      if (!unsignedGatewayError && !unsignedRefusal) checkSignature(env, spec, response, operation, requestId);
-      if (response.status >= 200 && response.status < 300) {
-        return parseSuccess(response, operation, requestId, responseId);
-      }
-      // An unsigned body is not bunq's word: classify by status alone and use none of its text. bunq
-      // never signs a 429, so its text only feeds the capped wait below, never the error.
-      const unsigned = unsignedGatewayError || response.status === 429;
-      const texts = errorDescriptions(response.body).map(clean);
-      if (response.status === 429) unsignedRateText = texts;
-      failureError = errorForReply({
-        status: response.status,
-        descriptions: unsigned ? [] : texts,
-        operation,
-        requestId,
-        ...(unsignedRefusal ? { unsigned: true } : {}),
-        ...(responseId !== undefined ? { responseId } : {}),
-      });
-      failure = { type: 'reply', kind: failureError.kind };
-      reason = `HTTP ${response.status}`;
-    } catch (err) {
-      if (err instanceof BunqError) throw err;
-      if (!(err instanceof TransportError)) throw err;
-      env.logger.debug('bunq call failed in transport', { operation, requestId, attempt, code: err.code, phase: err.phase });
-      failure = { type: 'transport', phase: err.phase };
-      reason = err.code === 'TIMEOUT' ? `no reply within ${env.timeoutMs} ms` : err.code;
-      const kind: BunqErrorKind = err.code === 'TIMEOUT' ? 'timeout' : 'network';
-      failureError = new BunqError(`${operation}: ${summaryFor(kind)} (${err.code})`, {
-        kind, requestId, operation, retryable: true, cause: new Error(clean(err.message)),
-      });
-    }
-
-    const verdict = verdictFor(failure, spec.repeatable);
-    if (verdict === 'outcome-unknown') {
-      throw new BunqError(
-        describe(operation, `${summaryFor('outcome-unknown')} (${reason}); re-read before retrying`, undefined,
-          failureError.descriptions, failureError.responseId),
-        {
-          kind: 'outcome-unknown',
-          ...(failureError.status !== undefined ? { status: failureError.status } : {}),
-          descriptions: [...failureError.descriptions],
-          ...(failureError.responseId !== undefined ? { responseId: failureError.responseId } : {}),
-          requestId,
-          operation,
-          retryable: false,
-          cause: failureError,
-        },
-      );
-    }
-    if (verdict === 'fail' || attempt >= env.retry.maxAttempts) throw failureError;
-
-    const rateLimited = failure.type === 'reply' && failure.kind === 'rate-limited';
-    let delay = backoffMs(attempt, rateLimited, env.retry, env.random);
-    // A backoff shorter than the endpoint's window (30 s for session-server) would only hit the
-    // limit again: wait at least the window bunq names in its 429 text, or our table's.
-    if (rateLimited) delay = Math.max(delay, rateWindowMs(unsignedRateText) ?? env.limiter.ruleFor(spec.method, spec.route)?.windowMs ?? 0);
-    env.stats.retries++;
-    env.logger.warn('bunq call will be retried', {
-      operation, requestId, attempt, reason: failureError.kind, status: failureError.status, delayMs: delay,
-    });
-    await env.clock.sleep(delay);
+    await waitForRateLimit(env, spec, ctx, last);
+    const outcome = await attemptOnce(env, spec, ctx, attempt);
+    if (!('failure' in outcome)) return outcome;
+    last = outcome;
+    const verdict = verdictFor(outcome.failure, spec.repeatable);
+    if (verdict === 'outcome-unknown') throw outcomeUnknown(outcome, ctx.operation);
+    if (verdict === 'fail' || attempt >= env.retry.maxAttempts) throw outcome.error;
+    await waitToRetry(env, spec, ctx, attempt, outcome);
   }
+}
+
+/** The client-side limiter's slot, unless it starts at or after the deadline. */
+async function waitForRateLimit(env: CallEnvironment, spec: CallSpec, ctx: CallContext, last: FailedAttempt | undefined): Promise<void> {
+  const waited = await env.limiter.acquireBefore(spec.method, spec.route, env.deadline ?? Number.POSITIVE_INFINITY);
+  if (waited === null) throw deadlineError(env, ctx.operation, 'waiting for the rate limit', last?.error);
+  if (waited > 0) env.stats.rateLimitWaits++;
+}
+
+/** Sends one attempt: the reply parsed on success, else what failed and why. */
+async function attemptOnce(env: CallEnvironment, spec: CallSpec, ctx: CallContext, attempt: number): Promise<CallResult | FailedAttempt> {
+  const { operation, bodyBytes } = ctx;
+  const requestId = env.newRequestId();
+  const headers = bunqHeaders(env, spec, requestId, bodyBytes);
+  const timeoutMs = requestTimeout(env);
+  if (timeoutMs <= 0) throw deadlineError(env, operation, 'sending');
+  env.stats.requests++;
+  env.stats.byMethod[spec.method]++;
+  const started = env.clock.now();
+  let response: HttpResponse;
+  try {
+    response = await env.transport(httpRequest(env, spec, headers, bodyBytes, timeoutMs));
+  } catch (err) {
+    if (!(err instanceof TransportError)) throw err;
+    env.logger.debug('bunq call failed in transport', { operation, requestId, attempt, code: err.code, phase: err.phase });
+    const kind: BunqErrorKind = err.code === 'TIMEOUT' ? 'timeout' : 'network';
+    return {
+      failure: { type: 'transport', phase: err.phase },
+      reason: err.code === 'TIMEOUT' ? `no reply within ${timeoutMs} ms` : err.code,
+      rateText: [],
+      error: new BunqError(`${operation}: ${summaryFor(kind)} (${err.code})`, {
+        kind, requestId, operation, retryable: true, cause: new Error(ctx.clean(err.message)),
+      }),
+    };
+  }
+  const responseId = response.headers['x-bunq-client-response-id'];
+  env.logger.debug('bunq call', { operation, status: response.status, requestId, responseId, attempt, durationMs: env.clock.now() - started });
+  return judgeReply(env, spec, ctx, response, requestId);
+}
+
+/** The per-request timeout, cut to what is left before the deadline: no request outlives it. */
+function requestTimeout(env: CallEnvironment): number {
+  if (env.deadline === undefined) return env.timeoutMs;
+  return Math.min(env.timeoutMs, env.deadline - env.clock.now());
+}
+
+/** A reply: its signature checked, then parsed (2xx) or classified as a failed attempt. */
+function judgeReply(env: CallEnvironment, spec: CallSpec, ctx: CallContext, response: HttpResponse, requestId: string): CallResult | FailedAttempt {
+  const { operation } = ctx;
+  const responseId = response.headers['x-bunq-client-response-id'];
+  const unsignedGatewayError = isUnsignedGatewayError(spec, response);
+  const unsignedRefusal = isUnsignedRefusal(spec, response);
+  if (!unsignedGatewayError && !unsignedRefusal) checkSignature(env, spec, response, operation, requestId);
+  if (response.status >= 200 && response.status < 300) return parseSuccess(response, operation, requestId, responseId);
+  // An unsigned body is not bunq's word: classify by status alone and use none of its text. bunq
+  // never signs a 429, so its text only feeds the capped wait, never the error.
+  const unsigned = unsignedGatewayError || response.status === 429;
+  const texts = errorDescriptions(response.body).map(ctx.clean);
+  const error = errorForReply({
+    status: response.status,
+    descriptions: unsigned ? [] : texts,
+    operation,
+    requestId,
+    ...(unsignedRefusal ? { unsigned: true } : {}),
+    ...(responseId !== undefined ? { responseId } : {}),
+  });
+  return { failure: { type: 'reply', kind: error.kind }, error, reason: `HTTP ${response.status}`, rateText: response.status === 429 ? texts : [] };
+}
+
+/** The call may have been applied: the caller must re-read before anything else. */
+function outcomeUnknown(failed: FailedAttempt, operation: string): BunqError {
+  const e = failed.error;
+  return new BunqError(
+    describe(operation, `${summaryFor('outcome-unknown')} (${failed.reason}); re-read before retrying`, undefined, e.descriptions, e.responseId),
+    {
+      kind: 'outcome-unknown',
+      ...(e.status !== undefined ? { status: e.status } : {}),
+      descriptions: [...e.descriptions],
+      ...(e.responseId !== undefined ? { responseId: e.responseId } : {}),
+      ...(e.requestId !== undefined ? { requestId: e.requestId } : {}),
+      operation,
+      retryable: false,
+      cause: e,
+    },
+  );
+}
+
+/** The back-off before the next attempt; a wait that would end at or after the deadline is not started. */
+async function waitToRetry(env: CallEnvironment, spec: CallSpec, ctx: CallContext, attempt: number, failed: FailedAttempt): Promise<void> {
+  const rateLimited = failed.failure.type === 'reply' && failed.failure.kind === 'rate-limited';
+  let delay = backoffMs(attempt, rateLimited, env.retry, env.random);
+  // A backoff shorter than the endpoint's window (30 s for session-server) would only hit the
+  // limit again: wait at least the window bunq names in its 429 text, or our table's.
+  if (rateLimited) delay = Math.max(delay, rateWindowMs(failed.rateText) ?? env.limiter.ruleFor(spec.method, spec.route)?.windowMs ?? 0);
+  if (env.deadline !== undefined && env.clock.now() + delay >= env.deadline) {
+    throw deadlineError(env, ctx.operation, `waiting ${delay} ms to retry`, failed.error);
+  }
+  env.stats.retries++;
+  env.logger.warn('bunq call will be retried', {
+    operation: ctx.operation, requestId: failed.error.requestId, attempt, reason: failed.error.kind, status: failed.error.status, delayMs: delay,
+  });
+  await env.clock.sleep(delay);
+}
+
+/** The run deadline stopped the call before `what`: nothing more was sent, so it was not applied. */
+function deadlineError(env: CallEnvironment, operation: string, what: string, last?: BunqError): BunqError {
+  const at = env.deadline === undefined ? '' : ` ${new Date(env.deadline).toISOString()}`;
+  const lastText = last === undefined ? '' : `; last error: ${last.kind}: ${last.message}`;
+  return new BunqError(`${operation}: ${summaryFor('deadline')} (run deadline${at} reached before ${what})${lastText}`, {
+    kind: 'deadline',
+    operation,
+    retryable: false,
+    ...(last !== undefined ? { cause: last } : {}),
+  });
 }
 
 /** 429 replies are unsigned, so a window read from one is capped: a forged text cannot stall us long. */

@@ -32,6 +32,11 @@ export interface CallOptions {
   transport?: Transport;
   /** X-Bunq-Client-Request-Id generator (UUID v4 by default); must be unique per request. */
   requestId?: () => string;
+  /**
+   * Epoch ms on `clock` by which every call ends (the run's deadline): rate-limit waits, retries,
+   * session refreshes and pages that would run past it fail fast with kind `deadline`.
+   */
+  deadline?: number;
 }
 
 const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
@@ -88,5 +93,6 @@ export function makeCallEnvironment(baseUrl: string, options: CallOptions, secre
   if (options.localAddress !== undefined) env.localAddress = options.localAddress;
   if (options.language !== undefined) env.language = options.language;
   if (options.region !== undefined) env.region = options.region;
+  if (options.deadline !== undefined) env.deadline = options.deadline;
   return env;
 }

@@ -75,6 +75,7 @@ const SUMMARY: Record<BunqErrorKind, string> = {
   timeout: 'no reply from bunq in time',
   network: 'could not reach bunq',
   'outcome-unknown': 'the outcome of the call is unknown',
+  deadline: 'the run deadline came before the call could go on; not sent again',
 };
 
 export function summaryFor(kind: BunqErrorKind): string {

@@ -1,51 +1,29 @@
+import type { PortError, PortErrorKind } from '../core/errors';
+
 /**
  * The bunq client's error taxonomy. Every failure a caller can see is a BunqError with a `kind` an
  * operator can act on; each kind has its own metric name. Messages carry bunq's own descriptions and
  * the response id for bunq support, and never a secret (API key, private key, tokens).
  */
 
-export type BunqErrorKind =
-  /** 400 "User credentials are incorrect. Incorrect API key or IP address." — our IP or key refused. */
-  | 'credentials-rejected'
-  /** "Insufficient authorisation." / "Insufficient authentication." (any status, usually 401) — the session is gone. */
-  | 'session-expired'
-  /** 466 — bunq wanted a request signature we did not send. */
-  | 'signature-required'
-  /** 401 "The request signature is invalid" — bunq rejected our signature. */
-  | 'signature-invalid'
-  /** The reply's X-Bunq-Server-Signature is missing or does not verify: its content was not used. */
-  | 'response-signature-invalid'
-  /** 429 (or the sandbox's 409) after the retries allowed; an unsigned 429's text is never used. */
-  | 'rate-limited'
-  /** 491 or 503: bunq in maintenance or unavailable. */
-  | 'maintenance'
-  | 'not-found'
-  /** 400/405/490 and other 4xx that are about the request itself (bad JSON, invalid IP, refused change). */
-  | 'bad-request'
-  /**
-   * A 4xx saying this API key may not get new IPs: a standard key (registered without `*`) keeps
-   * the IPs it was created with (bunq's device-registration page). Only a wildcard key can add IPs.
-   */
-  | 'ip-add-not-permitted'
-  /**
-   * bunq listed whitelist entries without ids (profile `no-entry-ids`): no entry can be changed, as
-   * a PUT needs the id, and we never guess one.
-   */
-  | 'entry-ids-missing'
-  | 'forbidden'
-  /** 5xx after the retries allowed. */
-  | 'server-error'
-  /** A 2xx whose body is not the envelope we expect (not JSON, wrong wrapper, missing fields). */
-  | 'malformed-reply'
-  /** No reply within the per-request timeout for an idempotent call, after retries. */
-  | 'timeout'
-  /** Connection refused/reset before anything was sent, after retries. */
-  | 'network'
-  /**
-   * A non-idempotent call (POST) may or may not have been applied: timeout or connection loss after
-   * the request was sent. Never retried blindly; the caller re-reads state first.
-   */
-  | 'outcome-unknown';
+/**
+ * The kinds are the core's port error kinds (lambdas/core/errors.ts, where each one's decision
+ * lives): credentials-rejected (400 "User credentials are incorrect": our IP or key refused),
+ * session-expired ("Insufficient authorisation/authentication", any status, usually 401),
+ * signature-required (466), signature-invalid (401 "The request signature is invalid"),
+ * response-signature-invalid (the reply's X-Bunq-Server-Signature missing or wrong: its content
+ * was not used), rate-limited (429, or the sandbox's 409, after the retries allowed; an unsigned
+ * 429's text is never used), maintenance (491/503), not-found, bad-request (400/405/490 and other
+ * 4xx about the request itself), ip-add-not-permitted (a standard key, registered without `*`,
+ * keeps the IPs it was created with), entry-ids-missing (profile `no-entry-ids`: no entry can be
+ * changed, we never guess an id), forbidden, server-error (5xx after the retries allowed),
+ * malformed-reply (a 2xx whose body is not the envelope we expect), timeout (no reply in time for
+ * an idempotent call, after retries), network (connection refused/reset before anything was sent,
+ * after retries), outcome-unknown (a POST that may or may not have been applied: never retried
+ * blindly, the caller re-reads first), deadline (the run's deadline came before the call could
+ * start, wait or retry: not applied).
+ */
+export type BunqErrorKind = PortErrorKind;
 
 export interface BunqErrorDetails {
   kind: BunqErrorKind;
@@ -64,7 +42,7 @@ export interface BunqErrorDetails {
   cause?: unknown;
 }
 
-export class BunqError extends Error {
+export class BunqError extends Error implements PortError {
   readonly kind: BunqErrorKind;
   readonly status: number | undefined;
   readonly descriptions: readonly string[];

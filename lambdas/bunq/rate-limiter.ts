@@ -77,8 +77,16 @@ export class RateLimiter {
    * get distinct slots without a lock.
    */
   async acquire(method: HttpMethod, route: string): Promise<number> {
+    return (await this.acquireBefore(method, route, Number.POSITIVE_INFINITY)) ?? 0;
+  }
+
+  /**
+   * As acquire, unless the request could only start at or after `notAfter` (epoch ms on the
+   * clock): then nothing is reserved and it resolves to null at once, without waiting.
+   */
+  async acquireBefore(method: HttpMethod, route: string, notAfter: number): Promise<number | null> {
     const rule = this.ruleFor(method, route);
-    if (rule === undefined) return 0;
+    if (rule === undefined) return this.clock.now() >= notAfter ? null : 0;
     const key = `${method} ${route}`;
     const now = this.clock.now();
     const taken = this.slots.get(key) ?? [];
@@ -86,6 +94,7 @@ export class RateLimiter {
     const start = oldestInWindow === undefined ? now : Math.max(now, oldestInWindow + rule.windowMs + this.marginMs);
     const last = taken[taken.length - 1];
     const slot = last !== undefined && last > start ? last : start;
+    if (slot >= notAfter) return null;
     taken.push(slot);
     if (taken.length > rule.limit) taken.splice(0, taken.length - rule.limit);
     this.slots.set(key, taken);

@@ -1,14 +1,16 @@
 /**
  * Applies a plan through a WhitelistPort: additions and re-activations, then one verifying read,
- * then deactivations (make before break). It stops at the first failure it cannot retry and says
- * exactly which operations were applied, failed or not attempted. Rate limits are kept by the bunq
- * client behind the port; this module decides what to do when a call fails.
+ * then deactivations (make before break). It stops at the first failure it cannot get past and says
+ * exactly which operations were applied, failed or not attempted. Rate limits and retries of a
+ * failed call are the bunq client's (the one retry layer, docs/decisions.md issue 13); this module
+ * decides what a failure means for the plan, reading each kind's decision from errors.ts.
  */
-import { isBunqError } from '../bunq/errors';
 import type { Clock } from '../shared/clock';
 import { activeConcreteIps, compareByAge, isRecognisedIpv4Entry, isUsableEntryId } from './actual';
 import { CountingPort, type CallCounts } from './counting-port';
+import { decisionOf, isPortError, type ErrorInfo } from './errors';
 import { activeDesiredIps, callerNotCoveredReason, simulate } from './guards';
+import { isApplied } from './outcome';
 import type {
   ActualEntry,
   ExecutionResult,
@@ -28,51 +30,48 @@ export interface ExecuteOptions {
   startedAt?: number;
   /** Calls already made in this run before execute (the initial read), added to the result. */
   priorCalls?: CallCounts;
-  /** Tries per call for retryable failures (the client retries too; this covers what it gives up on). */
+  /**
+   * Tries per call in the core, default 1: the bunq client is the one layer that retries a call.
+   * More only for a port that does not retry by itself (a test double); never stack both.
+   */
   maxAttempts?: number;
-  /** First back-off between tries, doubled each time, on the injected clock. */
+  /** First back-off between the core's tries (when maxAttempts > 1), doubled each time. */
   retryDelayMs?: number;
   /**
    * Epoch ms on `clock` at or after which nothing new is started: no operation, retry, back-off,
    * re-read or verifying read (a back-off that would end at or after it is not started either). The
    * run then stops with error kind `deadline`. A Lambda killed at its timeout records nothing, so the
-   * worker passes its remaining time minus a margin.
+   * worker passes its remaining time minus a margin, and gives the bunq client the same deadline so
+   * no call in flight outlives it.
    */
   deadline?: number;
 }
 
-export const DEFAULT_MAX_ATTEMPTS = 3;
+export const DEFAULT_MAX_ATTEMPTS = 1;
 export const DEFAULT_RETRY_DELAY_MS = 1000;
 
-/**
- * Failures that concern one IP for good and say nothing about the rest: bunq refused the IP (a 400
- * on its POST or PUT, e.g. `0.0.0.0`), or bunq lists an entry of it we cannot use. The operation is
- * recorded as failed and the run goes on with the other operations; retrying cannot help, so these
- * kinds are terminal for the queue (lambdas/service/run-verdict.ts).
- */
-export const PER_IP_FAILURE_KINDS: ReadonlySet<string> = new Set(['ip-refused', 'unrecognised-entry', 'ip-add-not-permitted']);
-
-type ErrorInfo = { kind: string; message: string };
 type Step = Omit<OperationResult, 'operation'>;
 
-/** Failures worth another try once we know the change was not applied. */
-const RETRYABLE_KINDS = new Set(['rate-limited', 'maintenance', 'server-error', 'timeout', 'network', 'outcome-unknown']);
-
+/** Worth another try once we know the change was not applied: the port's verdict or the kind's. */
 export function isRetryable(err: unknown): boolean {
-  return isBunqError(err) && (err.retryable || RETRYABLE_KINDS.has(err.kind));
+  return isPortError(err) && (err.retryable || decisionOf(err.kind).retryWithinRun);
+}
+
+/** Whether a failure concerns one IP for good (the run goes on with the other operations). */
+export function isPerIpFailure(error: ErrorInfo | undefined): boolean {
+  return error !== undefined && decisionOf(error.kind).perIp;
 }
 
 export function errorInfo(err: unknown): ErrorInfo {
   if (err instanceof DeadlineReached) return err.info();
-  if (isBunqError(err)) return { kind: err.kind, message: err.message };
+  if (isPortError(err)) return { kind: err.kind, message: err.message };
   const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return { kind: 'unexpected', message: message.length > 300 ? `${message.slice(0, 300)}…` : message };
 }
 
-const SUCCESS: ReadonlySet<OperationOutcome> = new Set(['applied', 'applied-as-add', 'confirmed-after-reread']);
-
-export function isSuccess(outcome: OperationOutcome): boolean {
-  return SUCCESS.has(outcome);
+/** The run's deadline stopped this: the core's own check, or the port's (the client's `deadline`). */
+function isDeadline(err: unknown): err is DeadlineReached | Error {
+  return err instanceof DeadlineReached || (isPortError(err) && err.kind === 'deadline');
 }
 
 /** The run's deadline came before `what` could start. Thrown inside a run, never out of execute(). */
@@ -94,7 +93,11 @@ export class DeadlineReached extends Error {
   }
 }
 
-class Run {
+/**
+ * The calls one execution makes, with what it has learnt of bunq's entries on the way: every read,
+ * POST and PUT of the run goes through here, each checked against the run deadline first.
+ */
+class PlanCalls {
   readonly port: CountingPort;
   private readonly clock: Clock;
   private readonly maxAttempts: number;
@@ -120,7 +123,7 @@ class Run {
   }
 
   /** Throws DeadlineReached if `what` may no longer start. */
-  guard(what: string, lastError?: unknown): void {
+  checkDeadline(what: string, lastError?: unknown): void {
     if (this.deadline !== undefined && this.clock.now() >= this.deadline) {
       throw new DeadlineReached(what, this.deadline, lastError);
     }
@@ -139,7 +142,7 @@ class Run {
   async read(what = 'reading the entries', checking?: unknown): Promise<ActualEntry[]> {
     let lastError: unknown = checking;
     for (let attempt = 1; ; attempt++) {
-      this.guard(what, lastError);
+      this.checkDeadline(what, lastError);
       try {
         const entries = await this.port.listEntries();
         this.known = entries.map((e) => ({ ...e }));
@@ -171,8 +174,8 @@ class Run {
   }
 
   /** The result of an operation the deadline cut short (attempts > 0) or kept from starting. */
-  private stopped(err: DeadlineReached, attempts: number, entryId?: number): Step {
-    const base: Step = { outcome: attempts > 0 ? 'failed' : 'not-attempted', attempts, error: err.info() };
+  private stopped(err: DeadlineReached | Error, attempts: number, entryId?: number): Step {
+    const base: Step = { outcome: attempts > 0 ? 'failed' : 'not-attempted', attempts, error: errorInfo(err) };
     if (entryId !== undefined) base.entryId = entryId;
     if (attempts === 0) base.skipReason = err.message;
     return base;
@@ -193,7 +196,7 @@ class Run {
     if (this.addRefusal !== undefined) return { outcome: 'failed', attempts, error: this.addRefusal };
     try {
       for (let tries = 1; ; tries++) {
-        this.guard(tries === 1 ? `POST ${ip}` : `retrying POST ${ip}`, lastError);
+        this.checkDeadline(tries === 1 ? `POST ${ip}` : `retrying POST ${ip}`, lastError);
         const knownIds = new Set(this.known.map((e) => e.id));
         attempts++;
         try {
@@ -201,12 +204,14 @@ class Run {
           this.known.push({ id, ip, status: 'ACTIVE', created: null });
           return { outcome: success, entryId: id, attempts };
         } catch (err) {
+          // The client stops a call at the deadline only before (re)sending it: nothing was applied.
+          if (isDeadline(err)) throw err;
           lastError = err;
           let entries: ActualEntry[];
           try {
             entries = await this.read(`re-reading to check POST ${ip}`, err);
           } catch (readErr) {
-            if (readErr instanceof DeadlineReached) throw readErr;
+            if (isDeadline(readErr)) throw readErr;
             return { outcome: 'failed', attempts, error: withFailedCheck(err, readErr) };
           }
           const usable = entries.filter((e) => e.ip === ip && isRecognisedIpv4Entry(e));
@@ -220,12 +225,12 @@ class Run {
           // more POST would only add another.
           const unusableNow = this.unusableEntryOf(ip);
           if (unusableNow !== undefined) return { outcome: 'failed', attempts, error: unusableNow };
-          if (isBunqError(err) && err.kind === 'bad-request') return { outcome: 'failed', attempts, error: ipRefused(ip, 'POST', err) };
-          if (isBunqError(err) && err.kind === 'ip-add-not-permitted') {
+          if (isPortError(err) && err.kind === 'bad-request') return { outcome: 'failed', attempts, error: ipRefused(ip, 'POST', err) };
+          if (isPortError(err) && err.kind === 'ip-add-not-permitted') {
             this.addRefusal = errorInfo(err);
             return { outcome: 'failed', attempts, error: this.addRefusal };
           }
-          if (isBunqError(err) && err.kind === 'outcome-unknown') {
+          if (isPortError(err) && err.kind === 'outcome-unknown') {
             const e = errorInfo(err);
             return {
               outcome: 'failed',
@@ -241,7 +246,7 @@ class Run {
         }
       }
     } catch (err) {
-      if (err instanceof DeadlineReached) return this.stopped(err, attempts);
+      if (isDeadline(err)) return this.stopped(err, attempts);
       throw err;
     }
   }
@@ -256,7 +261,7 @@ class Run {
     try {
       entries = await this.read(`re-reading before re-adding ${ip}`, refusal);
     } catch (readErr) {
-      if (readErr instanceof DeadlineReached) return this.stopped(readErr, attempts);
+      if (isDeadline(readErr)) return this.stopped(readErr, attempts);
       return { outcome: 'failed', attempts, error: withFailedCheck(refusal, readErr) };
     }
     const active = entries.filter((e) => e.ip === ip && e.status === 'ACTIVE' && isUsableEntryId(e.id)).sort(compareByAge);
@@ -274,29 +279,30 @@ class Run {
     let lastError: unknown;
     try {
       for (let attempt = 1; ; attempt++) {
-        this.guard(attempt === 1 ? `PUT ${entryId} ${status}` : `retrying PUT ${entryId} ${status}`, lastError);
+        this.checkDeadline(attempt === 1 ? `PUT ${entryId} ${status}` : `retrying PUT ${entryId} ${status}`, lastError);
         attempts = attempt;
         try {
           await this.port.setStatus(entryId, status);
           this.setKnownStatus(entryId, status);
           return { outcome: 'applied', entryId, attempts };
         } catch (err) {
+          if (isDeadline(err)) throw err;
           lastError = err;
-          if (reactivateIp !== undefined && isBunqError(err) && err.kind === 'bad-request') {
+          if (reactivateIp !== undefined && isPortError(err) && err.kind === 'bad-request') {
             return await this.reactivateByAdd(reactivateIp, err, attempts);
           }
-          if (isBunqError(err) && err.kind === 'bad-request') {
+          if (isPortError(err) && err.kind === 'bad-request') {
             const ip = this.known.find((e) => e.id === entryId)?.ip;
             return { outcome: 'failed', entryId, attempts, error: ipRefused(`${ip ?? 'an IP'} (entry ${entryId})`, `PUT ${status}`, err) };
           }
-          if (isBunqError(err) && err.kind === 'outcome-unknown') {
+          if (isPortError(err) && err.kind === 'outcome-unknown') {
             try {
               const entries = await this.read(`re-reading to check PUT ${entryId}`, err);
               if (entries.some((e) => e.id === entryId && e.status === status)) {
                 return { outcome: 'confirmed-after-reread', entryId, attempts };
               }
             } catch (readErr) {
-              if (readErr instanceof DeadlineReached) throw readErr;
+              if (isDeadline(readErr)) throw readErr;
               return { outcome: 'failed', attempts, error: withFailedCheck(err, readErr) };
             }
           }
@@ -307,7 +313,7 @@ class Run {
         }
       }
     } catch (err) {
-      if (err instanceof DeadlineReached) return this.stopped(err, attempts, entryId);
+      if (isDeadline(err)) return this.stopped(err, attempts, entryId);
       throw err;
     }
   }
@@ -359,168 +365,266 @@ function duplicateKeptReason(entries: readonly ActualEntry[], op: Operation, pen
 
 function outcomeOf(plan: Plan, results: readonly OperationResult[], error: ErrorInfo | undefined): RunOutcome {
   if (plan.mode === 'observe') return 'observed';
-  if (error) return results.some((r) => isSuccess(r.outcome)) ? 'partial' : 'failed';
+  if (error) return results.some((r) => isApplied(r.outcome)) ? 'partial' : 'failed';
   if (plan.operations.length === 0 && plan.blocked.length === 0) return 'in-sync';
   return plan.blocked.some((b) => b.guard !== 'wildcard-untouchable') ? 'held' : 'converged';
 }
 
-export async function execute(plan: Plan, port: WhitelistPort, opts: ExecuteOptions): Promise<ExecutionResult> {
-  const startedAt = opts.startedAt ?? opts.clock.now();
-  const run = new Run(port, opts);
-  const results: OperationResult[] = plan.operations.map((operation) => ({ operation, outcome: 'not-attempted' }));
-  let error: ErrorInfo | undefined;
-  /** The first per-IP failure (PER_IP_FAILURE_KINDS): the run went on, but it did not fully succeed. */
-  let perIpError: ErrorInfo | undefined;
+/**
+ * The results of one execution as they are decided: one slot per planned operation, the failure
+ * that stopped the run, and the first per-IP failure (the run went on past it, but did not fully
+ * succeed). The steps below write here and nowhere else.
+ */
+class ExecutionLedger {
+  readonly results: OperationResult[];
+  /** The failure that stopped the run (no further operation was attempted). */
+  error: ErrorInfo | undefined;
+  perIpError: ErrorInfo | undefined;
 
-  const skipRest = (from: number, reason: string): void => {
-    for (let j = from; j < results.length; j++) {
-      const r = results[j]!;
+  constructor(plan: Plan) {
+    this.results = plan.operations.map((operation) => ({ operation, outcome: 'not-attempted' }));
+  }
+
+  get stopped(): boolean {
+    return this.error !== undefined;
+  }
+
+  skip(i: number, reason: string): void {
+    this.results[i]!.skipReason = reason;
+  }
+
+  /** Names why the operations from `from` on were not attempted (those without a reason yet). */
+  skipRest(from: number, reason: string): void {
+    for (let j = from; j < this.results.length; j++) {
+      const r = this.results[j]!;
       if (r.outcome === 'not-attempted' && r.skipReason === undefined) r.skipReason = reason;
     }
-  };
+  }
+
+  stop(from: number, error: ErrorInfo, reason: string): void {
+    this.error = error;
+    this.skipRest(from, reason);
+  }
+
   /** Stops the run before operation `i` if the deadline has come; says whether it did. */
-  const deadlineStops = (i: number, what: string): boolean => {
+  stopAtDeadline(calls: PlanCalls, i: number, what: string): boolean {
     try {
-      run.guard(what);
+      calls.checkDeadline(what);
       return false;
     } catch (err) {
       if (!(err instanceof DeadlineReached)) throw err;
-      error = err.info();
-      skipRest(i, err.message);
+      this.stop(i, err.info(), err.message);
       return true;
     }
-  };
+  }
+
   /** Records operation `i`'s result; says whether the run must stop there. */
-  const record = (i: number, r: OperationResult): boolean => {
-    results[i] = r;
+  record(i: number, r: OperationResult): boolean {
+    this.results[i] = r;
     if (r.outcome !== 'failed' && r.error?.kind !== 'deadline') return false;
-    if (r.outcome === 'failed' && r.error !== undefined && PER_IP_FAILURE_KINDS.has(r.error.kind)) {
-      perIpError ??= r.error;
+    if (r.outcome === 'failed' && isPerIpFailure(r.error)) {
+      this.perIpError ??= r.error;
       return false;
     }
-    error = r.error;
-    skipRest(i + 1, r.error?.kind === 'deadline' ? 'the run deadline was reached' : `an earlier operation failed (${r.operation.kind} ${r.operation.ip})`);
+    this.error = r.error;
+    this.skipRest(i + 1, r.error?.kind === 'deadline' ? 'the run deadline was reached' : `an earlier operation failed (${r.operation.kind} ${r.operation.ip})`);
     return true;
-  };
+  }
+}
 
-  const firstBreak = plan.operations.findIndex((o) => o.kind === 'deactivate');
-  const makeCount = firstBreak === -1 ? plan.operations.length : firstBreak;
+/** Where the plan's deactivations start (-1: none), and how many makes come before them. */
+interface PlanShape {
+  firstBreak: number;
+  makeCount: number;
+}
 
-  for (let i = 0; i < makeCount; i++) {
+/** Step 1: additions and re-activations, in plan order, until one fails for the run. */
+async function applyMakes(plan: Plan, calls: PlanCalls, ledger: ExecutionLedger, shape: PlanShape): Promise<void> {
+  for (let i = 0; i < shape.makeCount; i++) {
     const op = plan.operations[i]!;
     if (op.kind === 'deactivate') continue;
-    if (deadlineStops(i, `${op.kind} ${op.ip}`)) break;
-    if (record(i, await run.timed(op, () => run.applyMake(op)))) break;
+    if (ledger.stopAtDeadline(calls, i, `${op.kind} ${op.ip}`)) break;
+    if (ledger.record(i, await calls.timed(op, () => calls.applyMake(op)))) break;
   }
+}
 
-  if (!error && firstBreak !== -1) {
-    // The verifying read: proves we can still call bunq, and that every addition took, before any
-    // entry is switched off.
-    let verified: ActualEntry[] | undefined;
-    try {
-      verified = await run.read('the verifying read');
-    } catch (err) {
-      error = errorInfo(err);
-      skipRest(firstBreak, err instanceof DeadlineReached ? err.message : 'the verifying read before deactivations failed');
-    }
-    if (verified) {
-      const activeIps = activeConcreteIps(verified);
-      const notTaken = results
-        .slice(0, makeCount)
-        .filter((r) => isSuccess(r.outcome) && !activeIps.has(r.operation.ip))
-        .map((r) => r.operation.ip);
-      const pendingIds = new Set(plan.operations.slice(firstBreak).flatMap((o) => (o.kind === 'deactivate' ? [o.entryId] : [])));
-      const keeperGone = new Set<number>();
-      for (let i = firstBreak; i < plan.operations.length; i++) {
-        const kept = duplicateKeptReason(verified, plan.operations[i]!, pendingIds, ' at the verifying read');
-        if (kept === undefined) continue;
-        keeperGone.add(i);
-        results[i]!.skipReason = kept;
-      }
-      const stillActive = plan.operations
-        .slice(firstBreak)
-        .filter((o, k) => !keeperGone.has(firstBreak + k))
-        .filter((o) => o.kind === 'deactivate' && verified.some((e) => e.id === o.entryId && e.status === 'ACTIVE'));
-      if (notTaken.length > 0) {
-        error = {
-          kind: 'verification-failed',
-          message: `the verifying read does not show ${notTaken.join(', ')} as ACTIVE; no deactivation attempted`,
-        };
-        skipRest(firstBreak, 'an addition did not show up as ACTIVE in the verifying read');
-      } else if (stillActive.length > 0 && activeDesiredIps(simulate(verified, stillActive), plan.desiredIps).length === 0) {
-        error = {
-          kind: 'never-empty',
-          message: 'at the verifying read these deactivations would leave no desired IPv4 address ACTIVE; none attempted',
-        };
-        skipRest(firstBreak, 'never-empty: would leave no desired IPv4 address ACTIVE at the verifying read');
-      } else {
-        /** A deactivation failed (bunq refused it): the state may have moved, so read before the next. */
-        let stale = false;
-        for (let i = firstBreak; i < plan.operations.length; i++) {
-          const op = plan.operations[i]!;
-          if (op.kind !== 'deactivate' || keeperGone.has(i)) continue;
-          if (stale) {
-            try {
-              await run.read('re-reading after a refused deactivation');
-              stale = false;
-            } catch (err) {
-              error = errorInfo(err);
-              skipRest(i, err instanceof DeadlineReached ? err.message : 're-reading after a refused deactivation failed');
-              break;
-            }
-          }
-          const entry = run.known.find((e) => e.id === op.entryId);
-          if (!entry || entry.ip !== op.ip) {
-            results[i]!.skipReason = 'the entry is no longer listed by bunq';
-            continue;
-          }
-          if (entry.status !== 'ACTIVE') {
-            results[i]!.skipReason = 'the entry is already INACTIVE';
-            continue;
-          }
-          // Judged again before every deactivation, against the freshest state this run has seen
-          // (its latest read plus its own confirmed writes): a re-read after an unclear or refused
-          // PUT may show that someone switched entries off meanwhile.
-          const kept = duplicateKeptReason(run.known, op, pendingIds, '');
-          if (kept !== undefined) {
-            results[i]!.skipReason = kept;
-            continue;
-          }
-          const uncovered = callerNotCoveredReason(plan.callerIps ?? [], run.known);
-          if (uncovered !== undefined) {
-            error = { kind: 'caller-unknown', message: `${uncovered}; no ACTIVE \`*\` covers the run any more, so no further deactivation is attempted` };
-            skipRest(i, `${uncovered} (no ACTIVE \`*\` covers the run any more)`);
-            break;
-          }
-          if (activeDesiredIps(simulate(run.known, [op]), plan.desiredIps).length === 0) {
-            error = { kind: 'never-empty', message: `deactivating ${op.ip} (entry ${op.entryId}) would leave no desired IPv4 address ACTIVE; no further deactivation attempted` };
-            skipRest(i, 'never-empty: would leave no desired IPv4 address ACTIVE');
-            break;
-          }
-          if (deadlineStops(i, `deactivate ${op.ip} (entry ${op.entryId})`)) break;
-          if (record(i, await run.timed(op, () => run.setStatus(op.entryId, 'INACTIVE')))) break;
-          stale = results[i]!.outcome === 'failed';
-        }
-      }
-    }
+/**
+ * Step 2: the verifying read. It proves we can still call bunq, and shows whether every addition
+ * took, before any entry is switched off. Undefined (the run stopped) when it failed.
+ */
+async function verifyingRead(calls: PlanCalls, ledger: ExecutionLedger, shape: PlanShape): Promise<ActualEntry[] | undefined> {
+  try {
+    return await calls.read('the verifying read');
+  } catch (err) {
+    ledger.stop(shape.firstBreak, errorInfo(err), isDeadline(err) ? err.message : 'the verifying read before deactivations failed');
+    return undefined;
   }
+}
 
-  error ??= perIpError;
-  const calls = run.port.callCounts();
+/** The deactivations still to run after the verifying read, and the entry ids they target. */
+interface PendingBreaks {
+  pendingIds: ReadonlySet<number>;
+  /** Plan indexes of duplicates kept because their keeper is no longer ACTIVE. */
+  keeperGone: ReadonlySet<number>;
+}
+
+/** Successful makes whose IP the verifying read does not show ACTIVE. */
+function additionsNotTaken(results: readonly OperationResult[], verified: readonly ActualEntry[], shape: PlanShape): string[] {
+  const activeIps = activeConcreteIps(verified);
+  return results
+    .slice(0, shape.makeCount)
+    .filter((r) => isApplied(r.outcome) && !activeIps.has(r.operation.ip))
+    .map((r) => r.operation.ip);
+}
+
+/** Duplicates whose kept entry the verifying read no longer shows ACTIVE: each gets its skip reason. */
+function duplicatesWithoutKeeper(plan: Plan, verified: readonly ActualEntry[], pendingIds: ReadonlySet<number>, ledger: ExecutionLedger, shape: PlanShape): Set<number> {
+  const keeperGone = new Set<number>();
+  for (let i = shape.firstBreak; i < plan.operations.length; i++) {
+    const kept = duplicateKeptReason(verified, plan.operations[i]!, pendingIds, ' at the verifying read');
+    if (kept === undefined) continue;
+    keeperGone.add(i);
+    ledger.skip(i, kept);
+  }
+  return keeperGone;
+}
+
+/** Whether the deactivations still planned would, on the verified state, leave no desired IP ACTIVE. */
+function wouldEmptyAtVerify(plan: Plan, verified: readonly ActualEntry[], keeperGone: ReadonlySet<number>, shape: PlanShape): boolean {
+  const stillActive = plan.operations
+    .slice(shape.firstBreak)
+    .filter((o, k) => !keeperGone.has(shape.firstBreak + k))
+    .filter((o) => o.kind === 'deactivate' && verified.some((e) => e.id === o.entryId && e.status === 'ACTIVE'));
+  return stillActive.length > 0 && activeDesiredIps(simulate(verified, stillActive), plan.desiredIps).length === 0;
+}
+
+/**
+ * Step 3: the checks on the verified state, in this order: duplicates that lost their keeper are
+ * kept; an addition that did not show up, or deactivations that would leave no desired IP ACTIVE,
+ * stop the run before any deactivation. Undefined when the run stopped.
+ */
+function checkVerified(plan: Plan, verified: readonly ActualEntry[], ledger: ExecutionLedger, shape: PlanShape): PendingBreaks | undefined {
+  const notTaken = additionsNotTaken(ledger.results, verified, shape);
+  const pendingIds = new Set(plan.operations.slice(shape.firstBreak).flatMap((o) => (o.kind === 'deactivate' ? [o.entryId] : [])));
+  const keeperGone = duplicatesWithoutKeeper(plan, verified, pendingIds, ledger, shape);
+  if (notTaken.length > 0) {
+    ledger.stop(
+      shape.firstBreak,
+      { kind: 'verification-failed', message: `the verifying read does not show ${notTaken.join(', ')} as ACTIVE; no deactivation attempted` },
+      'an addition did not show up as ACTIVE in the verifying read',
+    );
+    return undefined;
+  }
+  if (wouldEmptyAtVerify(plan, verified, keeperGone, shape)) {
+    ledger.stop(
+      shape.firstBreak,
+      { kind: 'never-empty', message: 'at the verifying read these deactivations would leave no desired IPv4 address ACTIVE; none attempted' },
+      'never-empty: would leave no desired IPv4 address ACTIVE at the verifying read',
+    );
+    return undefined;
+  }
+  return { pendingIds, keeperGone };
+}
+
+/** Why one deactivation is not sent: skipped (the run goes on) or stopping the run. */
+type DeactivationCheck = { skip: string } | { stop: ErrorInfo; reason: string };
+
+/**
+ * Judged again before every deactivation, against the freshest state this run has seen (its latest
+ * read plus its own confirmed writes): a re-read after an unclear or refused PUT may show that
+ * someone switched entries off meanwhile. Undefined: send it.
+ */
+function checkDeactivation(
+  plan: Plan,
+  op: Operation & { kind: 'deactivate' },
+  known: readonly ActualEntry[],
+  pendingIds: ReadonlySet<number>,
+): DeactivationCheck | undefined {
+  const entry = known.find((e) => e.id === op.entryId);
+  if (!entry || entry.ip !== op.ip) return { skip: 'the entry is no longer listed by bunq' };
+  if (entry.status !== 'ACTIVE') return { skip: 'the entry is already INACTIVE' };
+  const kept = duplicateKeptReason(known, op, pendingIds, '');
+  if (kept !== undefined) return { skip: kept };
+  const uncovered = callerNotCoveredReason(plan.callerIps ?? [], known);
+  if (uncovered !== undefined) {
+    return {
+      stop: { kind: 'caller-unknown', message: `${uncovered}; no ACTIVE \`*\` covers the run any more, so no further deactivation is attempted` },
+      reason: `${uncovered} (no ACTIVE \`*\` covers the run any more)`,
+    };
+  }
+  if (activeDesiredIps(simulate(known, [op]), plan.desiredIps).length === 0) {
+    return {
+      stop: { kind: 'never-empty', message: `deactivating ${op.ip} (entry ${op.entryId}) would leave no desired IPv4 address ACTIVE; no further deactivation attempted` },
+      reason: 'never-empty: would leave no desired IPv4 address ACTIVE',
+    };
+  }
+  return undefined;
+}
+
+/** Step 4: the deactivations, each checked first; after a refused one the state is read again. */
+async function applyBreaks(plan: Plan, calls: PlanCalls, ledger: ExecutionLedger, shape: PlanShape, breaks: PendingBreaks): Promise<void> {
+  /** A deactivation failed (bunq refused it): the state may have moved, so read before the next. */
+  let stale = false;
+  for (let i = shape.firstBreak; i < plan.operations.length; i++) {
+    const op = plan.operations[i]!;
+    if (op.kind !== 'deactivate' || breaks.keeperGone.has(i)) continue;
+    if (stale) {
+      try {
+        await calls.read('re-reading after a refused deactivation');
+        stale = false;
+      } catch (err) {
+        ledger.stop(i, errorInfo(err), isDeadline(err) ? err.message : 're-reading after a refused deactivation failed');
+        break;
+      }
+    }
+    const check = checkDeactivation(plan, op, calls.known, breaks.pendingIds);
+    if (check !== undefined && 'skip' in check) {
+      ledger.skip(i, check.skip);
+      continue;
+    }
+    if (check !== undefined) {
+      ledger.stop(i, check.stop, check.reason);
+      break;
+    }
+    if (ledger.stopAtDeadline(calls, i, `deactivate ${op.ip} (entry ${op.entryId})`)) break;
+    if (ledger.record(i, await calls.timed(op, () => calls.setStatus(op.entryId, 'INACTIVE')))) break;
+    stale = ledger.results[i]!.outcome === 'failed';
+  }
+}
+
+function resultOf(plan: Plan, opts: ExecuteOptions, startedAt: number, calls: PlanCalls, ledger: ExecutionLedger): ExecutionResult {
+  const error = ledger.error ?? ledger.perIpError;
+  const counts = calls.port.callCounts();
   const finishedAt = opts.clock.now();
   const result: ExecutionResult = {
     credential: plan.credential,
     startedAt: new Date(startedAt).toISOString(),
     finishedAt: new Date(finishedAt).toISOString(),
     durationMs: finishedAt - startedAt,
-    outcome: outcomeOf(plan, results, error),
+    outcome: outcomeOf(plan, ledger.results, error),
     plan,
     before: [...opts.before],
-    after: run.lastRead,
-    operations: results,
-    reads: (opts.priorCalls?.reads ?? 0) + calls.reads,
-    writes: (opts.priorCalls?.writes ?? 0) + calls.writes,
+    after: calls.lastRead,
+    operations: ledger.results,
+    reads: (opts.priorCalls?.reads ?? 0) + counts.reads,
+    writes: (opts.priorCalls?.writes ?? 0) + counts.writes,
   };
   if (error) result.error = error;
   return result;
+}
+
+export async function execute(plan: Plan, port: WhitelistPort, opts: ExecuteOptions): Promise<ExecutionResult> {
+  const startedAt = opts.startedAt ?? opts.clock.now();
+  const calls = new PlanCalls(port, opts);
+  const ledger = new ExecutionLedger(plan);
+  const firstBreak = plan.operations.findIndex((o) => o.kind === 'deactivate');
+  const shape: PlanShape = { firstBreak, makeCount: firstBreak === -1 ? plan.operations.length : firstBreak };
+
+  await applyMakes(plan, calls, ledger, shape);
+  if (!ledger.stopped && firstBreak !== -1) {
+    const verified = await verifyingRead(calls, ledger, shape);
+    const breaks = verified === undefined ? undefined : checkVerified(plan, verified, ledger, shape);
+    if (breaks !== undefined) await applyBreaks(plan, calls, ledger, shape, breaks);
+  }
+  return resultOf(plan, opts, startedAt, calls, ledger);
 }

@@ -2,6 +2,7 @@
  * The reconcile domain as plain data. Pure functions in lambdas/core take and return these; adapters
  * (DynamoDB, bunq, CLI) translate to and from them. Everything serialises to JSON.
  */
+import type { ErrorInfo } from './errors';
 
 export type EntryStatus = 'ACTIVE' | 'INACTIVE';
 
@@ -109,7 +110,7 @@ export type Drift =
 
 export interface Warning {
   /**
-   * Known codes: active-wildcard, expired-desired, invalid-desired, guard-blocked,
+   * Codes: active-wildcard, expired-desired, invalid-desired, guard-blocked,
    * unrecognised-entry (bunq returned an entry with an IP that is neither IPv4 nor `*`, an unknown
    * status, or no usable id; never touched),
    * read-failed (bunq could not be read; the plan holds the desired side only),
@@ -118,9 +119,20 @@ export interface Warning {
    * covers the run, so the claim cannot be right: the caller counts as unknown),
    * egress-ips-invalid (the worker's EGRESS_IPS is malformed; added to the run record by the worker).
    */
-  code: 'active-wildcard' | 'expired-desired' | 'invalid-desired' | 'guard-blocked' | string;
+  code: WarningCode;
   message: string;
 }
+
+export type WarningCode =
+  | 'active-wildcard'
+  | 'expired-desired'
+  | 'invalid-desired'
+  | 'guard-blocked'
+  | 'unrecognised-entry'
+  | 'read-failed'
+  | 'caller-ips-invalid'
+  | 'caller-ips-unconfirmed'
+  | 'egress-ips-invalid';
 
 /**
  * What the executor needs from bunq for one credential. Implemented over the bunq client by
@@ -187,7 +199,7 @@ export interface OperationResult {
   outcome: OperationOutcome;
   /** The entry id created or changed, when known. */
   entryId?: number;
-  error?: { kind: string; message: string };
+  error?: ErrorInfo;
   /** Calls tried for this operation (retries included). */
   attempts?: number;
   durationMs?: number;
@@ -228,5 +240,5 @@ export interface ExecutionResult {
   /** bunq reads (list calls, each page counted) and writes (POST/PUT) this run made. */
   reads: number;
   writes: number;
-  error?: { kind: string; message: string };
+  error?: ErrorInfo;
 }

@@ -8,7 +8,7 @@ import { processFifoBatch } from './sqs-batch';
  * The run-record warning of a malformed EGRESS_IPS (its message names the bad value): `status`
  * then says why the run cannot tell its IP while the variable is set.
  */
-export const EGRESS_IPS_INVALID = 'egress-ips-invalid';
+export const EGRESS_IPS_INVALID = 'egress-ips-invalid' as const;
 
 /** The part of Lambda's context the worker reads. */
 export type RemainingTime = Pick<Context, 'getRemainingTimeInMillis'>;

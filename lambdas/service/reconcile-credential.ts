@@ -14,7 +14,6 @@ import type { ChangeEventSink } from '../aws/events';
 import { metricsForFailure, metricsForResult, type MetricPoint, type RunMetrics } from '../aws/metrics';
 import type { ReconcileRequest } from '../aws/reconcile-request';
 import { secretRedactor } from '../aws/redact';
-import { entriesAfterRun, retryDisposition, runVerdict } from './run-verdict';
 import {
   runRecordFromFailure,
   runRecordFromResult,
@@ -23,10 +22,9 @@ import {
   type StateStore,
 } from '../aws/state-store';
 import { BunqClient, whitelistPort, type BunqLogger, type CallOptions } from '../bunq';
-import { isBunqError } from '../bunq/errors';
 import type { BunqContext } from '../bunq/types';
 import type { WriteReceipts } from '../bunq/whitelist-port';
-import { CredentialConfigError, reconcile, type BlockedOperation, type CredentialConfig, type ExecutionResult, type Operation, type Warning, type WhitelistPort } from '../core';
+import { CredentialConfigError, entriesAfterRun, isPortError, reconcile, retryDisposition, runVerdict, type BlockedOperation, type ErrorKind, type CredentialConfig, type ExecutionResult, type Operation, type Warning, type WhitelistPort } from '../core';
 import { MetricName } from '../shared/metric-names';
 import type { Clock } from '../shared/clock';
 import { nameCaller } from './caller-note';
@@ -121,9 +119,12 @@ export class ContextMismatchError extends Error {
   }
 }
 
-/** A stable, operator-readable kind per failure: BunqError kinds as they are, ours named here. */
-export function errorKindOf(err: unknown): string {
-  if (isBunqError(err)) return err.kind;
+/**
+ * A stable, operator-readable kind per failure, from the one list (lambdas/core/errors.ts): a
+ * port's (bunq's) kinds as they are, the service's and its adapters' named here.
+ */
+export function errorKindOf(err: unknown): ErrorKind {
+  if (isPortError(err)) return err.kind;
   if (err instanceof ContextStoreError) return err.code;
   if (err instanceof MissingConfigError) return 'config-missing';
   if (err instanceof CredentialConfigError) return 'config-invalid';
@@ -171,7 +172,8 @@ export async function reconcileCredential(
     // caller: judged apart (plan()'s keptIps), an ACTIVE worker IP cannot make a wrong claim look right.
     const callerIps = ownIps;
     const keptIps = options.workerRun === true ? [] : (await withRecordedWorkerIps(deps.state, credential, ownIps)).filter((ip) => !ownIps.includes(ip));
-    const port = portOnContext(deps, config, loaded);
+    // The run's deadline reaches into the client: no bunq call outlives it (issue 13).
+    const port = portOnContext(options.deadline === undefined ? deps : { ...deps, bunqOptions: { ...deps.bunqOptions, deadline: options.deadline } }, config, loaded);
     receipts = port;
     if (options.confirmedOperations !== undefined) {
       gate = new PlanGate({
@@ -199,7 +201,7 @@ export async function reconcileCredential(
     return recordFailure(deps, credential, runContext, started, err, secretName, options.callerIps);
   }
   if (gate?.refusal !== undefined) {
-    const error = { kind: 'plan-changed', message: gate.refusal.message };
+    const error = { kind: 'plan-changed' as const, message: gate.refusal.message };
     deps.logger.warn('reconcile run stopped: plan changed after confirmation', { credential, error });
     return { credential, ok: false, retry: false, outcome: 'failed', error };
   }

@@ -1,6 +1,6 @@
 import { GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { retryDisposition } from '../../lambdas/service/run-verdict';
+import { retryDisposition } from '../../lambdas/core/errors';
 import { errorKindOf } from '../../lambdas/service/reconcile-credential';
 import {
   CredentialClaimedTwiceError,

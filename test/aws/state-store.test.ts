@@ -93,7 +93,7 @@ describe('state store (DynamoDB on moto)', () => {
 
   it('redacts secrets that slipped into error messages', () => {
     const rec = runRecordFromFailure('c', ctx, { startedAt: 'a', finishedAt: 'b', durationMs: 0 }, {
-      kind: 'x', message: 'bad key -----BEGIN PRIVATE KEY-----\nMIIabc\n-----END PRIVATE KEY----- here',
+      kind: 'unexpected', message: 'bad key -----BEGIN PRIVATE KEY-----\nMIIabc\n-----END PRIVATE KEY----- here',
     });
     expect(rec.error?.message).toBe('bad key [REDACTED] here');
   });

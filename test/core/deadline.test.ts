@@ -15,7 +15,7 @@ import { MemoryPort } from './memory-port';
 async function runWithDeadline(desired: DesiredItem[], port: MemoryPort, clock: ManualClock, deadline: number) {
   const before: ActualEntry[] = await port.listEntries();
   port.calls = [];
-  return execute(plan(desired, before, config(), clock.now(), CALLERS), port, { clock, before, retryDelayMs: 100, deadline });
+  return execute(plan(desired, before, config(), clock.now(), CALLERS), port, { clock, before, maxAttempts: 3, retryDelayMs: 100, deadline });
 }
 
 describe('execute with a deadline', () => {
@@ -74,7 +74,7 @@ describe('execute with a deadline', () => {
     const before = await port.listEntries();
     port.calls = [];
     port.failNext({ method: 'put', kind: 'rate-limited', retryable: true });
-    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW, CALLERS), port, { clock, before, retryDelayMs: 100, deadline: NOW + 100 });
+    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW, CALLERS), port, { clock, before, maxAttempts: 3, retryDelayMs: 100, deadline: NOW + 100 });
     expect(port.calls).toEqual(['list', 'put 2 INACTIVE']);
     expect(clock.now()).toBe(NOW); // the 100 ms wait was never started
     expect(r.operations[0]).toMatchObject({ outcome: 'failed', attempts: 1, entryId: 2, error: { kind: 'deadline' } });
@@ -89,7 +89,7 @@ describe('execute with a deadline', () => {
     port.calls = [];
     for (let i = 0; i < 3; i++) port.failNext({ method: 'put', kind: 'server-error', retryable: true });
     // 100 ms back-off fits (ends at +100 < +250); the next, 200 ms, would end at +300.
-    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW, CALLERS), port, { clock, before, retryDelayMs: 100, deadline: NOW + 250 });
+    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW, CALLERS), port, { clock, before, maxAttempts: 3, retryDelayMs: 100, deadline: NOW + 250 });
     expect(port.calls).toEqual(['list', 'put 2 INACTIVE', 'put 2 INACTIVE']);
     expect(clock.now()).toBe(NOW + 100);
     expect(r.operations[0]).toMatchObject({ outcome: 'failed', attempts: 2, error: { kind: 'deadline' } });
@@ -143,7 +143,7 @@ describe('reconcile with a deadline', () => {
   it('does not wait to retry the first read past the deadline', async () => {
     const port = new MemoryPort([entry(1, '1.1.1.1')]).failNext({ method: 'list', kind: 'maintenance', retryable: true });
     const clock = new ManualClock(NOW);
-    const r = await reconcile({ callerIps: CALLERS, desired: [d('1.1.1.1')], config: config(), port, clock, retryDelayMs: 100, deadline: NOW + 100 });
+    const r = await reconcile({ callerIps: CALLERS, desired: [d('1.1.1.1')], config: config(), port, clock, maxAttempts: 3, retryDelayMs: 100, deadline: NOW + 100 });
     expect(port.calls).toEqual(['list']);
     expect(clock.now()).toBe(NOW);
     expect(r.error?.kind).toBe('deadline');
