@@ -26,11 +26,11 @@ import { BunqClient, whitelistPort, type BunqLogger, type CallOptions } from '..
 import { isBunqError } from '../bunq/errors';
 import type { BunqContext } from '../bunq/types';
 import type { WriteReceipts } from '../bunq/whitelist-port';
-import { CredentialConfigError, reconcile, type BlockedOperation, type CredentialConfig, type ExecutionResult, type Operation, type Warning, type WhitelistPort } from '../core';
+import { CredentialConfigError, reconcile, type BlockedOperation, type CredentialConfig, type ExecutionResult, type Warning, type WhitelistPort } from '../core';
+import type { Approver, Refusal } from '../core/approval';
 import { MetricName } from '../shared/metric-names';
 import type { Clock } from '../shared/clock';
 import { nameCaller } from './caller-note';
-import { PlanGate } from './plan-gate';
 
 /**
  * One reconcile run for one credential: load config, desired items and the bunq context, run the
@@ -76,9 +76,14 @@ export interface RunReport {
    * recorded failure is retried by the next scheduled run instead (see shouldRetry).
    */
   retry: boolean;
-  /** `retired`: the config was retired by `bootstrap --force`; nothing was called or recorded. */
-  outcome: RunRecord['outcome'] | 'retired';
+  /**
+   * `retired`: the config was retired by `bootstrap --force`; nothing was called or recorded.
+   * `refused`: the run's approver refused its fresh plan (`refusal` says why); nothing was written
+   * at bunq, and no run record replaces the last real run's.
+   */
+  outcome: RunRecord['outcome'] | 'retired' | 'refused';
   error: RunError | null;
+  refusal?: Refusal;
 }
 
 export interface RunOptions {
@@ -88,10 +93,11 @@ export interface RunOptions {
    */
   deadline?: number;
   /**
-   * The operations an operator confirmed (CLI apply). When the run's own fresh plan differs, it
-   * stops before any change and reports `plan-changed`; nothing is recorded, as nothing was run.
+   * Decides on the run's own fresh plan before any write (CLI apply: approveIfUnchanged with the
+   * operations the operator confirmed). A refusal is reported as outcome `refused`; nothing is
+   * written at bunq, and nothing is recorded, as nothing was run. The worker passes none.
    */
-  confirmedOperations?: readonly Operation[];
+  approve?: Approver;
   /**
    * The IPs this run calls bunq from (the worker: EGRESS_IPS; the CLI: its public IP), never
    * deactivated whatever the config item says. Absent or empty = the run cannot tell, and every
@@ -148,7 +154,6 @@ export async function reconcileCredential(
   const started = deps.clock.now();
   let secretName: string | undefined;
   let result: ExecutionResult;
-  let gate: PlanGate | undefined;
   let receipts: WriteReceipts | undefined;
   try {
     const desired = await deps.desired.readCredential(credential);
@@ -173,35 +178,31 @@ export async function reconcileCredential(
     const keptIps = options.workerRun === true ? [] : (await withRecordedWorkerIps(deps.state, credential, ownIps)).filter((ip) => !ownIps.includes(ip));
     const port = portOnContext(deps, config, loaded);
     receipts = port;
-    if (options.confirmedOperations !== undefined) {
-      gate = new PlanGate({
-        port,
-        desired: desired.desired,
-        config,
-        clock: deps.clock,
-        confirmed: options.confirmedOperations,
-        callerIps,
-        keptIps,
-      });
-    }
-    result = await reconcile({
+    const run = await reconcile({
       desired: desired.desired,
       config,
-      port: gate ?? port,
+      port,
       clock: deps.clock,
       maxAttempts: deps.maxAttempts,
       retryDelayMs: deps.retryDelayMs,
       ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
       callerIps,
       keptIps,
+      ...(options.approve !== undefined ? { approve: options.approve } : {}),
     });
+    if (run.outcome === 'refused') {
+      deps.logger.warn('reconcile run refused at approval; nothing was changed', {
+        credential,
+        reason: request.reason,
+        refusal: run.refusal,
+        reads: run.reads,
+        writes: run.writes,
+      });
+      return { credential, ok: false, retry: false, outcome: 'refused', error: null, refusal: run.refusal };
+    }
+    result = run;
   } catch (err) {
     return recordFailure(deps, credential, runContext, started, err, secretName, options.callerIps);
-  }
-  if (gate?.refusal !== undefined) {
-    const error = { kind: 'plan-changed', message: gate.refusal.message };
-    deps.logger.warn('reconcile run stopped: plan changed after confirmation', { credential, error });
-    return { credential, ok: false, retry: false, outcome: 'failed', error };
   }
 
   const record = runRecordFromResult(result, runContext);
