@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { BunqContext, BunqEnvironment, BunqSession } from '../bunq/types';
 import { systemClock, type Clock } from '../shared/clock';
-import { secretRedactor, type SecretRedactor } from './redact';
+import { secretRedactor, type SecretRedactor } from '../shared/redact';
 
 /**
  * The bunq API context of each credential, one Secrets Manager secret each. Read once per warm

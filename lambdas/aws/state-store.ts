@@ -13,7 +13,7 @@ import type {
 } from '../core/types';
 import type { ReconcileReason } from './reconcile-request';
 import { entriesAfterRun, isSuccessfulOutcome, runVerdict } from '../service/run-verdict';
-import { secretRedactor } from './redact';
+import { secretRedactor } from '../shared/redact';
 
 /**
  * The ReconcileState table: per credential one `status` item (the latest run, overwritten) and one

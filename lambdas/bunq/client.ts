@@ -17,7 +17,7 @@ import {
   type JsonObject,
 } from './envelope';
 import { BunqError, isBunqError } from './errors';
-import type { BunqLogger } from './logger';
+import type { Logger } from '../shared/logger';
 import { isCanonicalIpv4 } from '../core/validate-ip';
 import { openSession } from './session-server';
 import type { HttpMethod } from './transport';
@@ -49,7 +49,7 @@ export class BunqClient {
   private ctx: BunqContext;
   private readonly env: CallEnvironment;
   private readonly clock: Clock;
-  private readonly logger: BunqLogger;
+  private readonly logger: Logger;
   private readonly onSessionRefreshed: ((context: BunqContext) => void | Promise<void>) | undefined;
   private readonly refreshMarginMs: number;
   private refreshing: Promise<void> | undefined;

@@ -13,7 +13,7 @@ import type { EgressIps } from '../aws/env';
 import type { ChangeEventSink } from '../aws/events';
 import { metricsForFailure, metricsForResult, type MetricPoint, type RunMetrics } from '../aws/metrics';
 import type { ReconcileRequest } from '../aws/reconcile-request';
-import { secretRedactor } from '../aws/redact';
+import { secretRedactor } from '../shared/redact';
 import { entriesAfterRun, retryDisposition, runVerdict } from './run-verdict';
 import {
   runRecordFromFailure,
@@ -22,7 +22,8 @@ import {
   type RunRecord,
   type StateStore,
 } from '../aws/state-store';
-import { BunqClient, whitelistPort, type BunqLogger, type CallOptions } from '../bunq';
+import { BunqClient, whitelistPort, type CallOptions } from '../bunq';
+import type { Logger } from '../shared/logger';
 import { isBunqError } from '../bunq/errors';
 import type { BunqContext } from '../bunq/types';
 import type { WriteReceipts } from '../bunq/whitelist-port';
@@ -40,15 +41,12 @@ import { nameCaller } from './caller-note';
  * Nothing is ever changed at bunq on a guess.
  */
 
-/** The runtime logs through the same (message, attributes) seam as the bunq client. */
-export type WorkerLogger = BunqLogger;
-
 export interface WorkerDeps {
   desired: DesiredStore;
   state: StateStore;
   contexts: ContextStorePort;
   metrics: RunMetrics;
-  logger: WorkerLogger;
+  logger: Logger;
   clock: Clock;
   /** The owner records: a run calls bunq only for a credential this config owns (credential-owner.ts). */
   owners: Pick<CredentialOwners, 'ensureOwner'>;

@@ -1,7 +1,7 @@
 import { CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { ContextStore, ContextStoreError, parseBunqContext } from '../../lambdas/aws/context-store';
-import { SecretRedactor } from '../../lambdas/aws/redact';
+import { SecretRedactor } from '../../lambdas/shared/redact';
 import type { BunqContext, BunqSession } from '../../lambdas/bunq/types';
 import { ManualClock } from '../../lambdas/shared/clock';
 import { sampleContext } from './fixtures';
