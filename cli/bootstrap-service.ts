@@ -15,7 +15,7 @@
  * and `force` moves ownership, retiring the old config.
  */
 import { BunqClient, createContext, type CallOptions } from '../lambdas/bunq';
-import type { BunqLogger } from '../lambdas/bunq/logger';
+import type { Logger } from '../lambdas/shared/logger';
 import type { BunqContext, BunqEnvironment, CredentialPasswordIp } from '../lambdas/bunq/types';
 import { describeKey, type BunqCredentialKey, type CredentialOwners, type OwnerVerdict } from '../lambdas/aws/credential-owner';
 import type { DesiredStore } from '../lambdas/aws/desired-store';
@@ -35,7 +35,7 @@ export interface BootstrapDeps {
   /** Picks one of several credentials (asks the operator) or throws. */
   chooseCredential(choices: readonly CredentialPasswordIp[], deviceDescription: string): Promise<number>;
   clock: Clock;
-  logger: BunqLogger;
+  logger: Logger;
   bunqOptions?: Omit<CallOptions, 'clock' | 'logger'>;
 }
 

@@ -6,9 +6,9 @@ import { ContextStore } from '../lambdas/aws/context-store';
 import { CredentialOwners } from '../lambdas/aws/credential-owner';
 import { DesiredStore } from '../lambdas/aws/desired-store';
 import { historyTtlDaysFrom } from '../lambdas/aws/env';
-import { secretRedactor } from '../lambdas/aws/redact';
+import { secretRedactor } from '../lambdas/shared/redact';
 import { StateStore } from '../lambdas/aws/state-store';
-import type { WorkerLogger } from '../lambdas/service/reconcile-credential';
+import type { Logger } from '../lambdas/shared/logger';
 import type { Clock } from '../lambdas/shared/clock';
 import type { CliAwsClients } from './adapters/aws';
 import { DesiredWriter } from './adapters/desired-writer';
@@ -24,7 +24,7 @@ export interface CommandContext {
   settings: CliSettings;
   aws: CliAwsClients;
   clock: Clock;
-  logger: WorkerLogger;
+  logger: Logger;
 }
 
 export function printJson(ctx: CommandContext, value: unknown): void {
@@ -54,7 +54,7 @@ export function contextStore(ctx: CommandContext): ContextStore {
 }
 
 /** Logs go to stderr, redacted, and only with --verbose: stdout stays the command's result. */
-export function cliLogger(io: CliIo, verbose: boolean): WorkerLogger {
+export function cliLogger(io: CliIo, verbose: boolean): Logger {
   const write = (level: string) => (message: string, attributes?: Record<string, unknown>) => {
     if (!verbose) return;
     const extra = attributes === undefined ? '' : ` ${JSON.stringify(secretRedactor.redact(attributes))}`;

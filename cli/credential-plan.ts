@@ -8,7 +8,7 @@ import type { DesiredStore } from '../lambdas/aws/desired-store';
 import type { CallOptions } from '../lambdas/bunq';
 import { resolveBaseUrl } from '../lambdas/bunq/call-environment';
 import { isBunqError } from '../lambdas/bunq/errors';
-import type { BunqLogger } from '../lambdas/bunq/logger';
+import type { Logger } from '../lambdas/shared/logger';
 import { plan, type ActualEntry, type CredentialConfig, type Plan } from '../lambdas/core';
 import { callerSentence, CREDENTIALS_REJECTED } from '../lambdas/service/caller-note';
 import { loadCredentialContext, portOnContext, withRecordedWorkerIps } from '../lambdas/service/reconcile-credential';
@@ -22,7 +22,7 @@ export interface PlanDeps {
   desired: DesiredStore;
   contexts: ContextStorePort;
   clock: Clock;
-  logger: BunqLogger;
+  logger: Logger;
   /** Read only: a plan claims nothing, it only refuses a config the worker would refuse. */
   owners: Pick<CredentialOwners, 'verdict'>;
   bunqOptions?: Omit<CallOptions, 'clock' | 'logger'>;

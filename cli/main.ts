@@ -2,7 +2,7 @@
  * bunq-ip: the operator CLI. Dispatches to one module per command, turns every failure into one
  * clear line on stderr (details with --verbose) and a non-zero exit code.
  */
-import { secretRedactor } from '../lambdas/aws/redact';
+import { secretRedactor } from '../lambdas/shared/redact';
 import { isBunqError } from '../lambdas/bunq/errors';
 import { systemClock, type Clock } from '../lambdas/shared/clock';
 import { cliAwsClients } from './adapters/aws';

@@ -11,7 +11,8 @@ import type { MetricPoint } from '../lambdas/aws/metrics';
 import { StateStore } from '../lambdas/aws/state-store';
 import { CLASSIC_RATE_LIMITS, RateLimiter, silentLogger, type RateLimitRule } from '../lambdas/bunq';
 import { renderPlan } from '../lambdas/core';
-import { reconcileCredential, type WorkerDeps, type WorkerLogger } from '../lambdas/service/reconcile-credential';
+import { reconcileCredential, type WorkerDeps } from '../lambdas/service/reconcile-credential';
+import type { Logger } from '../lambdas/shared/logger';
 import { MetricName } from '../lambdas/shared/metric-names';
 import { systemClock } from '../lambdas/shared/clock';
 import { DesiredWriter } from '../cli/adapters/desired-writer';
@@ -45,7 +46,7 @@ export interface DemoSummary {
   finalActive: string[];
 }
 
-const quietLogger: WorkerLogger = silentLogger;
+const quietLogger: Logger = silentLogger;
 
 function scaled<T extends { windowMs: number }>(rules: readonly T[]): T[] {
   return rules.map((r) => ({ ...r, windowMs: r.windowMs / RATE_WINDOW_SCALE }));

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { ReconcileQueue } from '../../lambdas/aws/queue';
 import { deduplicationId, type ReconcileRequest } from '../../lambdas/aws/reconcile-request';
 import { renderPlan } from '../../lambdas/core';
+import { approveIfUnchanged } from '../../lambdas/core/approval';
 import { reconcileCredential, type WorkerDeps } from '../../lambdas/service/reconcile-credential';
 import { flag, type CommandDef } from '../args';
 import { contextStore, credentialOwners, desiredStore, printJson, stateStore, type CommandContext } from '../context';
@@ -96,11 +97,13 @@ export const applyCommand: CommandDef<CommandContext> = {
       owners: credentialOwners(ctx),
     };
     const request: ReconcileRequest = { credential, reason: 'cli', requestedAt };
-    // The run re-reads bunq and re-plans; it applies only the operations confirmed above.
-    const report = await reconcileCredential(deps, request, { confirmedOperations: planned.plan.operations, callerIps: caller.ips });
-    if (report.error?.kind === 'plan-changed') {
-      if (ctx.json) printJson(ctx, { credential, ok: false, outcome: 'aborted', error: report.error, plan: planned.plan });
-      throw new CliError(`apply aborted for ${credential}: ${report.error.message}`);
+    // The run reads bunq afresh and plans once; its approval step lets it write only when that
+    // plan has exactly the operations confirmed above (a change meanwhile stops it before any write).
+    const report = await reconcileCredential(deps, request, { approve: approveIfUnchanged(planned.plan.operations), callerIps: caller.ips });
+    if (report.outcome === 'refused') {
+      const reason = `${report.refusal?.reason ?? 'the run was refused at approval'}; nothing was changed at bunq: run apply again to see and confirm the new plan`;
+      if (ctx.json) printJson(ctx, { credential, ok: false, outcome: 'aborted', refusal: report.refusal, plan: planned.plan });
+      throw new CliError(`apply aborted for ${credential}: ${reason}`);
     }
     const status = await state.readStatus(credential);
     if (ctx.json) {

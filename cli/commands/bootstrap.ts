@@ -2,7 +2,7 @@
  * `bunq-ip bootstrap <credential>`: onboard a bunq API key. The key comes from an environment
  * variable or standard input, never from the command line.
  */
-import { secretRedactor } from '../../lambdas/aws/redact';
+import { secretRedactor } from '../../lambdas/shared/redact';
 import type { Mode } from '../../lambdas/core';
 import type { CredentialPasswordIp } from '../../lambdas/bunq/types';
 import { SecretsManagerContextSecrets } from '../adapters/secret-writer';

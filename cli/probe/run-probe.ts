@@ -22,7 +22,7 @@ import {
 } from '../../lambdas/bunq';
 import { makeCallEnvironment } from '../../lambdas/bunq/call-environment';
 import { errorDescriptions, parseJson, responseItems, sessionServerReply } from '../../lambdas/bunq/envelope';
-import { redact } from '../../lambdas/bunq/logger';
+import { SecretRedactor } from '../../lambdas/shared/redact';
 import { isCanonicalIpv4 } from '../../lambdas/core/validate-ip';
 import { systemClock, type Clock } from '../../lambdas/shared/clock';
 import type { EmulatorProfile } from '../../emulator/profiles';
@@ -365,7 +365,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     ...(stoppedBy !== undefined ? { stoppedBy } : {}),
   };
   // The minted keys and tokens are throwaway, but a report is made to be pasted: none of them goes in.
-  return JSON.parse(redact(JSON.stringify(report), [...secrets])) as ProbeReport;
+  return JSON.parse(new SecretRedactor(secrets).redactString(JSON.stringify(report))) as ProbeReport;
 }
 
 async function rateLimitCheck(

@@ -7,9 +7,10 @@ import {
   UpdateSecretVersionStageCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import type { BunqContext, BunqEnvironment, BunqSession } from '../bunq/types';
+import { BunqContextError, bunqContextOf } from '../bunq/context';
+import type { BunqContext, BunqSession } from '../bunq/types';
 import { systemClock, type Clock } from '../shared/clock';
-import { secretRedactor, type SecretRedactor } from './redact';
+import { secretRedactor, type SecretRedactor } from '../shared/redact';
 
 /**
  * The bunq API context of each credential, one Secrets Manager secret each. Read once per warm
@@ -51,80 +52,24 @@ export type SessionWriteOutcome =
   /** The secret now belongs to another installation (re-bootstrapped): our session is dropped. */
   | 'kept-replaced';
 
-const ENVIRONMENTS: ReadonlySet<string> = new Set<BunqEnvironment>(['PRODUCTION', 'SANDBOX']);
-
-function fail(secretName: string, problem: string): never {
-  throw new ContextStoreError('secret-invalid', `secret ${secretName} does not hold a valid bunq context: ${problem}`);
-}
-
-function requireString(secretName: string, o: Record<string, unknown>, key: string, pem?: 'private' | 'public'): string {
-  const v = o[key];
-  if (typeof v !== 'string' || v.trim() === '') fail(secretName, `${key} must be a non-empty string`);
-  if (pem === 'private' && !/-----BEGIN (RSA )?PRIVATE KEY-----/.test(v)) fail(secretName, `${key} is not a PEM private key`);
-  if (pem === 'public' && !v.includes('-----BEGIN PUBLIC KEY-----')) fail(secretName, `${key} is not a PEM public key`);
-  return v;
-}
-
-function requireId(secretName: string, o: Record<string, unknown>, key: string): number {
-  const v = o[key];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) fail(secretName, `${key} must be a positive integer`);
-  return v;
-}
-
-function parseSession(secretName: string, raw: unknown): BunqSession | null {
-  if (raw === null || raw === undefined) return null;
-  if (typeof raw !== 'object' || Array.isArray(raw)) fail(secretName, 'session must be an object or null');
-  const s = raw as Record<string, unknown>;
-  const expiresAt = requireString(secretName, s, 'expiresAt');
-  if (Number.isNaN(Date.parse(expiresAt))) fail(secretName, 'session.expiresAt is not an ISO time');
-  const timeoutSeconds = s.timeoutSeconds;
-  if (typeof timeoutSeconds !== 'number' || !Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
-    fail(secretName, 'session.timeoutSeconds must be a positive number');
-  }
-  return { id: requireId(secretName, s, 'id'), token: requireString(secretName, s, 'token'), expiresAt, timeoutSeconds };
-}
-
-/** Validates the secret's JSON. Error messages name fields, never values. */
+/** Validates the secret's JSON against the one context schema (bunq/context.ts). Errors name fields, never values. */
 export function parseBunqContext(secretName: string, text: string): BunqContext {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    fail(secretName, 'it is not JSON');
+    throw invalid(secretName, ['it is not JSON']);
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(secretName, 'it is not a JSON object');
-  const o = raw as Record<string, unknown>;
-  if (o.version !== 1) fail(secretName, `unsupported version ${JSON.stringify(o.version ?? null)} (expected 1)`);
-  const environment = o.environment;
-  if (typeof environment !== 'string' || !ENVIRONMENTS.has(environment)) {
-    fail(secretName, 'environment must be PRODUCTION or SANDBOX');
+  try {
+    return bunqContextOf(raw);
+  } catch (err) {
+    if (err instanceof BunqContextError) throw invalid(secretName, err.issues);
+    throw err;
   }
-  let baseUrl: string | undefined;
-  if (o.baseUrl !== undefined && o.baseUrl !== null) {
-    baseUrl = requireString(secretName, o, 'baseUrl');
-    let url: URL;
-    try {
-      url = new URL(baseUrl);
-    } catch {
-      fail(secretName, 'baseUrl is not a URL');
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(secretName, 'baseUrl must be http(s)');
-  }
-  const context: BunqContext = {
-    version: 1,
-    environment: environment as BunqEnvironment,
-    apiKey: requireString(secretName, o, 'apiKey'),
-    clientPrivateKeyPem: requireString(secretName, o, 'clientPrivateKeyPem', 'private'),
-    clientPublicKeyPem: requireString(secretName, o, 'clientPublicKeyPem', 'public'),
-    installationId: requireId(secretName, o, 'installationId'),
-    installationToken: requireString(secretName, o, 'installationToken'),
-    serverPublicKeyPem: requireString(secretName, o, 'serverPublicKeyPem', 'public'),
-    deviceServerId: requireId(secretName, o, 'deviceServerId'),
-    userId: requireId(secretName, o, 'userId'),
-    session: parseSession(secretName, o.session),
-  };
-  if (baseUrl !== undefined) context.baseUrl = baseUrl;
-  return context;
+}
+
+function invalid(secretName: string, issues: readonly string[]): ContextStoreError {
+  return new ContextStoreError('secret-invalid', `secret ${secretName} does not hold a valid bunq context: ${issues.join('; ')}`);
 }
 
 /** The same installation and key: a session made for one is valid for the other. */

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SERVICE_NAME } from '../shared/metric-names';
-import { secretRedactor, type SecretRedactor } from './redact';
+import { secretRedactor, type SecretRedactor } from '../shared/redact';
 
 /**
  * Structured JSON logs (Powertools). Every value passes the redactor on its way to JSON, including

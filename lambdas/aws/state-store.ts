@@ -14,7 +14,7 @@ import type {
 import type { ErrorInfo } from '../core/errors';
 import { entriesAfterRun, isApplied, isSuccessfulOutcome, runVerdict } from '../core/outcome';
 import type { ReconcileReason } from './reconcile-request';
-import { secretRedactor } from './redact';
+import { secretRedactor } from '../shared/redact';
 
 /**
  * The ReconcileState table: per credential one `status` item (the latest run, overwritten) and one

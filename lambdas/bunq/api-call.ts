@@ -13,7 +13,8 @@ import type { Clock } from '../shared/clock';
 import { BunqError, type BunqErrorKind } from './errors';
 import { describe, errorForReply, summaryFor } from './error-mapping';
 import { EnvelopeError, parseJson, responseItems, errorDescriptions, type ResponseItem } from './envelope';
-import { redact, type BunqLogger } from './logger';
+import type { Logger } from '../shared/logger';
+import { SecretRedactor } from '../shared/redact';
 import type { RateLimiter } from './rate-limiter';
 import { backoffMs, verdictFor, type Failure, type RetryOptions } from './retry-policy';
 import { signBody, verifyBody, type KeyCache } from './signing';
@@ -50,7 +51,7 @@ export interface CallEnvironment {
   userAgent: string;
   language?: string;
   region?: string;
-  logger: BunqLogger;
+  logger: Logger;
   newRequestId: () => string;
   stats: BunqStats;
   /** Secrets to scrub from any text that reaches an error or a log line. */
@@ -168,7 +169,7 @@ export async function callBunq(env: CallEnvironment, spec: CallSpec): Promise<Ca
   const ctx: CallContext = {
     operation: `${spec.method} ${spec.path.split('?')[0] ?? spec.path}`,
     bodyBytes: spec.body === undefined ? undefined : Buffer.from(JSON.stringify(spec.body), 'utf8'),
-    clean: (text) => redact(text, env.secrets()),
+    clean: (text) => new SecretRedactor(env.secrets()).redactString(text),
   };
   let last: FailedAttempt | undefined;
   for (let attempt = 1; ; attempt++) {

@@ -4,7 +4,7 @@
  */
 import { systemClock, type Clock } from '../shared/clock';
 import { DEFAULT_TIMEOUT_MS, DEFAULT_USER_AGENT, emptyStats, newRequestId, type CallEnvironment } from './api-call';
-import { silentLogger, type BunqLogger } from './logger';
+import { silentLogger, type Logger } from '../shared/logger';
 import { RateLimiter, type RateLimitRule } from './rate-limiter';
 import { KeyCache } from './signing';
 import { DEFAULT_RETRY, type RetryOptions } from './retry-policy';
@@ -26,7 +26,7 @@ export interface CallOptions {
   /** X-Bunq-Language / X-Bunq-Region; bunq's defaults apply when omitted. */
   language?: string;
   region?: string;
-  logger?: BunqLogger;
+  logger?: Logger;
   /** [0, 1) source for backoff jitter. */
   random?: () => number;
   transport?: Transport;

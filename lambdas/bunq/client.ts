@@ -17,7 +17,8 @@ import {
   type JsonObject,
 } from './envelope';
 import { BunqError, isBunqError } from './errors';
-import type { BunqLogger } from './logger';
+import type { Logger } from '../shared/logger';
+import { bunqContextOf } from './context';
 import { isCanonicalIpv4 } from '../core/validate-ip';
 import { openSession } from './session-server';
 import type { HttpMethod } from './transport';
@@ -49,7 +50,7 @@ export class BunqClient {
   private ctx: BunqContext;
   private readonly env: CallEnvironment;
   private readonly clock: Clock;
-  private readonly logger: BunqLogger;
+  private readonly logger: Logger;
   private readonly onSessionRefreshed: ((context: BunqContext) => void | Promise<void>) | undefined;
   private readonly refreshMarginMs: number;
   private refreshing: Promise<void> | undefined;
@@ -57,7 +58,8 @@ export class BunqClient {
   private readonly knownSecrets = new Set<string>();
 
   constructor(options: BunqClientOptions) {
-    validateContext(options.context);
+    // The one context schema, as the context store checks it: a hand-built context gets no laxer check.
+    bunqContextOf(options.context);
     this.ctx = options.context;
     this.rememberSecrets(options.context);
     this.env = makeCallEnvironment(resolveBaseUrl(options.context.environment, options.context.baseUrl), options, () => [
@@ -324,26 +326,3 @@ export function nextPagePath(olderUrl: string, basePath: string): string | null 
   return `${basePath}?count=${PAGE_SIZE}&older_id=${olderId}`;
 }
 
-function validateContext(ctx: BunqContext): void {
-  const fail = (what: string): never => {
-    throw new Error(`invalid bunq context: ${what}`);
-  };
-  if (ctx === null || typeof ctx !== 'object') fail('not an object');
-  if (ctx.version !== 1) fail(`unsupported version ${String(ctx.version)}`);
-  if (typeof ctx.apiKey !== 'string' || ctx.apiKey.length === 0) fail('apiKey is missing');
-  if (typeof ctx.installationToken !== 'string' || ctx.installationToken.length === 0) fail('installationToken is missing');
-  if (typeof ctx.clientPrivateKeyPem !== 'string' || !ctx.clientPrivateKeyPem.includes('PRIVATE KEY')) {
-    fail('clientPrivateKeyPem is not a PEM private key');
-  }
-  if (typeof ctx.serverPublicKeyPem !== 'string' || !ctx.serverPublicKeyPem.includes('BEGIN PUBLIC KEY')) {
-    fail('serverPublicKeyPem is not an SPKI PEM');
-  }
-  if (!Number.isSafeInteger(ctx.userId) || ctx.userId <= 0) fail('userId must be a positive integer');
-  const s = ctx.session;
-  if (s !== null) {
-    if (typeof s !== 'object') fail('session must be an object or null');
-    if (typeof s.token !== 'string' || s.token.length === 0) fail('session.token is missing');
-    if (!Number.isSafeInteger(s.id) || s.id <= 0) fail('session.id must be a positive integer');
-    if (Number.isNaN(Date.parse(s.expiresAt))) fail('session.expiresAt is not a date');
-  }
-}

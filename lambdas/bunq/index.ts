@@ -7,7 +7,7 @@ export { whitelistPort, toActualEntry } from './whitelist-port';
 export { BunqError, isBunqError, metricNameFor, type BunqErrorKind, type BunqErrorDetails } from './errors';
 export { RateLimiter, CLASSIC_RATE_LIMITS, type RateLimitRule, type RateLimiterOptions } from './rate-limiter';
 export { DEFAULT_RETRY, type RetryOptions } from './retry-policy';
-export { silentLogger, type BunqLogger } from './logger';
+export { silentLogger, type Logger } from '../shared/logger';
 export { nodeTransport, TransportError, type Transport, type HttpRequest, type HttpResponse, type HttpMethod } from './transport';
 export { generateClientKeyPair, signBody, verifyBody, type RsaKeyPairPem } from './signing';
 export type { BunqStats } from './api-call';

@@ -1,8 +1,10 @@
 /**
- * One reconcile run for one credential: a fresh read of bunq's entries, plan, execute. Every run
- * starts from what bunq says now, never from what an earlier run believed.
+ * One reconcile run for one credential: a fresh read of bunq's entries, plan, approve (when the run
+ * carries an approver), execute. Every run starts from what bunq says now, never from what an
+ * earlier run believed.
  */
 import type { Clock } from '../shared/clock';
+import type { Approver, Refusal } from './approval';
 import { CountingPort } from './counting-port';
 import { normaliseDesired } from './desired';
 import { DeadlineReached, errorInfo, execute, isRetryable, DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAY_MS } from './executor';
@@ -26,6 +28,27 @@ export interface ReconcileInput {
   callerIps?: readonly string[];
   /** Other reconciler IPs kept like caller IPs but no evidence of this run's caller (plan()'s keptIps). */
   keptIps?: readonly string[];
+  /**
+   * Decides on the plan made from this run's fresh read, before any write (CLI apply: the
+   * operations the operator confirmed). Absent = approved (the worker's runs). A refusal ends the
+   * run as a RefusedRun: nothing written, nothing failed.
+   */
+  approve?: Approver;
+}
+
+/** A run its approver refused: bunq was read and planned, and nothing was written. */
+export interface RefusedRun {
+  credential: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  outcome: 'refused';
+  refusal: Refusal;
+  /** The fresh plan the approver refused. */
+  plan: Plan;
+  before: ActualEntry[];
+  reads: number;
+  writes: number;
 }
 
 /** The plan we can still report when bunq could not be read: the desired side only, no operations. */
@@ -48,7 +71,10 @@ export function unreadPlan(
   });
 }
 
-export async function reconcile(input: ReconcileInput): Promise<ExecutionResult> {
+/** Without an approver every plan is executed, so the result is always an ExecutionResult. */
+export function reconcile(input: ReconcileInput & { approve?: undefined }): Promise<ExecutionResult>;
+export function reconcile(input: ReconcileInput): Promise<ExecutionResult | RefusedRun>;
+export async function reconcile(input: ReconcileInput): Promise<ExecutionResult | RefusedRun> {
   const { desired, config, clock } = input;
   const startedAt = clock.now();
   const maxAttempts = Math.max(1, input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
@@ -100,6 +126,23 @@ export async function reconcile(input: ReconcileInput): Promise<ExecutionResult>
   }
 
   const thePlan = plan(desired, before, config, clock.now(), input.callerIps, input.keptIps);
+  const approval = input.approve?.(thePlan);
+  if (approval !== undefined && !approval.approved) {
+    const finishedAt = clock.now();
+    const calls = port.callCounts();
+    return {
+      credential: config.credential,
+      startedAt: new Date(startedAt).toISOString(),
+      finishedAt: new Date(finishedAt).toISOString(),
+      durationMs: finishedAt - startedAt,
+      outcome: 'refused',
+      refusal: { code: approval.code, reason: approval.reason },
+      plan: thePlan,
+      before,
+      reads: calls.reads,
+      writes: calls.writes,
+    };
+  }
   return execute(thePlan, input.port, {
     clock,
     before,

@@ -9,7 +9,8 @@ import { logger } from '../aws/logger';
 import { createRunMetrics, createServiceMetrics } from '../aws/metrics';
 import { ReconcileQueue } from '../aws/queue';
 import { StateStore } from '../aws/state-store';
-import { RateLimiter, type BunqLogger } from '../bunq';
+import { RateLimiter } from '../bunq';
+import type { Logger } from '../shared/logger';
 import { EnvName } from '../shared/metric-names';
 import { systemClock } from '../shared/clock';
 import type { FanOutDeps } from './fan-out';
@@ -22,10 +23,11 @@ import type { StreamDeps } from './stream-trigger';
  * this container calls bunq from the same IP) are shared across invocations.
  */
 
-export type HandlerLogger = BunqLogger;
+/** @deprecated the one name is Logger (lambdas/shared/logger.ts); kept until fan-out.ts and stream-trigger.ts import it (HANDLERS). */
+export type HandlerLogger = Logger;
 
 /** Powertools' Logger behind the plain (message, attributes) shape the rest of the code uses. */
-export const handlerLogger: HandlerLogger = {
+export const handlerLogger: Logger = {
   debug: (message, attributes) => logger.debug(message, attributes ?? {}),
   info: (message, attributes) => logger.info(message, attributes ?? {}),
   warn: (message, attributes) => logger.warn(message, attributes ?? {}),

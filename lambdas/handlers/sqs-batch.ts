@@ -1,5 +1,6 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { parseReconcileRequest, type ReconcileRequest } from '../aws/reconcile-request';
+import type { Logger } from '../shared/logger';
 
 /**
  * How a FIFO batch is worked through. Messages of one group (= one credential) keep their order: once
@@ -22,15 +23,11 @@ export interface BatchOutcome {
   retry?: boolean;
 }
 
-export interface BatchLogger {
-  warn(message: string, attributes?: Record<string, unknown>): void;
-  error(message: string, attributes?: Record<string, unknown>): void;
-}
 
 export async function processFifoBatch(
   records: readonly SQSRecord[],
   run: (request: ReconcileRequest) => Promise<BatchOutcome>,
-  logger: BatchLogger,
+  logger: Pick<Logger, 'warn' | 'error'>,
 ): Promise<SQSBatchResponse> {
   const failedGroups = new Set<string>();
   const ranCredentials = new Set<string>();

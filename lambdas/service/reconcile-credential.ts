@@ -13,7 +13,7 @@ import type { EgressIps } from '../aws/env';
 import type { ChangeEventSink } from '../aws/events';
 import { metricsForFailure, metricsForResult, type MetricPoint, type RunMetrics } from '../aws/metrics';
 import type { ReconcileRequest } from '../aws/reconcile-request';
-import { secretRedactor } from '../aws/redact';
+import { secretRedactor } from '../shared/redact';
 import {
   runRecordFromFailure,
   runRecordFromResult,
@@ -21,14 +21,15 @@ import {
   type RunRecord,
   type StateStore,
 } from '../aws/state-store';
-import { BunqClient, whitelistPort, type BunqLogger, type CallOptions } from '../bunq';
+import { BunqClient, whitelistPort, type CallOptions } from '../bunq';
+import type { Logger } from '../shared/logger';
 import type { BunqContext } from '../bunq/types';
 import type { WriteReceipts } from '../bunq/whitelist-port';
 import { CredentialConfigError, entriesAfterRun, isPortError, reconcile, retryDisposition, runVerdict, type BlockedOperation, type ErrorKind, type CredentialConfig, type ExecutionResult, type Operation, type Warning, type WhitelistPort } from '../core';
+import type { Approver, Refusal } from '../core/approval';
 import { MetricName } from '../shared/metric-names';
 import type { Clock } from '../shared/clock';
 import { nameCaller } from './caller-note';
-import { PlanGate } from './plan-gate';
 
 /**
  * One reconcile run for one credential: load config, desired items and the bunq context, run the
@@ -38,15 +39,12 @@ import { PlanGate } from './plan-gate';
  * Nothing is ever changed at bunq on a guess.
  */
 
-/** The runtime logs through the same (message, attributes) seam as the bunq client. */
-export type WorkerLogger = BunqLogger;
-
 export interface WorkerDeps {
   desired: DesiredStore;
   state: StateStore;
   contexts: ContextStorePort;
   metrics: RunMetrics;
-  logger: WorkerLogger;
+  logger: Logger;
   clock: Clock;
   /** The owner records: a run calls bunq only for a credential this config owns (credential-owner.ts). */
   owners: Pick<CredentialOwners, 'ensureOwner'>;
@@ -74,9 +72,14 @@ export interface RunReport {
    * recorded failure is retried by the next scheduled run instead (see shouldRetry).
    */
   retry: boolean;
-  /** `retired`: the config was retired by `bootstrap --force`; nothing was called or recorded. */
-  outcome: RunRecord['outcome'] | 'retired';
+  /**
+   * `retired`: the config was retired by `bootstrap --force`; nothing was called or recorded.
+   * `refused`: the run's approver refused its fresh plan (`refusal` says why); nothing was written
+   * at bunq, and no run record replaces the last real run's.
+   */
+  outcome: RunRecord['outcome'] | 'retired' | 'refused';
   error: RunError | null;
+  refusal?: Refusal;
 }
 
 export interface RunOptions {
@@ -86,10 +89,11 @@ export interface RunOptions {
    */
   deadline?: number;
   /**
-   * The operations an operator confirmed (CLI apply). When the run's own fresh plan differs, it
-   * stops before any change and reports `plan-changed`; nothing is recorded, as nothing was run.
+   * Decides on the run's own fresh plan before any write (CLI apply: approveIfUnchanged with the
+   * operations the operator confirmed). A refusal is reported as outcome `refused`; nothing is
+   * written at bunq, and nothing is recorded, as nothing was run. The worker passes none.
    */
-  confirmedOperations?: readonly Operation[];
+  approve?: Approver;
   /**
    * The IPs this run calls bunq from (the worker: EGRESS_IPS; the CLI: its public IP), never
    * deactivated whatever the config item says. Absent or empty = the run cannot tell, and every
@@ -149,7 +153,6 @@ export async function reconcileCredential(
   const started = deps.clock.now();
   let secretName: string | undefined;
   let result: ExecutionResult;
-  let gate: PlanGate | undefined;
   let receipts: WriteReceipts | undefined;
   try {
     const desired = await deps.desired.readCredential(credential);
@@ -175,35 +178,31 @@ export async function reconcileCredential(
     // The run's deadline reaches into the client: no bunq call outlives it (issue 13).
     const port = portOnContext(options.deadline === undefined ? deps : { ...deps, bunqOptions: { ...deps.bunqOptions, deadline: options.deadline } }, config, loaded);
     receipts = port;
-    if (options.confirmedOperations !== undefined) {
-      gate = new PlanGate({
-        port,
-        desired: desired.desired,
-        config,
-        clock: deps.clock,
-        confirmed: options.confirmedOperations,
-        callerIps,
-        keptIps,
-      });
-    }
-    result = await reconcile({
+    const run = await reconcile({
       desired: desired.desired,
       config,
-      port: gate ?? port,
+      port,
       clock: deps.clock,
       maxAttempts: deps.maxAttempts,
       retryDelayMs: deps.retryDelayMs,
       ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
       callerIps,
       keptIps,
+      ...(options.approve !== undefined ? { approve: options.approve } : {}),
     });
+    if (run.outcome === 'refused') {
+      deps.logger.warn('reconcile run refused at approval; nothing was changed', {
+        credential,
+        reason: request.reason,
+        refusal: run.refusal,
+        reads: run.reads,
+        writes: run.writes,
+      });
+      return { credential, ok: false, retry: false, outcome: 'refused', error: null, refusal: run.refusal };
+    }
+    result = run;
   } catch (err) {
     return recordFailure(deps, credential, runContext, started, err, secretName, options.callerIps);
-  }
-  if (gate?.refusal !== undefined) {
-    const error = { kind: 'plan-changed' as const, message: gate.refusal.message };
-    deps.logger.warn('reconcile run stopped: plan changed after confirmation', { credential, error });
-    return { credential, ok: false, retry: false, outcome: 'failed', error };
   }
 
   const record = runRecordFromResult(result, runContext);

@@ -1,7 +1,8 @@
 import { CreateSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { ContextStore, ContextStoreError, parseBunqContext } from '../../lambdas/aws/context-store';
-import { SecretRedactor } from '../../lambdas/aws/redact';
+import { BunqClient } from '../../lambdas/bunq/client';
+import { SecretRedactor } from '../../lambdas/shared/redact';
 import type { BunqContext, BunqSession } from '../../lambdas/bunq/types';
 import { ManualClock } from '../../lambdas/shared/clock';
 import { sampleContext } from './fixtures';
@@ -76,7 +77,7 @@ describe('context store (Secrets Manager on moto)', () => {
     expect(e1.message).toContain('not JSON');
     const badField = await createSecret(JSON.stringify({ ...ctx, installationId: 'x', apiKey: '' }));
     const e2 = (await store().load(badField).catch((e: unknown) => e)) as ContextStoreError;
-    expect(e2.message).toMatch(/apiKey must be a non-empty string/);
+    expect(e2.message).toMatch(/installationId must be a positive integer; apiKey is missing: it must be a non-empty string|apiKey is missing: it must be a non-empty string; installationId must be a positive integer/);
     for (const err of [e1, e2]) {
       expect(err.message).not.toContain(ctx.apiKey);
       expect(err.message).not.toContain(ctx.installationToken);
@@ -91,11 +92,15 @@ describe('context store (Secrets Manager on moto)', () => {
     expect(bad({ version: 2 })).toThrow(/unsupported version 2/);
     expect(bad({ environment: 'TEST' })).toThrow(/environment must be PRODUCTION or SANDBOX/);
     expect(bad({ clientPrivateKeyPem: 'nope' })).toThrow(/clientPrivateKeyPem is not a PEM private key/);
-    expect(bad({ serverPublicKeyPem: 'nope' })).toThrow(/serverPublicKeyPem is not a PEM public key/);
+    expect(bad({ serverPublicKeyPem: 'nope' })).toThrow(/serverPublicKeyPem is not an SPKI PEM public key/);
     expect(bad({ userId: -1 })).toThrow(/userId must be a positive integer/);
     expect(bad({ baseUrl: 'ftp://x' })).toThrow(/baseUrl must be http/);
-    expect(bad({ session: { id: 1, token: 't', expiresAt: 'soon', timeoutSeconds: 1 } })).toThrow(/expiresAt is not an ISO time/);
+    expect(bad({ session: { id: 1, token: 't', expiresAt: 'soon', timeoutSeconds: 1 } })).toThrow(/session\.expiresAt is not a date \(an ISO-8601 time\)/);
     expect(parseBunqContext('s', JSON.stringify({ ...ctx, session: null })).session).toBeNull();
+    // Every issue at once, each naming its field, none a value.
+    expect(bad({ apiKey: 7, deviceServerId: 0, session: { id: 1, token: '', expiresAt: 'x', timeoutSeconds: 0 } })).toThrow(
+      /apiKey is missing: it must be a non-empty string; deviceServerId must be a positive integer; session\.token is missing: it must be a non-empty string; session\.expiresAt is not a date \(an ISO-8601 time\); session\.timeoutSeconds must be a positive number$/,
+    );
     const { baseUrl: _b, ...noBase } = ctx;
     expect(parseBunqContext('s', JSON.stringify(noBase))).not.toHaveProperty('baseUrl');
   });
@@ -151,5 +156,25 @@ describe('context store (Secrets Manager on moto)', () => {
     const { outcome } = await a.saveSession(seenByA, session('SESSION_OLD_INSTALL_12345678', '2026-01-01T09:00:00.000Z'));
     expect(outcome).toBe('kept-replaced');
     expect((await currentValue(name)).installationToken).toBe('OTHER_INSTALLATION_TOKEN_123456');
+  });
+});
+
+describe('one bunq context schema', () => {
+  it('the client refuses exactly what the context store refuses, with the same issues', () => {
+    const ctx = sampleContext();
+    for (const patch of [{ environment: 'TEST' }, { installationId: 0 }, { clientPublicKeyPem: 'nope' }, { baseUrl: 'ftp://x' }, { deviceServerId: -1 }]) {
+      const value = { ...ctx, ...patch };
+      const stored = (() => {
+        try {
+          parseBunqContext('s', JSON.stringify(value));
+          return 'accepted';
+        } catch (err) {
+          return (err as Error).message.replace('secret s does not hold a valid bunq context: ', '');
+        }
+      })();
+      expect(() => new BunqClient({ context: value as BunqContext })).toThrow(`invalid bunq context: ${stored}`);
+      expect(stored).not.toContain(ctx.apiKey);
+    }
+    expect(() => new BunqClient({ context: ctx })).not.toThrow();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../lambdas/aws/logger';
-import { REDACTED, SecretRedactor } from '../../lambdas/aws/redact';
+import { REDACTED, SecretRedactor } from '../../lambdas/shared/redact';
 import { BunqError } from '../../lambdas/bunq/errors';
 import { captureStdout } from './emf-capture';
 import { sampleContext } from './fixtures';

@@ -1,6 +1,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { ROUTES, type Fault } from '../../emulator/index';
 import { BunqError } from '../../lambdas/bunq/errors';
+import { REDACTED } from '../../lambdas/shared/redact';
 import { startHarness, type Harness } from './support';
 
 let h: Harness | undefined;
@@ -84,5 +85,5 @@ it('no secret reaches an error message, an error field, a cause or a log line', 
     expect(seen).not.toContain(secret);
   }
   // The echoed text is still useful, with the secrets blanked out.
-  expect(seen).toContain('bunq echoes [redacted] and [redacted] and [redacted]');
+  expect(seen).toContain(`bunq echoes ${REDACTED} and ${REDACTED} and ${REDACTED}`);
 });

@@ -6,7 +6,7 @@ import { startEmulator, type BunqEmulator, type EmulatorOptions } from '../../em
 import { ManualClock } from '../../lambdas/shared/clock';
 import { createContext } from '../../lambdas/bunq/bootstrap';
 import { BunqClient, type BunqClientOptions } from '../../lambdas/bunq/client';
-import type { BunqLogger } from '../../lambdas/bunq/logger';
+import type { Logger } from '../../lambdas/shared/logger';
 import { generateClientKeyPair, type RsaKeyPairPem } from '../../lambdas/bunq/signing';
 import type { BunqContext } from '../../lambdas/bunq/types';
 import { nodeTransport, type HttpRequest, type Transport } from '../../lambdas/bunq/transport';
@@ -26,7 +26,7 @@ export interface LogLine {
   attributes?: Record<string, unknown>;
 }
 
-export class CapturingLogger implements BunqLogger {
+export class CapturingLogger implements Logger {
   readonly lines: LogLine[] = [];
   debug(message: string, attributes?: Record<string, unknown>): void {
     this.lines.push({ level: 'debug', message, ...(attributes ? { attributes } : {}) });

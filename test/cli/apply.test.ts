@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { plan as corePlan } from '../../lambdas/core/plan';
 import { parseCommandLine } from '../../cli/args';
 import { applyCommand } from '../../cli/commands/apply';
 import type { CommandContext } from '../../cli/context';
@@ -22,6 +23,14 @@ import {
   type Credential,
   type World,
 } from '../integration/harness';
+
+// Every plan() anyone makes (the CLI's shown plan, the run's own) goes through this spy, so the
+// number of plans per apply is counted, not assumed.
+vi.mock('../../lambdas/core/plan', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../lambdas/core/plan')>();
+  return { ...original, plan: vi.fn(original.plan) };
+});
+const planSpy = vi.mocked(corePlan);
 
 /**
  * `apply` in-process against moto and the bunq emulator, with a terminal whose prompt can change
@@ -87,17 +96,21 @@ describe('bunq-ip apply', () => {
     const writesBefore = world.emulator.requests.length;
     // While the operator reads the plan (add 203.0.113.60), someone declares another IP.
     const ctx = context({ onPrompt: () => putDesiredIp(world, cred.name, '203.0.113.61') });
+    planSpy.mockClear();
     const run = apply(ctx, cred.name);
     await expect(run).rejects.toThrow(CliError);
+    expect(planSpy).toHaveBeenCalledTimes(2);
     await expect(run).rejects.toThrow(/apply aborted for raced: the plan of raced changed after it was confirmed \(confirmed: add 203\.0\.113\.60; now: add 203\.0\.113\.60, add 203\.0\.113\.61\); nothing was changed/);
     expect(whitelistWrites(world, writesBefore)).toEqual([]);
     expect(activeIps(world, cred)).toEqual([OUR_IP]);
     expect(await world.state.readStatus(cred.name)).toBeNull();
   });
 
-  it('a local apply whose fresh plan matches the confirmed one applies it', async () => {
+  it('a local apply whose fresh plan matches the confirmed one applies it, planning twice: once shown, once run', async () => {
     const cred = await credentialWithDrift('unraced');
+    planSpy.mockClear();
     expect(await apply(context({}), cred.name)).toBe(ExitCode.Ok);
+    expect(planSpy).toHaveBeenCalledTimes(2);
     expect(activeIps(world, cred)).toEqual([OUR_IP, '203.0.113.60'].sort());
     expect(await world.state.readStatus(cred.name)).toMatchObject({ reason: 'cli', outcome: 'converged' });
   });

@@ -25,6 +25,7 @@ import { DesiredStore } from '../../lambdas/aws/desired-store';
 import type { MetricPoint, RunMetrics } from '../../lambdas/aws/metrics';
 import { StateStore } from '../../lambdas/aws/state-store';
 import { generateClientKeyPair, RateLimiter, silentLogger, type CallOptions, type RsaKeyPairPem } from '../../lambdas/bunq';
+import { approveIfUnchanged } from '../../lambdas/core/approval';
 import { activeConcreteIps, wildcardCovers } from '../../lambdas/core/actual';
 import { plan } from '../../lambdas/core/plan';
 import type { ActualEntry, CredentialConfig, Operation } from '../../lambdas/core/types';
@@ -342,7 +343,7 @@ export function runAs(w: LockoutWorld, cred: Credential, who: Who, knows: Knows 
   return reconcileCredential(
     workerDeps(w, ip),
     { credential: cred.name, reason: who === 'worker' ? 'schedule' : 'cli', requestedAt: new Date(w.clock.now()).toISOString() },
-    { callerIps: claimedIps(who, knows), workerRun: who === 'worker', ...(confirmedOperations !== undefined ? { confirmedOperations } : {}) },
+    { callerIps: claimedIps(who, knows), workerRun: who === 'worker', ...(confirmedOperations !== undefined ? { approve: approveIfUnchanged(confirmedOperations) } : {}) },
   );
 }
 

@@ -18,7 +18,8 @@ import { ReconcileQueue } from '../../lambdas/aws/queue';
 import { StateStore } from '../../lambdas/aws/state-store';
 import { createContext, generateClientKeyPair, RateLimiter, type RsaKeyPairPem } from '../../lambdas/bunq';
 import type { BunqContext } from '../../lambdas/bunq/types';
-import type { WorkerDeps, WorkerLogger } from '../../lambdas/service/reconcile-credential';
+import type { WorkerDeps } from '../../lambdas/service/reconcile-credential';
+import type { Logger } from '../../lambdas/shared/logger';
 import { createWorkerHandler, type RemainingTime } from '../../lambdas/handlers/reconcile-worker';
 import { ManualClock, type Clock } from '../../lambdas/shared/clock';
 import { startEmulator, type BunqEmulator } from '../../emulator';
@@ -40,7 +41,7 @@ export interface LogLine {
   attributes: Record<string, unknown>;
 }
 
-export class RecordingLogger implements WorkerLogger {
+export class RecordingLogger implements Logger {
   readonly lines: LogLine[] = [];
   debug(message: string, attributes: Record<string, unknown> = {}): void {
     this.lines.push({ level: 'debug', message, attributes });

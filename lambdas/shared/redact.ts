@@ -2,7 +2,8 @@
  * Keeps secrets out of anything we serialise for humans (logs, error reports). Two independent
  * nets, because either alone has holes: keys that name a secret are blanked whatever their value,
  * and the exact secret values we have loaded (API key, tokens) are blanked wherever they appear,
- * e.g. inside an error message a library built for us.
+ * e.g. inside an error message a library built for us. The one redactor of the code base: the bunq
+ * client (its own tokens), the context store and logger (every context loaded), the CLI.
  */
 
 export const REDACTED = '[REDACTED]';
@@ -43,6 +44,10 @@ const MIN_SECRET_LENGTH = 8;
 
 export class SecretRedactor {
   private readonly known = new Set<string>();
+
+  constructor(values: Iterable<string | null | undefined> = []) {
+    this.register(...values);
+  }
 
   /** Remember secret values so they are blanked wherever they appear later. */
   register(...values: Array<string | null | undefined>): void {
