@@ -3,7 +3,7 @@
  * (`history`), and a one-line-per-credential overview. Pure.
  */
 import type { RunRecord, StatusRecord } from '../../lambdas/aws/state-store';
-import { compareIpv4 } from '../../lambdas/core/validate-ip';
+import { compareIpv4 } from '../../lambdas/shared/validate-ip';
 import type { OperationResult } from '../../lambdas/core/types';
 import { plainStyle, type Style } from '../style';
 

@@ -23,7 +23,7 @@ import {
 import { makeCallEnvironment } from '../../lambdas/bunq/call-environment';
 import { errorDescriptions, parseJson, responseItems, sessionServerReply } from '../../lambdas/bunq/envelope';
 import { SecretRedactor } from '../../lambdas/shared/redact';
-import { isCanonicalIpv4 } from '../../lambdas/core/validate-ip';
+import { isCanonicalIpv4 } from '../../lambdas/shared/validate-ip';
 import { systemClock, type Clock } from '../../lambdas/shared/clock';
 import type { EmulatorProfile } from '../../emulator/profiles';
 import { OBSERVATIONS, QUESTIONS, type CheckId, type ObservationId } from './questions';

@@ -1,4 +1,4 @@
-import { validateIpv4List } from '../core/validate-ip';
+import { validateIpv4List } from '../shared/validate-ip';
 import { EnvName } from '../shared/metric-names';
 
 /** The handlers' configuration, from the environment the stack sets (lambdas/shared/metric-names.ts). */

@@ -6,7 +6,7 @@
 import { createPublicKey } from 'node:crypto';
 import { callBunq, malformed, type CallEnvironment } from './api-call';
 import { makeCallEnvironment, resolveBaseUrl, type CallOptions } from './call-environment';
-import { isCanonicalIpv4 } from '../core/validate-ip';
+import { isCanonicalIpv4 } from '../shared/validate-ip';
 import { openSession } from './session-server';
 import { EnvelopeError, idReply, installationReply, type InstallationReply } from './envelope';
 import { generateClientKeyPair, keyPairMatches, type RsaKeyPairPem } from './signing';

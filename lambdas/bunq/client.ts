@@ -19,7 +19,7 @@ import {
 import { BunqError, isBunqError } from './errors';
 import type { Logger } from '../shared/logger';
 import { bunqContextOf } from './context';
-import { isCanonicalIpv4 } from '../core/validate-ip';
+import { isCanonicalIpv4 } from '../shared/validate-ip';
 import { openSession } from './session-server';
 import type { HttpMethod } from './transport';
 import type { BunqContext, BunqUser, CredentialPasswordIp, PermittedIpAsRead, PermittedIpStatus } from './types';

@@ -4,7 +4,7 @@
  * reported).
  */
 import type { ActualEntry } from './types';
-import { isCanonicalIpv4 } from './validate-ip';
+import { isCanonicalIpv4 } from '../shared/validate-ip';
 
 export const WILDCARD = '*';
 

@@ -4,7 +4,7 @@
  * doing less: a config without `mode` only observes.
  */
 import type { CredentialConfig, Mode } from './types';
-import { describeValue, validateIpv4 } from './validate-ip';
+import { describeValue, validateIpv4 } from '../shared/validate-ip';
 
 export const DEFAULT_MODE: Mode = 'observe';
 export const DEFAULT_MAX_DEACTIVATIONS_PER_RUN = 5;

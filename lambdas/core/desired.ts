@@ -4,7 +4,7 @@
  * their expiry are simply no longer desired.
  */
 import type { DesiredItem, ExpiredDesired, InvalidDesired, Warning } from './types';
-import { compareIpv4, describeValue, validateIpv4 } from './validate-ip';
+import { compareIpv4, describeValue, validateIpv4 } from '../shared/validate-ip';
 
 export interface NormalisedDesired {
   /** Valid, unexpired, de-duplicated IPs in numeric order. */

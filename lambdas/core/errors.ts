@@ -42,11 +42,10 @@ export type CoreErrorKind =
   | 'caller-unknown'
   | 'unexpected';
 
-/** Failures of the application service and its adapters (config, secret, ownership, approval). */
+/** Failures of the application service and its adapters (config, secret, ownership). */
 export type ServiceErrorKind =
   | 'invalid-desired'
   | 'run-incomplete'
-  | 'plan-changed'
   | 'config-missing'
   | 'config-invalid'
   | 'context-mismatch'
@@ -132,8 +131,6 @@ export const ERROR_KINDS = {
   /** Operator data: a retry reads the same items. */
   'invalid-desired': runOnly(true),
   'run-incomplete': runOnly(false),
-  /** The operator's confirmed plan no longer holds; nothing was run or recorded. */
-  'plan-changed': runOnly(false),
   'config-missing': runOnly(true),
   'config-invalid': runOnly(true),
   /** The config and the secret name different bunq users. */

@@ -1,7 +1,7 @@
 /** The reconcile core's public surface: pure planning plus the executor that drives a WhitelistPort. */
 export * from './types';
-export { validateIpv4, validateIpv4List, isCanonicalIpv4, compareIpv4, describeValue } from './validate-ip';
-export type { IpRejectionCode, IpValidation, Ipv4ListProblem } from './validate-ip';
+export { validateIpv4, validateIpv4List, isCanonicalIpv4, compareIpv4, describeValue } from '../shared/validate-ip';
+export type { IpRejectionCode, IpValidation, Ipv4ListProblem } from '../shared/validate-ip';
 export { normaliseDesired } from './desired';
 export type { NormalisedDesired } from './desired';
 export {

@@ -6,7 +6,7 @@ import { WILDCARD, classifyEntries, unrecognisedReason } from './actual';
 import { normaliseDesired, type NormalisedDesired } from './desired';
 import { applyGuards, unconfirmedCallerReason } from './guards';
 import type { ActualEntry, CredentialConfig, DesiredItem, Drift, Operation, Plan, Warning } from './types';
-import { compareIpv4, describeValue, isCanonicalIpv4, validateIpv4, validateIpv4List } from './validate-ip';
+import { compareIpv4, describeValue, isCanonicalIpv4, validateIpv4, validateIpv4List } from '../shared/validate-ip';
 
 function byIpThenId(a: { ip: string; entryId?: number }, b: { ip: string; entryId?: number }): number {
   return compareIpv4(a.ip, b.ip) || (a.entryId ?? 0) - (b.entryId ?? 0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareIpv4, describeValue, isCanonicalIpv4, validateIpv4 } from '../../lambdas/core/validate-ip';
+import { compareIpv4, describeValue, isCanonicalIpv4, validateIpv4 } from '../../lambdas/shared/validate-ip';
 
 describe('validateIpv4 accepts canonical dotted quads', () => {
   it.each([
