@@ -11,7 +11,9 @@ import * as path from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { PutCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { EnvName, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/metric-names';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/metric-names';
+import { EnvName } from '../../lambdas/shared/env-names';
+import { BUNDLE_SIZE_TARGETS, HANDLER_BUNDLING } from '../../lib/handler-bundling';
 import { createFifoQueue, MOTO_CREDENTIALS, REGION } from '../lib/moto';
 import { median, round } from '../lib/stats';
 import { bytes, fmt, formatTable } from '../lib/table';
@@ -51,18 +53,19 @@ interface Variant {
   nodeOptions: string;
 }
 
-/** The esbuild options CDK derives from lib/reconciler-function.ts's bundling props. */
+/** The esbuild options CDK derives from lib/reconciler-function.ts's bundling props (lib/handler-bundling.ts). */
 function esbuildOptions(entry: string, outfile: string): Parameters<typeof build>[0] {
   return {
     entryPoints: [entry],
     outfile,
     bundle: true,
-    minify: true,
-    sourcemap: true,
+    minify: HANDLER_BUNDLING.minify,
+    sourcemap: HANDLER_BUNDLING.sourceMap,
     format: 'cjs',
     platform: 'node',
-    target: 'node24',
-    external: [],
+    target: HANDLER_BUNDLING.target,
+    external: [...HANDLER_BUNDLING.externalModules],
+    mainFields: [...HANDLER_BUNDLING.mainFields],
     logLevel: 'silent',
   };
 }
