@@ -260,11 +260,19 @@ export async function runColdStart(endpoint: string, quick: boolean): Promise<Co
   }
 }
 
+/** The handler's bundle-size target (lib/handler-bundling.ts), flagged when the bundle is over it. */
+function targetCell(r: BundleRow): string {
+  if (r.bytes === 0 || r.name.includes('bunq-js-client')) return '–';
+  const target = BUNDLE_SIZE_TARGETS[r.handler as keyof typeof BUNDLE_SIZE_TARGETS];
+  return r.bytes <= target ? `≤ ${bytes(target)} ok` : `≤ ${bytes(target)} OVER by ${bytes(r.bytes - target)}`;
+}
+
 export function formatColdStart(result: ColdStartResult): string[] {
   const lines = formatTable(
     [
       { header: 'bundle' },
       { header: 'size (minified)' },
+      { header: 'target' },
       { header: 'source map' },
       { header: 'runs' },
       { header: 'import (ms)' },
@@ -275,6 +283,7 @@ export function formatColdStart(result: ColdStartResult): string[] {
     result.rows.map((r) => [
       r.name,
       r.bytes > 0 ? bytes(r.bytes) : '–',
+      targetCell(r),
       r.sourceMapBytes > 0 ? bytes(r.sourceMapBytes) : '–',
       r.runs,
       fmt(r.importMs, 1),
