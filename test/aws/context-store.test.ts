@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ContextStore, ContextStoreError, parseBunqContext } from '../../lambdas/aws/context-store';
 import { SecretRedactor } from '../../lambdas/aws/redact';
 import type { BunqContext, BunqSession } from '../../lambdas/bunq/types';
-import { ManualClock } from '../../lambdas/shared/clock';
+import { ManualClock } from '../support/manual-clock';
 import { sampleContext } from './fixtures';
 import { motoClients, uniqueName } from './moto-helpers';
 

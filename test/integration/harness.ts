@@ -20,7 +20,8 @@ import { createContext, generateClientKeyPair, RateLimiter, type RsaKeyPairPem }
 import type { BunqContext } from '../../lambdas/bunq/types';
 import type { WorkerDeps, WorkerLogger } from '../../lambdas/service/reconcile-credential';
 import { createWorkerHandler, type RemainingTime } from '../../lambdas/handlers/reconcile-worker';
-import { ManualClock, type Clock } from '../../lambdas/shared/clock';
+import type { Clock } from '../../lambdas/shared/clock';
+import { ManualClock } from '../support/manual-clock';
 import { startEmulator, type BunqEmulator } from '../../emulator';
 import { createFifoQueueWithDlq, createTable, motoClients, motoEndpoint, REGION, uniqueName, type MotoClients } from '../aws/moto-helpers';
 
