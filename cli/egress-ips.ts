@@ -7,7 +7,7 @@
  */
 import { egressIpsFrom } from '../lambdas/aws/env';
 import { validateIpv4 } from '../lambdas/core';
-import { EnvName } from '../lambdas/shared/metric-names';
+import { EnvName } from '../lambdas/shared/env-names';
 import type { OptionDef } from './args';
 import { usageError } from './errors';
 import type { Env } from './io';

@@ -4,7 +4,7 @@
  * an operator can export the stack outputs once and every command follows.
  */
 import { DEFAULT_SECRET_PREFIX } from '../lambdas/aws/env';
-import { EnvName } from '../lambdas/shared/metric-names';
+import { EnvName } from '../lambdas/shared/env-names';
 import { CliError, ExitCode } from './errors';
 import type { Env } from './io';
 

@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { HANDLER_BUNDLING } from './handler-bundling';
 
 /** Repository root: the handlers, package-lock.json and the local esbuild live there. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -79,12 +80,12 @@ export class ReconcilerFunction extends NodejsFunction {
         ? { vpc: props.vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } }
         : {}),
       bundling: {
-        minify: true,
-        sourceMap: true,
-        // Ship the SDK versions the tests ran against instead of whatever the runtime carries.
-        externalModules: [],
+        minify: HANDLER_BUNDLING.minify,
+        sourceMap: HANDLER_BUNDLING.sourceMap,
+        externalModules: [...HANDLER_BUNDLING.externalModules],
+        mainFields: [...HANDLER_BUNDLING.mainFields],
         format: OutputFormat.CJS,
-        target: 'node24',
+        target: HANDLER_BUNDLING.target,
         forceDockerBundling: false,
       },
     });

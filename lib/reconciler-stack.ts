@@ -9,7 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { EVENT_SOURCE, EventDetailType } from '../lambdas/shared/metric-names';
+import { EVENT_SOURCE, EventDetailType } from '../lambdas/shared/event-names';
 import { hasFixedEgress, type ReconcilerConfig } from './config';
 import { DATA_STORES_ID, DataStores } from './data-stores';
 import { FixedEgress } from './egress';

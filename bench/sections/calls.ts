@@ -6,7 +6,7 @@
  */
 import { BunqClient, whitelistPort } from '../../lambdas/bunq';
 import { reconcile, type CredentialConfig, type DesiredItem } from '../../lambdas/core';
-import { ManualClock } from '../../lambdas/shared/clock';
+import { ManualClock } from '../../test/support/manual-clock';
 import { bunqWorld, OWN_IP, whitelistCalls } from '../lib/bunq-world';
 import { differences, minimumCalls, type EntryLike } from '../lib/lower-bound';
 import { round } from '../lib/stats';

@@ -11,7 +11,9 @@ import * as path from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { PutCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { EnvName, METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/metric-names';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/metric-names';
+import { EnvName } from '../../lambdas/shared/env-names';
+import { BUNDLE_SIZE_TARGETS, HANDLER_BUNDLING } from '../../lib/handler-bundling';
 import { createFifoQueue, MOTO_CREDENTIALS, REGION } from '../lib/moto';
 import { median, round } from '../lib/stats';
 import { bytes, fmt, formatTable } from '../lib/table';
@@ -51,18 +53,19 @@ interface Variant {
   nodeOptions: string;
 }
 
-/** The esbuild options CDK derives from lib/reconciler-function.ts's bundling props. */
+/** The esbuild options CDK derives from lib/reconciler-function.ts's bundling props (lib/handler-bundling.ts). */
 function esbuildOptions(entry: string, outfile: string): Parameters<typeof build>[0] {
   return {
     entryPoints: [entry],
     outfile,
     bundle: true,
-    minify: true,
-    sourcemap: true,
+    minify: HANDLER_BUNDLING.minify,
+    sourcemap: HANDLER_BUNDLING.sourceMap,
     format: 'cjs',
     platform: 'node',
-    target: 'node24',
-    external: [],
+    target: HANDLER_BUNDLING.target,
+    external: [...HANDLER_BUNDLING.externalModules],
+    mainFields: [...HANDLER_BUNDLING.mainFields],
     logLevel: 'silent',
   };
 }
@@ -257,11 +260,19 @@ export async function runColdStart(endpoint: string, quick: boolean): Promise<Co
   }
 }
 
+/** The handler's bundle-size target (lib/handler-bundling.ts), flagged when the bundle is over it. */
+function targetCell(r: BundleRow): string {
+  if (r.bytes === 0 || r.name.includes('bunq-js-client')) return '–';
+  const target = BUNDLE_SIZE_TARGETS[r.handler as keyof typeof BUNDLE_SIZE_TARGETS];
+  return r.bytes <= target ? `≤ ${bytes(target)} ok` : `≤ ${bytes(target)} OVER by ${bytes(r.bytes - target)}`;
+}
+
 export function formatColdStart(result: ColdStartResult): string[] {
   const lines = formatTable(
     [
       { header: 'bundle' },
       { header: 'size (minified)' },
+      { header: 'target' },
       { header: 'source map' },
       { header: 'runs' },
       { header: 'import (ms)' },
@@ -272,6 +283,7 @@ export function formatColdStart(result: ColdStartResult): string[] {
     result.rows.map((r) => [
       r.name,
       r.bytes > 0 ? bytes(r.bytes) : '–',
+      targetCell(r),
       r.sourceMapBytes > 0 ? bytes(r.sourceMapBytes) : '–',
       r.runs,
       fmt(r.importMs, 1),

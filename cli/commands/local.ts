@@ -8,7 +8,7 @@
 import { DescribeTableCommand, DynamoDBClient, type TableDescription } from '@aws-sdk/client-dynamodb';
 import { startEmulator } from '../../emulator';
 import { createKeyedTable, PARTITION_KEY, SORT_KEY } from '../../lambdas/aws/table-shape';
-import { EnvName } from '../../lambdas/shared/metric-names';
+import { EnvName } from '../../lambdas/shared/env-names';
 import { flag, str, type CommandDef } from '../args';
 import { printJson, type CommandContext } from '../context';
 import { CliError, ExitCode, usageError } from '../errors';

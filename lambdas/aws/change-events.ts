@@ -5,7 +5,7 @@
  */
 import type { WriteReceiptRecord } from '../bunq/whitelist-port';
 import type { BlockedOperation, ExecutionResult, Mode, Operation, OperationResult } from '../core/types';
-import { EVENT_SOURCE, EventDetailType } from '../shared/metric-names';
+import { EVENT_SOURCE, EventDetailType } from '../shared/event-names';
 import type { ReconcileReason } from './reconcile-request';
 import { HISTORY_PREFIX } from './state-store';
 

@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { credentialConfigOrThrow } from '../core/config';
 import type { CredentialConfig, DesiredItem } from '../core/types';
+import { CONFIG_ENTRY, IP_ENTRY_PREFIX, PARTITION_KEY, SORT_KEY } from '../shared/table-keys';
 
 /**
  * The DesiredIps table, read-only: per credential the `ip#<ip>` items and the `config` item the
@@ -15,8 +16,8 @@ import type { CredentialConfig, DesiredItem } from '../core/types';
  * (`entry-malformed`), and an invalid item freezes deactivations.
  */
 
-export const CONFIG_ENTRY = 'config';
-export const IP_ENTRY_PREFIX = 'ip#';
+/** The sort-key spellings, re-exported for the adapters that read them from here. */
+export { CONFIG_ENTRY, IP_ENTRY_PREFIX };
 
 export class MissingConfigError extends Error {
   constructor(credential: string, tableName: string) {
@@ -106,7 +107,7 @@ export class DesiredStore {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: '#c = :c',
-          ExpressionAttributeNames: { '#c': 'credential' },
+          ExpressionAttributeNames: { '#c': PARTITION_KEY },
           ExpressionAttributeValues: { ':c': credential },
           ConsistentRead: true,
           Limit: this.pageSize,
@@ -144,7 +145,7 @@ export class DesiredStore {
           TableName: this.tableName,
           ProjectionExpression: '#c, #e',
           FilterExpression: '#e = :config AND attribute_not_exists(#r)',
-          ExpressionAttributeNames: { '#c': 'credential', '#e': 'entry', '#r': 'retiredAt' },
+          ExpressionAttributeNames: { '#c': PARTITION_KEY, '#e': SORT_KEY, '#r': 'retiredAt' },
           ExpressionAttributeValues: { ':config': CONFIG_ENTRY },
           Limit: this.pageSize,
           ExclusiveStartKey: startKey,

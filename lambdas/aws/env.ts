@@ -1,12 +1,12 @@
 import { validateIpv4List } from '../shared/validate-ip';
-import { EnvName } from '../shared/metric-names';
+import { EnvName } from '../shared/env-names';
 
-/** The handlers' configuration, from the environment the stack sets (lambdas/shared/metric-names.ts). */
+/** The handlers' configuration, from the environment the stack sets (lambdas/shared/env-names.ts). */
 
 export const DEFAULT_SECRET_PREFIX = 'bunq-ip-reconciler/';
 export const DEFAULT_HISTORY_TTL_DAYS = 90;
 
-type Env = Readonly<Record<string, string | undefined>>;
+export type Env = Readonly<Record<string, string | undefined>>;
 
 export class ConfigurationError extends Error {
   constructor(message: string) {

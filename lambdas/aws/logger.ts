@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SERVICE_NAME } from '../shared/metric-names';
+import { SERVICE_NAME } from '../shared/service-name';
 import { secretRedactor, type SecretRedactor } from '../shared/redact';
 
 /**

@@ -1,12 +1,16 @@
 /**
  * The key shape both tables share (partition `credential`, sort `entry`), as a CreateTable input.
- * The stack (lib/) declares the same keys in CDK; this one serves everything that creates the tables
- * outside CloudFormation: the demo's dynalite, moto in tests, and the benchmarks.
+ * The stack (lib/) declares the same keys in CDK, from the same contract (lambdas/shared/table-keys.ts).
+ *
+ * Not used by any Lambda handler: it serves everything that creates the tables outside
+ * CloudFormation — `cli local` and the demo (dynalite), moto in tests, and the benchmarks. It stays
+ * in lambdas/aws/ rather than test/support because the CLI and the demo ship it too.
  */
 import { CreateTableCommand, UpdateTimeToLiveCommand, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
-export const PARTITION_KEY = 'credential';
-export const SORT_KEY = 'entry';
+import { PARTITION_KEY, SORT_KEY } from '../shared/table-keys';
+
+export { PARTITION_KEY, SORT_KEY };
 
 export function keyedTableInput(name: string, options: { stream?: boolean } = {}): CreateTableCommandInput {
   return {

@@ -1,9 +1,8 @@
-import type { DesiredStore } from '../aws/desired-store';
-import { reportSkippedCredentials, type ServiceMetrics } from '../aws/metrics';
-import type { ReconcileQueue } from '../aws/queue';
+import { reportSkippedCredentials } from '../aws/metrics';
 import { scheduleDeduplicationId } from '../aws/reconcile-request';
-import type { Clock } from '../shared/clock';
-import { fanOutDeps, type HandlerLogger } from './runtime';
+import { fanOutDeps, type FanOutDeps } from './fan-out-deps';
+
+export type { FanOutDeps };
 
 /**
  * EventBridge Scheduler tick → one reconcile request per configured credential. The dedup id is
@@ -14,15 +13,6 @@ import { fanOutDeps, type HandlerLogger } from './runtime';
 
 export interface ScheduleEvent {
   scheduledTime?: string;
-}
-
-export interface FanOutDeps {
-  desired: DesiredStore;
-  queue: ReconcileQueue;
-  clock: Clock;
-  logger: HandlerLogger;
-  /** Counts skipped credentials (the Lambda runtime always sets it); without it they are only logged. */
-  metrics?: ServiceMetrics;
 }
 
 export interface FanOutReport {

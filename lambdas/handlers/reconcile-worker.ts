@@ -1,7 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { reconcileCredential, type WorkerDeps } from '../service/reconcile-credential';
 import { runDeadline } from './run-deadline';
-import { workerDeps } from './runtime';
+import { workerDeps } from './worker-deps';
 import { processFifoBatch } from './sqs-batch';
 
 /**

@@ -1,10 +1,10 @@
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { CONFIG_ENTRY, IP_ENTRY_PREFIX } from '../aws/desired-store';
-import { reportSkippedCredentials, type ServiceMetrics } from '../aws/metrics';
-import type { ReconcileQueue } from '../aws/queue';
+import { CONFIG_ENTRY, IP_ENTRY_PREFIX, PARTITION_KEY, SORT_KEY } from '../shared/table-keys';
+import { reportSkippedCredentials } from '../aws/metrics';
 import { streamDeduplicationId } from '../aws/reconcile-request';
-import type { Clock } from '../shared/clock';
-import { streamDeps, type HandlerLogger } from './runtime';
+import { streamDeps, type StreamDeps } from './stream-deps';
+
+export type { StreamDeps };
 
 /**
  * DynamoDB stream of DesiredIps → one reconcile request per credential touched. Only operator items
@@ -13,14 +13,6 @@ import { streamDeps, type HandlerLogger } from './runtime';
  * enqueues nothing new. Records of a credential whose name cannot be a message group are skipped
  * (logged, counted): reporting them failed would retry them until the stream's retention runs out.
  */
-
-export interface StreamDeps {
-  queue: ReconcileQueue;
-  clock: Clock;
-  logger: HandlerLogger;
-  /** Counts skipped credentials (the Lambda runtime always sets it); without it they are only logged. */
-  metrics?: ServiceMetrics;
-}
 
 export function isOperatorEntry(entry: string): boolean {
   return entry === CONFIG_ENTRY || entry.startsWith(IP_ENTRY_PREFIX);
@@ -41,8 +33,8 @@ export function touchedCredentials(records: readonly DynamoDBRecord[]): Map<stri
   const touched = new Map<string, Touched>();
   for (const record of records) {
     const keys = record.dynamodb?.Keys;
-    const credential = keys?.credential?.S;
-    const entry = keys?.entry?.S;
+    const credential = keys?.[PARTITION_KEY]?.S;
+    const entry = keys?.[SORT_KEY]?.S;
     const seqText = record.dynamodb?.SequenceNumber;
     if (credential === undefined || entry === undefined || seqText === undefined) continue;
     if (!isOperatorEntry(entry)) continue;

@@ -1,6 +1,7 @@
 /**
  * Time as a dependency. Rate limiters, retries, session expiry and the emulator all take a Clock so
  * tests can run bunq's 3-second and 30-second windows in microseconds instead of waiting them out.
+ * Tests drive it with ManualClock (test/support/manual-clock.ts).
  */
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -13,33 +14,3 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
 };
-
-/**
- * A clock that only moves when told to (or when someone sleeps on it: sleeping advances time
- * instantly, which keeps single-threaded tests deterministic and fast).
- */
-export class ManualClock implements Clock {
-  private current: number;
-
-  constructor(start = Date.UTC(2026, 0, 1)) {
-    this.current = start;
-  }
-
-  now(): number {
-    return this.current;
-  }
-
-  advance(ms: number): void {
-    this.current += ms;
-  }
-
-  set(epochMs: number): void {
-    this.current = epochMs;
-  }
-
-  async sleep(ms: number): Promise<void> {
-    this.current += Math.max(0, ms);
-    // Yield so other pending promises get a turn, as a real sleep would allow.
-    await Promise.resolve();
-  }
-}

@@ -10,8 +10,10 @@
  * value is above 0: CloudWatch bills a custom metric for the hours it receives data, so a healthy
  * credential pays for the two continuous ones only.
  */
+import { SERVICE_NAME } from './service-name';
+
+export { SERVICE_NAME };
 export const METRICS_NAMESPACE = 'BunqIpReconciler';
-export const SERVICE_NAME = 'bunq-ip-reconciler';
 export const DIMENSION_SERVICE = 'service';
 export const DIMENSION_CREDENTIAL = 'credential';
 
@@ -79,27 +81,3 @@ export const SPARSE_CREDENTIAL_METRICS: ReadonlySet<string> = new Set<string>([
 export function scopeOf(name: string): MetricScope {
   return CREDENTIAL_METRICS.has(name) ? 'credential' : 'service';
 }
-
-/** EventBridge change events (lambdas/aws/events.ts): the source every rule matches on. */
-export const EVENT_SOURCE = SERVICE_NAME;
-export const EventDetailType = {
-  /** An IP added as a new ACTIVE entry, or an INACTIVE entry re-activated (detail.action says which). */
-  IpActivated: 'IP Activated',
-  IpDeactivated: 'IP Deactivated',
-  /** A planned operation a guard held back (nothing changed at bunq). */
-  OperationHeld: 'Operation Held',
-} as const;
-
-/** Environment variables the Lambda handlers read; the stack sets them. */
-export const EnvName = {
-  DesiredTable: 'DESIRED_TABLE_NAME',
-  StateTable: 'STATE_TABLE_NAME',
-  QueueUrl: 'RECONCILE_QUEUE_URL',
-  SecretPrefix: 'SECRET_NAME_PREFIX',
-  HistoryTtlDays: 'HISTORY_TTL_DAYS',
-  /**
-   * The worker's fixed egress IPv4 addresses, comma separated (the fixed-egress modes set it): the
-   * IPs every run calls bunq from, never deactivated. Unset: the worker cannot tell its IP.
-   */
-  EgressIps: 'EGRESS_IPS',
-} as const;

@@ -4,7 +4,7 @@ import { ContextStore, ContextStoreError, parseBunqContext } from '../../lambdas
 import { BunqClient } from '../../lambdas/bunq/client';
 import { SecretRedactor } from '../../lambdas/shared/redact';
 import type { BunqContext, BunqSession } from '../../lambdas/bunq/types';
-import { ManualClock } from '../../lambdas/shared/clock';
+import { ManualClock } from '../support/manual-clock';
 import { sampleContext } from './fixtures';
 import { motoClients, uniqueName } from './moto-helpers';
 

@@ -17,7 +17,7 @@ import { DesiredStore } from '../../lambdas/aws/desired-store';
 import type { MetricPoint } from '../../lambdas/aws/metrics';
 import { StateStore } from '../../lambdas/aws/state-store';
 import { createWorkerHandler } from '../../lambdas/handlers/reconcile-worker';
-import { ManualClock } from '../../lambdas/shared/clock';
+import { ManualClock } from '../support/manual-clock';
 import { sampleContext } from './fixtures';
 
 // Unit tests of failure paths AWS will not produce on demand; behaviour on real services is covered

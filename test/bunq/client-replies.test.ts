@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../lambdas/shared/clock';
+import { ManualClock } from '../support/manual-clock';
 import { createContext } from '../../lambdas/bunq/bootstrap';
 import { BunqClient } from '../../lambdas/bunq/client';
 import { generateClientKeyPair, signBody, type RsaKeyPairPem } from '../../lambdas/bunq/signing';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../lambdas/shared/clock';
+import { ManualClock } from '../support/manual-clock';
 import { CLASSIC_RATE_LIMITS, RateLimiter } from '../../lambdas/bunq/rate-limiter';
 import { DEFAULT_RETRY, backoffMs, verdictFor } from '../../lambdas/bunq/retry-policy';
 import { rateWindowMs } from '../../lambdas/bunq/api-call';

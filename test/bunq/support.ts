@@ -3,7 +3,7 @@
  * test, a context bootstrapped through our own createContext, and a logger that keeps every line.
  */
 import { startEmulator, type BunqEmulator, type EmulatorOptions } from '../../emulator/index';
-import { ManualClock } from '../../lambdas/shared/clock';
+import { ManualClock } from '../support/manual-clock';
 import { createContext } from '../../lambdas/bunq/bootstrap';
 import { BunqClient, type BunqClientOptions } from '../../lambdas/bunq/client';
 import type { Logger } from '../../lambdas/shared/logger';

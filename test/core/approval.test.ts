@@ -3,7 +3,7 @@ import { APPROVED, approveIfUnchanged, sameOperations, type Approval } from '../
 import { plan } from '../../lambdas/core/plan';
 import { reconcile } from '../../lambdas/core/reconcile';
 import type { Plan } from '../../lambdas/core/types';
-import { ManualClock } from '../../lambdas/shared/clock';
+import { ManualClock } from '../support/manual-clock';
 import { CALLERS, config, desiredItem as d, entry, NOW } from './fixtures';
 import { MemoryPort } from './memory-port';
 

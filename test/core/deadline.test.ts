@@ -8,7 +8,7 @@ import { execute } from '../../lambdas/core/executor';
 import { plan } from '../../lambdas/core/plan';
 import { reconcile } from '../../lambdas/core/reconcile';
 import type { ActualEntry, DesiredItem } from '../../lambdas/core/types';
-import { ManualClock } from '../../lambdas/shared/clock';
+import { ManualClock } from '../support/manual-clock';
 import { config, desiredItem as d, entry, NOW, CALLERS } from './fixtures';
 import { MemoryPort } from './memory-port';
 

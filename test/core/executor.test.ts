@@ -3,7 +3,7 @@ import { execute } from '../../lambdas/core/executor';
 import { plan } from '../../lambdas/core/plan';
 import { reconcile } from '../../lambdas/core/reconcile';
 import { NO_ENTRY_ID, type ActualEntry, type CredentialConfig, type DesiredItem } from '../../lambdas/core/types';
-import { ManualClock } from '../../lambdas/shared/clock';
+import { ManualClock } from '../support/manual-clock';
 import { config, desiredItem as d, entry, NOW, CALLER, CALLER_ENTRY, CALLERS } from './fixtures';
 import { MemoryPort } from './memory-port';
 

@@ -30,7 +30,7 @@ import { activeConcreteIps, wildcardCovers } from '../../lambdas/core/actual';
 import { plan } from '../../lambdas/core/plan';
 import type { ActualEntry, CredentialConfig, Operation } from '../../lambdas/core/types';
 import { reconcileCredential, withRecordedWorkerIps, type RunReport, type WorkerDeps } from '../../lambdas/service/reconcile-credential';
-import { ManualClock } from '../../lambdas/shared/clock';
+import { ManualClock } from '../support/manual-clock';
 // 500, 503, 429, a 400 refusal (an IP bunq refuses for good, or a refused GET), dropped connections,
 // applied-then-failed writes, bad or missing signatures, garbage bodies.
 import { FAULTS } from './property-harness';

@@ -8,7 +8,7 @@ import { ROUTES, startEmulator, type BunqEmulator, type Fault, type FaultRule } 
 import { BunqClient, createContext, RateLimiter, whitelistPort } from '../../lambdas/bunq';
 import { activeConcreteIps } from '../../lambdas/core/actual';
 import type { ActualEntry, CredentialConfig, DesiredItem, WhitelistPort } from '../../lambdas/core/types';
-import { ManualClock } from '../../lambdas/shared/clock';
+import { ManualClock } from '../support/manual-clock';
 
 export const RUNS = Math.max(1, Number.parseInt(process.env.PROPERTY_RUNS ?? '1000', 10) || 1000);
 export const SEED = process.env.PROPERTY_SEED === undefined ? undefined : Number.parseInt(process.env.PROPERTY_SEED, 10);

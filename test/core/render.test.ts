@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { execute } from '../../lambdas/core/executor';
 import { plan } from '../../lambdas/core/plan';
 import { renderPlan, renderResult } from '../../lambdas/core/render';
-import { ManualClock } from '../../lambdas/shared/clock';
+import { ManualClock } from '../support/manual-clock';
 import { config, desiredItem as d, entry, NOW, CALLER, CALLER_ENTRY, CALLERS } from './fixtures';
 import { MemoryPort } from './memory-port';
 

@@ -9,7 +9,7 @@ import { ROUTES, startEmulator, type BunqEmulator } from '../../emulator';
 import { BunqClient, createContext, whitelistPort } from '../../lambdas/bunq';
 import { reconcile } from '../../lambdas/core/reconcile';
 import type { WhitelistPort } from '../../lambdas/core/types';
-import { ManualClock } from '../../lambdas/shared/clock';
+import { ManualClock } from '../support/manual-clock';
 import { config, desiredItem as d } from './fixtures';
 
 const CLIENT_TIMEOUT_MS = 100;

@@ -13,7 +13,7 @@ import { metricsForResult } from '../../lambdas/aws/metrics';
 import { BunqClient, createContext, whitelistPort } from '../../lambdas/bunq';
 import { reconcile } from '../../lambdas/core/reconcile';
 import type { ActualEntry, EntryStatus, WhitelistPort } from '../../lambdas/core/types';
-import { ManualClock } from '../../lambdas/shared/clock';
+import { ManualClock } from '../support/manual-clock';
 import { config, desiredItem as d } from './fixtures';
 
 /** The emulator sees the client's calls from here. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../lambdas/shared/clock';
+import { ManualClock } from '../support/manual-clock';
 import { startEmulator, type BunqEmulator } from '../../emulator';
 import { envelope, errorText, item, items, RawBunqCaller } from './support';
 

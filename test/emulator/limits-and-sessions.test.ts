@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../lambdas/shared/clock';
+import { ManualClock } from '../support/manual-clock';
 import { DEFAULT_RATE_LIMITS, ROUTES, startEmulator, type BunqEmulator, type EmulatorOptions } from '../../emulator';
 import { errorText, RawBunqCaller, serverSignatureValid } from './support';
 

@@ -4,7 +4,8 @@ import { Validations } from 'aws-cdk-lib';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EnvName, METRICS_NAMESPACE, MetricName, SERVICE_NAME } from '../../lambdas/shared/metric-names';
+import { METRICS_NAMESPACE, MetricName, SERVICE_NAME } from '../../lambdas/shared/metric-names';
+import { EnvName } from '../../lambdas/shared/env-names';
 import { logicalId, synthesize, type Synthesized } from './synth';
 
 // Synths for the whole file: the defaults (egress nat-instance), every option changed at once (with

@@ -21,7 +21,8 @@ import type { BunqContext } from '../../lambdas/bunq/types';
 import type { WorkerDeps } from '../../lambdas/service/reconcile-credential';
 import type { Logger } from '../../lambdas/shared/logger';
 import { createWorkerHandler, type RemainingTime } from '../../lambdas/handlers/reconcile-worker';
-import { ManualClock, type Clock } from '../../lambdas/shared/clock';
+import type { Clock } from '../../lambdas/shared/clock';
+import { ManualClock } from '../support/manual-clock';
 import { startEmulator, type BunqEmulator } from '../../emulator';
 import { createFifoQueueWithDlq, createTable, motoClients, motoEndpoint, REGION, uniqueName, type MotoClients } from '../aws/moto-helpers';
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EMULATOR_PROFILES, ROUTES, startEmulator, type BunqEmulator, type EmulatorProfile } from '../../emulator';
 import { generateClientKeyPair, nodeTransport, type RsaKeyPairPem, type Transport } from '../../lambdas/bunq';
-import { ManualClock } from '../../lambdas/shared/clock';
+import { ManualClock } from '../support/manual-clock';
 import { main } from '../../cli/main';
 import type { CliIo } from '../../cli/io';
 import { QUESTIONS } from '../../cli/probe/questions';

@@ -3,7 +3,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES, startEmulator, type BunqEmulator, type EmulatorProfile } from '../../emulator';
 import { RateLimiter } from '../../lambdas/bunq';
 import { reconcileCredential, type RunReport } from '../../lambdas/service/reconcile-credential';
-import { ManualClock } from '../../lambdas/shared/clock';
+import { ManualClock } from '../support/manual-clock';
 import {
   ADD,
   createTables,
