@@ -15,7 +15,7 @@ module.exports = {
       name: 'core-is-pure',
       comment:
         'lambdas/core is the functional core: it imports only lambdas/core and lambdas/shared. No node builtin either: ' +
-        'IP parsing is its own (validate-ip.ts), so none is needed, and a builtin is how I/O would creep in.',
+        'IP parsing is plain code (lambdas/shared/validate-ip.ts), so none is needed, and a builtin is how I/O would creep in.',
       severity: 'error',
       from: { path: '^lambdas/core/' },
       to: { pathNot: '^lambdas/(core|shared)/' },
