@@ -162,8 +162,9 @@ interface CallContext {
 
 /**
  * One logical call: attempts until one succeeds, the retry policy says stop, or the next wait would
- * cross the run deadline (then kind `deadline`: nothing more was sent). This is the one layer that
- * retries a bunq call (docs/decisions.md, issue 13).
+ * cross the run deadline (then kind `deadline`: nothing more was sent and no earlier attempt may
+ * have been applied; else `outcome-unknown`). This is the one layer that retries a bunq call
+ * (docs/decisions.md, issue 13).
  */
 export async function callBunq(env: CallEnvironment, spec: CallSpec): Promise<CallResult> {
   const ctx: CallContext = {
@@ -172,15 +173,25 @@ export async function callBunq(env: CallEnvironment, spec: CallSpec): Promise<Ca
     clean: (text) => new SecretRedactor(env.secrets()).redactString(text),
   };
   let last: FailedAttempt | undefined;
+  // A repeatable write (PUT, POST session-server) is retried after an attempt that may have reached
+  // bunq. If the deadline then stops the retries, "not applied" would be a lie: the caller must
+  // hear outcome-unknown and re-read, as it does for a POST that is never repeated.
+  let mayHaveApplied = false;
   for (let attempt = 1; ; attempt++) {
-    await waitForRateLimit(env, spec, ctx, last);
-    const outcome = await attemptOnce(env, spec, ctx, attempt);
-    if (!('failure' in outcome)) return outcome;
-    last = outcome;
-    const verdict = verdictFor(outcome.failure, spec.repeatable);
-    if (verdict === 'outcome-unknown') throw outcomeUnknown(outcome, ctx.operation);
-    if (verdict === 'fail' || attempt >= env.retry.maxAttempts) throw outcome.error;
-    await waitToRetry(env, spec, ctx, attempt, outcome);
+    try {
+      await waitForRateLimit(env, spec, ctx, last);
+      const outcome = await attemptOnce(env, spec, ctx, attempt);
+      if (!('failure' in outcome)) return outcome;
+      last = outcome;
+      if (spec.method !== 'GET' && verdictFor(outcome.failure, false) === 'outcome-unknown') mayHaveApplied = true;
+      const verdict = verdictFor(outcome.failure, spec.repeatable);
+      if (verdict === 'outcome-unknown') throw outcomeUnknown(outcome, ctx.operation);
+      if (verdict === 'fail' || attempt >= env.retry.maxAttempts) throw outcome.error;
+      await waitToRetry(env, spec, ctx, attempt, outcome);
+    } catch (err) {
+      if (mayHaveApplied && last !== undefined && err instanceof BunqError && err.kind === 'deadline') throw outcomeUnknown(last, ctx.operation);
+      throw err;
+    }
   }
 }
 

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../support/manual-clock';
 import { BunqClient } from '../../lambdas/bunq/client';
 import { generateClientKeyPair, signBody, type RsaKeyPairPem } from '../../lambdas/bunq/signing';
-import type { HttpRequest, HttpResponse, Transport } from '../../lambdas/bunq/transport';
+import { TransportError, type HttpRequest, type HttpResponse, type Transport } from '../../lambdas/bunq/transport';
 import type { BunqContext } from '../../lambdas/bunq/types';
 import { whitelistPort } from '../../lambdas/bunq/whitelist-port';
 import { reconcile } from '../../lambdas/core/reconcile';
@@ -130,5 +130,32 @@ describe('the run deadline bounds every bunq call', () => {
     expect(r.outcome).toBe('failed');
     expect(r.error?.kind).toBe('deadline');
     expect(clock.now()).toBeLessThan(deadline);
+  });
+
+  // Review finding: a PUT may reach bunq and lose its reply. The deadline then stops its retry;
+  // calling that "deadline" (= not applied) would leave the record claiming the old status.
+  it('a PUT that may have been applied when the deadline stops its retry is outcome-unknown, not deadline', async () => {
+    const clock = new ManualClock(T0);
+    const sent: HttpRequest[] = [];
+    const transport: Transport = async (req) => {
+      sent.push(req);
+      clock.advance(req.timeoutMs);
+      throw new TransportError('no reply', 'TIMEOUT', 'sent');
+    };
+    const err = await catchError(clientOn(clock, transport, T0 + 3_000).updateIpStatus(9, 2, 'INACTIVE'));
+    expect(err).toMatchObject({ kind: 'outcome-unknown', retryable: false });
+    expect(sent).toHaveLength(1);
+  });
+
+  it('a PUT whose only attempt was refused unsent stays deadline (known not applied)', async () => {
+    const clock = new ManualClock(T0);
+    const sent: HttpRequest[] = [];
+    const transport: Transport = async (req) => {
+      sent.push(req);
+      clock.advance(2_000);
+      throw new TransportError('refused', 'ECONNREFUSED', 'not-sent');
+    };
+    const err = await catchError(clientOn(clock, transport, T0 + 3_000).updateIpStatus(9, 2, 'INACTIVE'));
+    expect(err).toMatchObject({ kind: 'deadline' });
   });
 });
