@@ -89,7 +89,7 @@ module.exports = {
       name: 'not-to-unresolvable',
       comment: 'An import the linter cannot resolve is one it cannot judge: fail rather than pass it unseen.',
       severity: 'error',
-      from: { path: '^(lambdas|lib|bin)/' },
+      from: { path: '^(lambdas|lib|bin|cli|demo)/' },
       to: { couldNotResolve: true },
     },
   ],
