@@ -36,8 +36,10 @@ export function isSecretKey(key: string): boolean {
   return SECRET_KEYS.has(normaliseKey(key));
 }
 
-// A PEM private key is a secret even when it turns up under an innocent name.
-const PRIVATE_KEY_PEM = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g;
+// A PEM private key is a secret even when it turns up under an innocent name. Without its footer
+// (a truncated message) the key runs as far as base64, white space and JSON's escaped line breaks
+// go: never to the end of the text, which in a JSON document would take its closing quote and brace.
+const PRIVATE_KEY_PEM = /-----BEGIN [A-Z ]*PRIVATE KEY-----(?:-----END [A-Z ]*PRIVATE KEY-----|(?:[A-Za-z0-9+/=\s]|\\[nr])+(?:-----END [A-Z ]*PRIVATE KEY-----)?)/g;
 
 /** Values shorter than this are not registered: blanking "1" everywhere would wreck every log. */
 const MIN_SECRET_LENGTH = 8;

@@ -11,4 +11,11 @@ describe('SecretRedactor', () => {
       `bunq echoes ${REDACTED} twice ${REDACTED}; key ${REDACTED}; short stays`,
     );
   });
+
+  it('a PEM without its footer inside JSON text is blanked without eating the JSON around it', () => {
+    const doc = JSON.stringify({ note: 'cut: -----BEGIN PRIVATE KEY-----\nMIIabc+/=\nMIIdef', next: 1 });
+    const out = new SecretRedactor().redactString(doc);
+    expect(JSON.parse(out)).toEqual({ note: `cut: ${REDACTED}`, next: 1 });
+    expect(out).not.toContain('MII');
+  });
 });
