@@ -102,7 +102,8 @@ export const applyCommand: CommandDef<CommandContext> = {
     const report = await reconcileCredential(deps, request, { approve: approveIfUnchanged(planned.plan.operations), callerIps: caller.ips });
     if (report.outcome === 'refused') {
       const reason = `${report.refusal?.reason ?? 'the run was refused at approval'}; nothing was changed at bunq: run apply again to see and confirm the new plan`;
-      if (ctx.json) printJson(ctx, { credential, ok: false, outcome: 'aborted', refusal: report.refusal, plan: planned.plan });
+      // `error` keeps the shape scripts read before approval became a step (kind plan-changed).
+      if (ctx.json) printJson(ctx, { credential, ok: false, outcome: 'aborted', error: { kind: report.refusal?.code ?? 'plan-changed', message: reason }, refusal: report.refusal, plan: planned.plan });
       throw new CliError(`apply aborted for ${credential}: ${reason}`);
     }
     const status = await state.readStatus(credential);

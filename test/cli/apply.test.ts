@@ -106,6 +106,15 @@ describe('bunq-ip apply', () => {
     expect(await world.state.readStatus(cred.name)).toBeNull();
   });
 
+  it('with --json, a refused apply prints the refusal and keeps the error shape scripts read (kind plan-changed)', async () => {
+    const cred = await credentialWithDrift('raced-json');
+    const ctx = { ...context({ onPrompt: () => putDesiredIp(world, cred.name, '203.0.113.62') }), json: true };
+    await expect(apply(ctx, cred.name)).rejects.toThrow(CliError);
+    const printed = JSON.parse(ctx.outText.join('')) as { ok: boolean; outcome: string; error: { kind: string; message: string }; refusal: { code: string } };
+    expect(printed).toMatchObject({ ok: false, outcome: 'aborted', error: { kind: 'plan-changed' }, refusal: { code: 'plan-changed' } });
+    expect(printed.error.message).toMatch(/changed after it was confirmed/);
+  });
+
   it('a local apply whose fresh plan matches the confirmed one applies it, planning twice: once shown, once run', async () => {
     const cred = await credentialWithDrift('unraced');
     planSpy.mockClear();
