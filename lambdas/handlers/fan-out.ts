@@ -1,6 +1,8 @@
 import { reportSkippedCredentials } from '../aws/metrics';
 import { scheduleDeduplicationId } from '../aws/reconcile-request';
+import type { Context } from 'aws-lambda';
 import { fanOutDeps, type FanOutDeps } from './fan-out-deps';
+import { withRequestContext } from './handler-logger';
 
 export type { FanOutDeps };
 
@@ -73,4 +75,6 @@ export function createFanOutHandler(deps: FanOutDeps): (event: unknown) => Promi
   };
 }
 
-export const handler = async (event: unknown): Promise<FanOutReport> => createFanOutHandler(fanOutDeps())(event);
+export const handler: (event: unknown, context: Context) => Promise<FanOutReport> = withRequestContext(
+  (event: unknown) => createFanOutHandler(fanOutDeps())(event),
+);

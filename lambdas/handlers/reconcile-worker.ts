@@ -3,6 +3,7 @@ import { reconcileCredential, type WorkerDeps } from '../service/reconcile-crede
 import { runDeadline } from './run-deadline';
 import { workerDeps } from './worker-deps';
 import { processFifoBatch } from './sqs-batch';
+import { withRequestContext } from './handler-logger';
 
 /**
  * The run-record warning of a malformed EGRESS_IPS (its message names the bad value): `status`
@@ -42,5 +43,6 @@ export function createWorkerHandler(deps: WorkerDeps): (event: SQSEvent, context
   };
 }
 
-export const handler = async (event: SQSEvent, context: RemainingTime): Promise<SQSBatchResponse> =>
-  createWorkerHandler(workerDeps())(event, context);
+export const handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> = withRequestContext(
+  (event: SQSEvent, context: Context) => createWorkerHandler(workerDeps())(event, context),
+);

@@ -1,8 +1,9 @@
-import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { CONFIG_ENTRY, IP_ENTRY_PREFIX, PARTITION_KEY, SORT_KEY } from '../shared/table-keys';
 import { reportSkippedCredentials } from '../aws/metrics';
 import { streamDeduplicationId } from '../aws/reconcile-request';
 import { streamDeps, type StreamDeps } from './stream-deps';
+import { withRequestContext } from './handler-logger';
 
 export type { StreamDeps };
 
@@ -83,5 +84,6 @@ export function createStreamHandler(deps: StreamDeps): (event: DynamoDBStreamEve
   };
 }
 
-export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> =>
-  createStreamHandler(streamDeps())(event);
+export const handler: (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse> = withRequestContext(
+  (event: DynamoDBStreamEvent) => createStreamHandler(streamDeps())(event),
+);

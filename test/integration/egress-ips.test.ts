@@ -3,6 +3,7 @@ import { reconcileCredential } from '../../lambdas/service/reconcile-credential'
 import { handler as workerHandler } from '../../lambdas/handlers/reconcile-worker';
 import { resetHandlerRuntime } from '../../lambdas/handlers/runtime';
 import { systemClock } from '../../lambdas/shared/clock';
+import { fakeLambdaContext } from './handler-context';
 import { captureStdout } from '../aws/emf-capture';
 import { activeIps, addCredential, createWorld, handlerEnvironment, OUR_IP, putConfig, putDesiredIp, sqsEvent, type World } from './harness';
 
@@ -39,7 +40,7 @@ describe('worker with EGRESS_IPS', () => {
       resetHandlerRuntime();
       Object.assign(process.env, env);
       const event = sqsEvent([{ MessageId: 'm1', Body: JSON.stringify({ credential: cred.name, reason: 'schedule', requestedAt: new Date().toISOString() }), Attributes: { MessageGroupId: cred.name } }]);
-      return captureStdout(() => workerHandler(event, { getRemainingTimeInMillis: () => 300_000 }));
+      return captureStdout(() => workerHandler(event, fakeLambdaContext('egress-ips-run')));
     };
     try {
       const first = await run({ EGRESS_IPS: OUR_IP });

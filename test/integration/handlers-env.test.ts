@@ -5,6 +5,7 @@ import { handler as workerHandler } from '../../lambdas/handlers/reconcile-worke
 import { fanOutDeps, resetHandlerRuntime, streamDeps, workerDeps } from '../../lambdas/handlers/runtime';
 import { handler as streamHandler } from '../../lambdas/handlers/stream-trigger';
 import { systemClock } from '../../lambdas/shared/clock';
+import { fakeLambdaContext } from './handler-context';
 import { captureStdout } from '../aws/emf-capture';
 import {
   activeIps,
@@ -50,11 +51,11 @@ describe('handlers wired from the environment', () => {
     await putDesiredIp(world, cred.name, '203.0.113.80');
 
     const records = await new StreamReader(world, world.streamArn).read();
-    expect(await captureStdout(() => streamHandler(streamEvent(records))).then((r) => r.value)).toEqual({ batchItemFailures: [] });
+    expect(await captureStdout(() => streamHandler(streamEvent(records), fakeLambdaContext('stream-1'))).then((r) => r.value)).toEqual({ batchItemFailures: [] });
     const messages = await receive(world);
     expect(messages).toHaveLength(1);
 
-    const { value, emf, lines } = await captureStdout(() => workerHandler(sqsEvent(messages), { getRemainingTimeInMillis: () => 300_000 }));
+    const { value, emf, lines } = await captureStdout(() => workerHandler(sqsEvent(messages), fakeLambdaContext('worker-1')));
     expect(value).toEqual({ batchItemFailures: [] });
     await deleteMessages(world, messages);
     expect(activeIps(world, cred)).toEqual([OUR_IP, '203.0.113.80'].sort());
@@ -76,7 +77,7 @@ describe('handlers wired from the environment', () => {
     }));
     expect(Number(history.Item?.ttl?.N)).toBe(Math.floor(Date.parse(status?.finishedAt ?? '') / 1000) + 7 * 86_400);
 
-    const fanOut = await captureStdout(() => fanOutHandler({ scheduledTime: new Date().toISOString() }));
+    const fanOut = await captureStdout(() => fanOutHandler({ scheduledTime: new Date().toISOString() }, fakeLambdaContext('fan-out-1')));
     expect(fanOut.value).toMatchObject({ credentials: 1, enqueued: 1, skipped: 0 });
     // The deployed triggers count skipped credentials (CredentialsSkipped), not only log them.
     expect(fanOutDeps().metrics).toBeDefined();
