@@ -31,15 +31,8 @@ export interface ExecuteOptions {
   /** Calls already made in this run before execute (the initial read), added to the result. */
   priorCalls?: CallCounts;
   /**
-   * Tries per call in the core, default 1: the bunq client is the one layer that retries a call.
-   * More only for a port that does not retry by itself (a test double); never stack both.
-   */
-  maxAttempts?: number;
-  /** First back-off between the core's tries (when maxAttempts > 1), doubled each time. */
-  retryDelayMs?: number;
-  /**
-   * Epoch ms on `clock` at or after which nothing new is started: no operation, retry, back-off,
-   * re-read or verifying read (a back-off that would end at or after it is not started either). The
+   * Epoch ms on `clock` at or after which nothing new is started: no operation, re-read or
+   * verifying read. The
    * run then stops with error kind `deadline`. A Lambda killed at its timeout records nothing, so the
    * worker passes its remaining time minus a margin, and gives the bunq client the same deadline so
    * no call in flight outlives it.
@@ -47,15 +40,7 @@ export interface ExecuteOptions {
   deadline?: number;
 }
 
-export const DEFAULT_MAX_ATTEMPTS = 1;
-export const DEFAULT_RETRY_DELAY_MS = 1000;
-
 type Step = Omit<OperationResult, 'operation'>;
-
-/** Worth another try once we know the change was not applied: the port's verdict or the kind's. */
-export function isRetryable(err: unknown): boolean {
-  return isPortError(err) && (err.retryable || decisionOf(err.kind).retryWithinRun);
-}
 
 /** Whether a failure concerns one IP for good (the run goes on with the other operations). */
 export function isPerIpFailure(error: ErrorInfo | undefined): boolean {
@@ -100,8 +85,6 @@ export class DeadlineReached extends Error {
 class PlanCalls {
   readonly port: CountingPort;
   private readonly clock: Clock;
-  private readonly maxAttempts: number;
-  private readonly retryDelayMs: number;
   private readonly deadline: number | undefined;
   /** Our best knowledge of bunq's entries: the last read plus our confirmed changes. */
   known: ActualEntry[];
@@ -116,8 +99,6 @@ class PlanCalls {
   constructor(port: WhitelistPort, opts: ExecuteOptions) {
     this.port = new CountingPort(port);
     this.clock = opts.clock;
-    this.maxAttempts = Math.max(1, opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
-    this.retryDelayMs = Math.max(0, opts.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS);
     this.deadline = opts.deadline;
     this.known = opts.before.map((e) => ({ ...e }));
   }
@@ -129,31 +110,16 @@ class PlanCalls {
     }
   }
 
-  private async backoff(attempt: number, what: string, lastError: unknown): Promise<void> {
-    const delay = this.retryDelayMs * 2 ** (attempt - 1);
-    // A wait that ends at or after the deadline could only lead to a retry we would refuse.
-    if (this.deadline !== undefined && this.clock.now() + delay >= this.deadline) {
-      throw new DeadlineReached(`waiting ${delay} ms to retry ${what}`, this.deadline, lastError);
-    }
-    await this.clock.sleep(delay);
-  }
-
-  /** @param checking the failure this read is to check the outcome of, named if the deadline stops it. */
+  /**
+   * One read; a failure is the port's last word (its client has already retried what it may).
+   * @param checking the failure this read is to check the outcome of, named if the deadline stops it.
+   */
   async read(what = 'reading the entries', checking?: unknown): Promise<ActualEntry[]> {
-    let lastError: unknown = checking;
-    for (let attempt = 1; ; attempt++) {
-      this.checkDeadline(what, lastError);
-      try {
-        const entries = await this.port.listEntries();
-        this.known = entries.map((e) => ({ ...e }));
-        this.lastRead = entries;
-        return entries;
-      } catch (err) {
-        if (!isRetryable(err) || attempt >= this.maxAttempts) throw err;
-        lastError = err;
-        await this.backoff(attempt, what, err);
-      }
-    }
+    this.checkDeadline(what, checking);
+    const entries = await this.port.listEntries();
+    this.known = entries.map((e) => ({ ...e }));
+    this.lastRead = entries;
+    return entries;
   }
 
   /** The per-IP failure for an IP bunq lists an entry of that we cannot use, if it does. */
@@ -186,64 +152,60 @@ class PlanCalls {
    * after writing), so we re-read before deciding anything. After `outcome-unknown` we never POST
    * again in this run, even when the re-read does not show the IP: a slow bunq may apply the first
    * POST after our read, and a second one would leave a duplicate. The next run starts from a fresh
-   * read. Only failures the port guarantees were not applied (a 429, no connection) are retried.
+   * read. A failure the port reports is final for this run: its client is the one layer that
+   * retries a call (docs/decisions.md, issue 13), so the core never sends the POST twice.
    */
   async add(ip: string, success: OperationOutcome, attemptsSoFar: number): Promise<Step> {
     let attempts = attemptsSoFar;
-    let lastError: unknown;
     const unusable = this.unusableEntryOf(ip);
     if (unusable !== undefined) return { outcome: 'failed', attempts, error: unusable };
     if (this.addRefusal !== undefined) return { outcome: 'failed', attempts, error: this.addRefusal };
     try {
-      for (let tries = 1; ; tries++) {
-        this.checkDeadline(tries === 1 ? `POST ${ip}` : `retrying POST ${ip}`, lastError);
-        const knownIds = new Set(this.known.map((e) => e.id));
-        attempts++;
+      this.checkDeadline(`POST ${ip}`);
+      const knownIds = new Set(this.known.map((e) => e.id));
+      attempts++;
+      try {
+        const id = await this.port.addEntry(ip);
+        this.known.push({ id, ip, status: 'ACTIVE', created: null });
+        return { outcome: success, entryId: id, attempts };
+      } catch (err) {
+        // The client stops a call at the deadline only before (re)sending it: nothing was applied.
+        if (isDeadline(err)) throw err;
+        let entries: ActualEntry[];
         try {
-          const id = await this.port.addEntry(ip);
-          this.known.push({ id, ip, status: 'ACTIVE', created: null });
-          return { outcome: success, entryId: id, attempts };
-        } catch (err) {
-          // The client stops a call at the deadline only before (re)sending it: nothing was applied.
-          if (isDeadline(err)) throw err;
-          lastError = err;
-          let entries: ActualEntry[];
-          try {
-            entries = await this.read(`re-reading to check POST ${ip}`, err);
-          } catch (readErr) {
-            if (isDeadline(readErr)) throw readErr;
-            return { outcome: 'failed', attempts, error: withFailedCheck(err, readErr) };
-          }
-          const usable = entries.filter((e) => e.ip === ip && isRecognisedIpv4Entry(e));
-          const ours = usable.filter((e) => !knownIds.has(e.id)).sort(compareByAge);
-          if (ours.length > 0) return { outcome: 'confirmed-after-reread', entryId: ours[0]!.id, attempts };
-          const activeAlready = usable.filter((e) => e.status === 'ACTIVE').sort(compareByAge);
-          if (activeAlready.length > 0) {
-            return { outcome: 'confirmed-after-reread', entryId: activeAlready[0]!.id, attempts };
-          }
-          // bunq now lists an entry of this IP we cannot use (perhaps the one our POST made): one
-          // more POST would only add another.
-          const unusableNow = this.unusableEntryOf(ip);
-          if (unusableNow !== undefined) return { outcome: 'failed', attempts, error: unusableNow };
-          if (isPortError(err) && err.kind === 'bad-request') return { outcome: 'failed', attempts, error: ipRefused(ip, 'POST', err) };
-          if (isPortError(err) && err.kind === 'ip-add-not-permitted') {
-            this.addRefusal = errorInfo(err);
-            return { outcome: 'failed', attempts, error: this.addRefusal };
-          }
-          if (isPortError(err) && err.kind === 'outcome-unknown') {
-            const e = errorInfo(err);
-            return {
-              outcome: 'failed',
-              attempts,
-              error: {
-                kind: e.kind,
-                message: `${e.message} (a re-read does not show ${ip}; not posted again in this run, since bunq may still apply it: the next run reads afresh)`,
-              },
-            };
-          }
-          if (!isRetryable(err) || tries >= this.maxAttempts) return { outcome: 'failed', attempts, error: errorInfo(err) };
-          await this.backoff(tries, `POST ${ip}`, err);
+          entries = await this.read(`re-reading to check POST ${ip}`, err);
+        } catch (readErr) {
+          if (isDeadline(readErr)) throw readErr;
+          return { outcome: 'failed', attempts, error: withFailedCheck(err, readErr) };
         }
+        const usable = entries.filter((e) => e.ip === ip && isRecognisedIpv4Entry(e));
+        const ours = usable.filter((e) => !knownIds.has(e.id)).sort(compareByAge);
+        if (ours.length > 0) return { outcome: 'confirmed-after-reread', entryId: ours[0]!.id, attempts };
+        const activeAlready = usable.filter((e) => e.status === 'ACTIVE').sort(compareByAge);
+        if (activeAlready.length > 0) {
+          return { outcome: 'confirmed-after-reread', entryId: activeAlready[0]!.id, attempts };
+        }
+        // bunq now lists an entry of this IP we cannot use (perhaps the one our POST made): one
+        // more POST would only add another.
+        const unusableNow = this.unusableEntryOf(ip);
+        if (unusableNow !== undefined) return { outcome: 'failed', attempts, error: unusableNow };
+        if (isPortError(err) && err.kind === 'bad-request') return { outcome: 'failed', attempts, error: ipRefused(ip, 'POST', err) };
+        if (isPortError(err) && err.kind === 'ip-add-not-permitted') {
+          this.addRefusal = errorInfo(err);
+          return { outcome: 'failed', attempts, error: this.addRefusal };
+        }
+        if (isPortError(err) && err.kind === 'outcome-unknown') {
+          const e = errorInfo(err);
+          return {
+            outcome: 'failed',
+            attempts,
+            error: {
+              kind: e.kind,
+              message: `${e.message} (a re-read does not show ${ip}; not posted again in this run, since bunq may still apply it: the next run reads afresh)`,
+            },
+          };
+        }
+        return { outcome: 'failed', attempts, error: errorInfo(err) };
       }
     } catch (err) {
       if (isDeadline(err)) return this.stopped(err, attempts);
@@ -269,48 +231,44 @@ class PlanCalls {
     return this.add(ip, 'applied-as-add', attempts);
   }
 
-  /** PUT a status. Idempotent, so retryable failures are simply tried again. */
+  /**
+   * PUT a status, once: the client retries what it may. An unclear outcome is settled by a re-read,
+   * which only the core can do (it knows what the PUT was for).
+   */
   async setStatus(entryId: number, status: 'ACTIVE' | 'INACTIVE', reactivateIp?: string): Promise<Step> {
     if (!isUsableEntryId(entryId)) {
       // The planner only targets classified entries; this holds the line should that ever change.
       return { outcome: 'failed', attempts: 0, error: { kind: 'unusable-entry-id', message: `entry id ${entryId} is not an id bunq gave; not changed` } };
     }
     let attempts = 0;
-    let lastError: unknown;
     try {
-      for (let attempt = 1; ; attempt++) {
-        this.checkDeadline(attempt === 1 ? `PUT ${entryId} ${status}` : `retrying PUT ${entryId} ${status}`, lastError);
-        attempts = attempt;
-        try {
-          await this.port.setStatus(entryId, status);
-          this.setKnownStatus(entryId, status);
-          return { outcome: 'applied', entryId, attempts };
-        } catch (err) {
-          if (isDeadline(err)) throw err;
-          lastError = err;
-          if (reactivateIp !== undefined && isPortError(err) && err.kind === 'bad-request') {
-            return await this.reactivateByAdd(reactivateIp, err, attempts);
-          }
-          if (isPortError(err) && err.kind === 'bad-request') {
-            const ip = this.known.find((e) => e.id === entryId)?.ip;
-            return { outcome: 'failed', entryId, attempts, error: ipRefused(`${ip ?? 'an IP'} (entry ${entryId})`, `PUT ${status}`, err) };
-          }
-          if (isPortError(err) && err.kind === 'outcome-unknown') {
-            try {
-              const entries = await this.read(`re-reading to check PUT ${entryId}`, err);
-              if (entries.some((e) => e.id === entryId && e.status === status)) {
-                return { outcome: 'confirmed-after-reread', entryId, attempts };
-              }
-            } catch (readErr) {
-              if (isDeadline(readErr)) throw readErr;
-              return { outcome: 'failed', attempts, error: withFailedCheck(err, readErr) };
-            }
-          }
-          if (!isRetryable(err) || attempt >= this.maxAttempts) {
-            return { outcome: 'failed', entryId, attempts, error: errorInfo(err) };
-          }
-          await this.backoff(attempt, `PUT ${entryId} ${status}`, err);
+      this.checkDeadline(`PUT ${entryId} ${status}`);
+      attempts = 1;
+      try {
+        await this.port.setStatus(entryId, status);
+        this.setKnownStatus(entryId, status);
+        return { outcome: 'applied', entryId, attempts };
+      } catch (err) {
+        if (isDeadline(err)) throw err;
+        if (reactivateIp !== undefined && isPortError(err) && err.kind === 'bad-request') {
+          return await this.reactivateByAdd(reactivateIp, err, attempts);
         }
+        if (isPortError(err) && err.kind === 'bad-request') {
+          const ip = this.known.find((e) => e.id === entryId)?.ip;
+          return { outcome: 'failed', entryId, attempts, error: ipRefused(`${ip ?? 'an IP'} (entry ${entryId})`, `PUT ${status}`, err) };
+        }
+        if (isPortError(err) && err.kind === 'outcome-unknown') {
+          try {
+            const entries = await this.read(`re-reading to check PUT ${entryId}`, err);
+            if (entries.some((e) => e.id === entryId && e.status === status)) {
+              return { outcome: 'confirmed-after-reread', entryId, attempts };
+            }
+          } catch (readErr) {
+            if (isDeadline(readErr)) throw readErr;
+            return { outcome: 'failed', attempts, error: withFailedCheck(err, readErr) };
+          }
+        }
+        return { outcome: 'failed', entryId, attempts, error: errorInfo(err) };
       }
     } catch (err) {
       if (isDeadline(err)) return this.stopped(err, attempts, entryId);
