@@ -19,6 +19,7 @@ import type {
   OperationResult,
   Plan,
   RunOutcome,
+  SkipCode,
   WhitelistPort,
 } from './types';
 
@@ -143,7 +144,10 @@ class PlanCalls {
   private stopped(err: DeadlineReached | Error, attempts: number, entryId?: number): Step {
     const base: Step = { outcome: attempts > 0 ? 'failed' : 'not-attempted', attempts, error: errorInfo(err) };
     if (entryId !== undefined) base.entryId = entryId;
-    if (attempts === 0) base.skipReason = err.message;
+    if (attempts === 0) {
+      base.skipReason = err.message;
+      base.skipCode = 'deadline';
+    }
     return base;
   }
 
@@ -347,21 +351,25 @@ class ExecutionLedger {
     return this.error !== undefined;
   }
 
-  skip(i: number, reason: string): void {
+  skip(i: number, code: SkipCode, reason: string): void {
     this.results[i]!.skipReason = reason;
+    this.results[i]!.skipCode = code;
   }
 
   /** Names why the operations from `from` on were not attempted (those without a reason yet). */
-  skipRest(from: number, reason: string): void {
+  skipRest(from: number, code: SkipCode, reason: string): void {
     for (let j = from; j < this.results.length; j++) {
       const r = this.results[j]!;
-      if (r.outcome === 'not-attempted' && r.skipReason === undefined) r.skipReason = reason;
+      if (r.outcome === 'not-attempted' && r.skipReason === undefined) {
+        r.skipReason = reason;
+        r.skipCode = code;
+      }
     }
   }
 
-  stop(from: number, error: ErrorInfo, reason: string): void {
+  stop(from: number, error: ErrorInfo, code: SkipCode, reason: string): void {
     this.error = error;
-    this.skipRest(from, reason);
+    this.skipRest(from, code, reason);
   }
 
   /** Stops the run before operation `i` if the deadline has come; says whether it did. */
@@ -371,7 +379,7 @@ class ExecutionLedger {
       return false;
     } catch (err) {
       if (!(err instanceof DeadlineReached)) throw err;
-      this.stop(i, err.info(), err.message);
+      this.stop(i, err.info(), 'deadline', err.message);
       return true;
     }
   }
@@ -385,7 +393,8 @@ class ExecutionLedger {
       return false;
     }
     this.error = r.error;
-    this.skipRest(i + 1, r.error?.kind === 'deadline' ? 'the run deadline was reached' : `an earlier operation failed (${r.operation.kind} ${r.operation.ip})`);
+    if (r.error?.kind === 'deadline') this.skipRest(i + 1, 'deadline', 'the run deadline was reached');
+    else this.skipRest(i + 1, 'earlier-failure', `an earlier operation failed (${r.operation.kind} ${r.operation.ip})`);
     return true;
   }
 }
@@ -414,7 +423,8 @@ async function verifyingRead(calls: PlanCalls, ledger: ExecutionLedger, shape: P
   try {
     return await calls.read('the verifying read');
   } catch (err) {
-    ledger.stop(shape.firstBreak, errorInfo(err), isDeadline(err) ? err.message : 'the verifying read before deactivations failed');
+    if (isDeadline(err)) ledger.stop(shape.firstBreak, errorInfo(err), 'deadline', err.message);
+    else ledger.stop(shape.firstBreak, errorInfo(err), 'read-failed', 'the verifying read before deactivations failed');
     return undefined;
   }
 }
@@ -442,7 +452,7 @@ function duplicatesWithoutKeeper(plan: Plan, verified: readonly ActualEntry[], p
     const kept = duplicateKeptReason(verified, plan.operations[i]!, pendingIds, ' at the verifying read');
     if (kept === undefined) continue;
     keeperGone.add(i);
-    ledger.skip(i, kept);
+    ledger.skip(i, 'duplicate-keeper-gone', kept);
   }
   return keeperGone;
 }
@@ -469,6 +479,7 @@ function checkVerified(plan: Plan, verified: readonly ActualEntry[], ledger: Exe
     ledger.stop(
       shape.firstBreak,
       { kind: 'verification-failed', message: `the verifying read does not show ${notTaken.join(', ')} as ACTIVE; no deactivation attempted` },
+      'addition-not-shown',
       'an addition did not show up as ACTIVE in the verifying read',
     );
     return undefined;
@@ -477,6 +488,7 @@ function checkVerified(plan: Plan, verified: readonly ActualEntry[], ledger: Exe
     ledger.stop(
       shape.firstBreak,
       { kind: 'never-empty', message: 'at the verifying read these deactivations would leave no desired IPv4 address ACTIVE; none attempted' },
+      'never-empty',
       'never-empty: would leave no desired IPv4 address ACTIVE at the verifying read',
     );
     return undefined;
@@ -485,7 +497,7 @@ function checkVerified(plan: Plan, verified: readonly ActualEntry[], ledger: Exe
 }
 
 /** Why one deactivation is not sent: skipped (the run goes on) or stopping the run. */
-type DeactivationCheck = { skip: string } | { stop: ErrorInfo; reason: string };
+type DeactivationCheck = { skip: SkipCode; reason: string } | { stop: ErrorInfo; code: SkipCode; reason: string };
 
 /**
  * Judged again before every deactivation, against the freshest state this run has seen (its latest
@@ -499,20 +511,22 @@ function checkDeactivation(
   pendingIds: ReadonlySet<number>,
 ): DeactivationCheck | undefined {
   const entry = known.find((e) => e.id === op.entryId);
-  if (!entry || entry.ip !== op.ip) return { skip: 'the entry is no longer listed by bunq' };
-  if (entry.status !== 'ACTIVE') return { skip: 'the entry is already INACTIVE' };
+  if (!entry || entry.ip !== op.ip) return { skip: 'entry-gone', reason: 'the entry is no longer listed by bunq' };
+  if (entry.status !== 'ACTIVE') return { skip: 'already-inactive', reason: 'the entry is already INACTIVE' };
   const kept = duplicateKeptReason(known, op, pendingIds, '');
-  if (kept !== undefined) return { skip: kept };
+  if (kept !== undefined) return { skip: 'duplicate-keeper-gone', reason: kept };
   const uncovered = callerNotCoveredReason(plan.callerIps ?? [], known);
   if (uncovered !== undefined) {
     return {
       stop: { kind: 'caller-unknown', message: `${uncovered}; no ACTIVE \`*\` covers the run any more, so no further deactivation is attempted` },
+      code: 'caller-not-covered',
       reason: `${uncovered} (no ACTIVE \`*\` covers the run any more)`,
     };
   }
   if (activeDesiredIps(simulate(known, [op]), plan.desiredIps).length === 0) {
     return {
       stop: { kind: 'never-empty', message: `deactivating ${op.ip} (entry ${op.entryId}) would leave no desired IPv4 address ACTIVE; no further deactivation attempted` },
+      code: 'never-empty',
       reason: 'never-empty: would leave no desired IPv4 address ACTIVE',
     };
   }
@@ -531,17 +545,18 @@ async function applyBreaks(plan: Plan, calls: PlanCalls, ledger: ExecutionLedger
         await calls.read('re-reading after a refused deactivation');
         stale = false;
       } catch (err) {
-        ledger.stop(i, errorInfo(err), isDeadline(err) ? err.message : 're-reading after a refused deactivation failed');
+        if (isDeadline(err)) ledger.stop(i, errorInfo(err), 'deadline', err.message);
+        else ledger.stop(i, errorInfo(err), 'read-failed', 're-reading after a refused deactivation failed');
         break;
       }
     }
     const check = checkDeactivation(plan, op, calls.known, breaks.pendingIds);
     if (check !== undefined && 'skip' in check) {
-      ledger.skip(i, check.skip);
+      ledger.skip(i, check.skip, check.reason);
       continue;
     }
     if (check !== undefined) {
-      ledger.stop(i, check.stop, check.reason);
+      ledger.stop(i, check.stop, check.code, check.reason);
       break;
     }
     if (ledger.stopAtDeadline(calls, i, `deactivate ${op.ip} (entry ${op.entryId})`)) break;

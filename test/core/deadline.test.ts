@@ -34,6 +34,7 @@ describe('execute with a deadline', () => {
     expect(port.calls).toEqual([]);
     expect(r.operations.map((o) => o.outcome)).toEqual(['not-attempted', 'not-attempted']);
     expect(r.operations.every((o) => /run deadline .* reached before add 3\.3\.3\.3/.test(o.skipReason ?? ''))).toBe(true);
+    expect(r.operations.map((o) => o.skipCode)).toEqual(['deadline', 'deadline']);
     expect(r.error).toEqual({ kind: 'deadline', message: expect.stringMatching(/^run deadline 2026-01-01T00:00:00.000Z reached before add 3\.3\.3\.3$/) });
     expect(r.outcome).toBe('failed');
   });

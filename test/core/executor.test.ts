@@ -191,6 +191,7 @@ describe('execute', () => {
       ['deactivate', 'not-attempted'],
     ]);
     expect(r.operations[1]!.skipReason).toMatch(/earlier operation failed/);
+    expect(r.operations[1]!.skipCode).toBe('earlier-failure');
     expect(r.outcome).toBe('failed');
     expect(r.error).toEqual({ kind: 'credentials-rejected', message: 'scripted credentials-rejected' });
   });
@@ -316,6 +317,7 @@ describe('execute', () => {
     const r = await execute(plan([d('1.1.1.1')], before, config(), NOW, CALLERS), port, { clock: new ManualClock(NOW), before });
     expect(port.calls).toEqual(['list']);
     expect(r.operations.map((o) => o.skipReason)).toEqual(['the entry is already INACTIVE', 'the entry is no longer listed by bunq']);
+    expect(r.operations.map((o) => o.skipCode)).toEqual(['already-inactive', 'entry-gone']);
     expect(r.outcome).toBe('converged');
   });
 
