@@ -96,7 +96,6 @@ export async function runDemo(say: (text: string) => void, style: Style): Promis
       clock: systemClock,
       owners,
       bunqOptions,
-      retryDelayMs: 50,
     };
     const now = (): string => new Date().toISOString();
     const showPlan = async (): Promise<number> => {

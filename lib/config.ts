@@ -52,11 +52,13 @@ export interface ReconcilerConfig {
 }
 
 /**
- * How long before its timeout a worker run stops starting bunq calls: the worst single call with its
- * client retries (220 s) plus recording (20 s). Must equal RUN_DEADLINE_MARGIN_MS in
- * lambdas/handlers/run-deadline.ts (a test checks; lib/ may not import the runtime).
+ * How long before its timeout a worker run stops starting bunq calls. The deadline reaches into the
+ * bunq client (no call outlives it), so the margin only covers what runs after it: recording (20 s)
+ * with clock slack (10 s), plus one AWS SDK retry budget for the recording writes (30 s). Must equal
+ * RUN_DEADLINE_MARGIN_MS in lambdas/handlers/run-deadline.ts (a test checks; lib/ may not import
+ * the runtime). The queue's visibility timeout stays above the Lambda timeout (lib/data-stores.ts).
  */
-export const WORKER_DEADLINE_MARGIN_SECONDS = 240;
+export const WORKER_DEADLINE_MARGIN_SECONDS = 60;
 /** The margin plus 30 s for the run itself (a typical run is a few calls at bunq's 3 per 3 s). */
 export const MIN_WORKER_TIMEOUT_SECONDS = WORKER_DEADLINE_MARGIN_SECONDS + 30;
 

@@ -19,6 +19,7 @@ import type {
   OperationResult,
   Plan,
   RunOutcome,
+  SkipCode,
   WhitelistPort,
 } from './types';
 
@@ -31,15 +32,8 @@ export interface ExecuteOptions {
   /** Calls already made in this run before execute (the initial read), added to the result. */
   priorCalls?: CallCounts;
   /**
-   * Tries per call in the core, default 1: the bunq client is the one layer that retries a call.
-   * More only for a port that does not retry by itself (a test double); never stack both.
-   */
-  maxAttempts?: number;
-  /** First back-off between the core's tries (when maxAttempts > 1), doubled each time. */
-  retryDelayMs?: number;
-  /**
-   * Epoch ms on `clock` at or after which nothing new is started: no operation, retry, back-off,
-   * re-read or verifying read (a back-off that would end at or after it is not started either). The
+   * Epoch ms on `clock` at or after which nothing new is started: no operation, re-read or
+   * verifying read. The
    * run then stops with error kind `deadline`. A Lambda killed at its timeout records nothing, so the
    * worker passes its remaining time minus a margin, and gives the bunq client the same deadline so
    * no call in flight outlives it.
@@ -47,15 +41,7 @@ export interface ExecuteOptions {
   deadline?: number;
 }
 
-export const DEFAULT_MAX_ATTEMPTS = 1;
-export const DEFAULT_RETRY_DELAY_MS = 1000;
-
 type Step = Omit<OperationResult, 'operation'>;
-
-/** Worth another try once we know the change was not applied: the port's verdict or the kind's. */
-export function isRetryable(err: unknown): boolean {
-  return isPortError(err) && (err.retryable || decisionOf(err.kind).retryWithinRun);
-}
 
 /** Whether a failure concerns one IP for good (the run goes on with the other operations). */
 export function isPerIpFailure(error: ErrorInfo | undefined): boolean {
@@ -100,8 +86,6 @@ export class DeadlineReached extends Error {
 class PlanCalls {
   readonly port: CountingPort;
   private readonly clock: Clock;
-  private readonly maxAttempts: number;
-  private readonly retryDelayMs: number;
   private readonly deadline: number | undefined;
   /** Our best knowledge of bunq's entries: the last read plus our confirmed changes. */
   known: ActualEntry[];
@@ -116,8 +100,6 @@ class PlanCalls {
   constructor(port: WhitelistPort, opts: ExecuteOptions) {
     this.port = new CountingPort(port);
     this.clock = opts.clock;
-    this.maxAttempts = Math.max(1, opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
-    this.retryDelayMs = Math.max(0, opts.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS);
     this.deadline = opts.deadline;
     this.known = opts.before.map((e) => ({ ...e }));
   }
@@ -129,31 +111,16 @@ class PlanCalls {
     }
   }
 
-  private async backoff(attempt: number, what: string, lastError: unknown): Promise<void> {
-    const delay = this.retryDelayMs * 2 ** (attempt - 1);
-    // A wait that ends at or after the deadline could only lead to a retry we would refuse.
-    if (this.deadline !== undefined && this.clock.now() + delay >= this.deadline) {
-      throw new DeadlineReached(`waiting ${delay} ms to retry ${what}`, this.deadline, lastError);
-    }
-    await this.clock.sleep(delay);
-  }
-
-  /** @param checking the failure this read is to check the outcome of, named if the deadline stops it. */
+  /**
+   * One read; a failure is the port's last word (its client has already retried what it may).
+   * @param checking the failure this read is to check the outcome of, named if the deadline stops it.
+   */
   async read(what = 'reading the entries', checking?: unknown): Promise<ActualEntry[]> {
-    let lastError: unknown = checking;
-    for (let attempt = 1; ; attempt++) {
-      this.checkDeadline(what, lastError);
-      try {
-        const entries = await this.port.listEntries();
-        this.known = entries.map((e) => ({ ...e }));
-        this.lastRead = entries;
-        return entries;
-      } catch (err) {
-        if (!isRetryable(err) || attempt >= this.maxAttempts) throw err;
-        lastError = err;
-        await this.backoff(attempt, what, err);
-      }
-    }
+    this.checkDeadline(what, checking);
+    const entries = await this.port.listEntries();
+    this.known = entries.map((e) => ({ ...e }));
+    this.lastRead = entries;
+    return entries;
   }
 
   /** The per-IP failure for an IP bunq lists an entry of that we cannot use, if it does. */
@@ -177,7 +144,10 @@ class PlanCalls {
   private stopped(err: DeadlineReached | Error, attempts: number, entryId?: number): Step {
     const base: Step = { outcome: attempts > 0 ? 'failed' : 'not-attempted', attempts, error: errorInfo(err) };
     if (entryId !== undefined) base.entryId = entryId;
-    if (attempts === 0) base.skipReason = err.message;
+    if (attempts === 0) {
+      base.skipReason = err.message;
+      base.skipCode = 'deadline';
+    }
     return base;
   }
 
@@ -186,64 +156,60 @@ class PlanCalls {
    * after writing), so we re-read before deciding anything. After `outcome-unknown` we never POST
    * again in this run, even when the re-read does not show the IP: a slow bunq may apply the first
    * POST after our read, and a second one would leave a duplicate. The next run starts from a fresh
-   * read. Only failures the port guarantees were not applied (a 429, no connection) are retried.
+   * read. A failure the port reports is final for this run: its client is the one layer that
+   * retries a call (docs/decisions.md, issue 13), so the core never sends the POST twice.
    */
   async add(ip: string, success: OperationOutcome, attemptsSoFar: number): Promise<Step> {
     let attempts = attemptsSoFar;
-    let lastError: unknown;
     const unusable = this.unusableEntryOf(ip);
     if (unusable !== undefined) return { outcome: 'failed', attempts, error: unusable };
     if (this.addRefusal !== undefined) return { outcome: 'failed', attempts, error: this.addRefusal };
     try {
-      for (let tries = 1; ; tries++) {
-        this.checkDeadline(tries === 1 ? `POST ${ip}` : `retrying POST ${ip}`, lastError);
-        const knownIds = new Set(this.known.map((e) => e.id));
-        attempts++;
+      this.checkDeadline(`POST ${ip}`);
+      const knownIds = new Set(this.known.map((e) => e.id));
+      attempts++;
+      try {
+        const id = await this.port.addEntry(ip);
+        this.known.push({ id, ip, status: 'ACTIVE', created: null });
+        return { outcome: success, entryId: id, attempts };
+      } catch (err) {
+        // The client stops a call at the deadline only before (re)sending it: nothing was applied.
+        if (isDeadline(err)) throw err;
+        let entries: ActualEntry[];
         try {
-          const id = await this.port.addEntry(ip);
-          this.known.push({ id, ip, status: 'ACTIVE', created: null });
-          return { outcome: success, entryId: id, attempts };
-        } catch (err) {
-          // The client stops a call at the deadline only before (re)sending it: nothing was applied.
-          if (isDeadline(err)) throw err;
-          lastError = err;
-          let entries: ActualEntry[];
-          try {
-            entries = await this.read(`re-reading to check POST ${ip}`, err);
-          } catch (readErr) {
-            if (isDeadline(readErr)) throw readErr;
-            return { outcome: 'failed', attempts, error: withFailedCheck(err, readErr) };
-          }
-          const usable = entries.filter((e) => e.ip === ip && isRecognisedIpv4Entry(e));
-          const ours = usable.filter((e) => !knownIds.has(e.id)).sort(compareByAge);
-          if (ours.length > 0) return { outcome: 'confirmed-after-reread', entryId: ours[0]!.id, attempts };
-          const activeAlready = usable.filter((e) => e.status === 'ACTIVE').sort(compareByAge);
-          if (activeAlready.length > 0) {
-            return { outcome: 'confirmed-after-reread', entryId: activeAlready[0]!.id, attempts };
-          }
-          // bunq now lists an entry of this IP we cannot use (perhaps the one our POST made): one
-          // more POST would only add another.
-          const unusableNow = this.unusableEntryOf(ip);
-          if (unusableNow !== undefined) return { outcome: 'failed', attempts, error: unusableNow };
-          if (isPortError(err) && err.kind === 'bad-request') return { outcome: 'failed', attempts, error: ipRefused(ip, 'POST', err) };
-          if (isPortError(err) && err.kind === 'ip-add-not-permitted') {
-            this.addRefusal = errorInfo(err);
-            return { outcome: 'failed', attempts, error: this.addRefusal };
-          }
-          if (isPortError(err) && err.kind === 'outcome-unknown') {
-            const e = errorInfo(err);
-            return {
-              outcome: 'failed',
-              attempts,
-              error: {
-                kind: e.kind,
-                message: `${e.message} (a re-read does not show ${ip}; not posted again in this run, since bunq may still apply it: the next run reads afresh)`,
-              },
-            };
-          }
-          if (!isRetryable(err) || tries >= this.maxAttempts) return { outcome: 'failed', attempts, error: errorInfo(err) };
-          await this.backoff(tries, `POST ${ip}`, err);
+          entries = await this.read(`re-reading to check POST ${ip}`, err);
+        } catch (readErr) {
+          if (isDeadline(readErr)) throw readErr;
+          return { outcome: 'failed', attempts, error: withFailedCheck(err, readErr) };
         }
+        const usable = entries.filter((e) => e.ip === ip && isRecognisedIpv4Entry(e));
+        const ours = usable.filter((e) => !knownIds.has(e.id)).sort(compareByAge);
+        if (ours.length > 0) return { outcome: 'confirmed-after-reread', entryId: ours[0]!.id, attempts };
+        const activeAlready = usable.filter((e) => e.status === 'ACTIVE').sort(compareByAge);
+        if (activeAlready.length > 0) {
+          return { outcome: 'confirmed-after-reread', entryId: activeAlready[0]!.id, attempts };
+        }
+        // bunq now lists an entry of this IP we cannot use (perhaps the one our POST made): one
+        // more POST would only add another.
+        const unusableNow = this.unusableEntryOf(ip);
+        if (unusableNow !== undefined) return { outcome: 'failed', attempts, error: unusableNow };
+        if (isPortError(err) && err.kind === 'bad-request') return { outcome: 'failed', attempts, error: ipRefused(ip, 'POST', err) };
+        if (isPortError(err) && err.kind === 'ip-add-not-permitted') {
+          this.addRefusal = errorInfo(err);
+          return { outcome: 'failed', attempts, error: this.addRefusal };
+        }
+        if (isPortError(err) && err.kind === 'outcome-unknown') {
+          const e = errorInfo(err);
+          return {
+            outcome: 'failed',
+            attempts,
+            error: {
+              kind: e.kind,
+              message: `${e.message} (a re-read does not show ${ip}; not posted again in this run, since bunq may still apply it: the next run reads afresh)`,
+            },
+          };
+        }
+        return { outcome: 'failed', attempts, error: errorInfo(err) };
       }
     } catch (err) {
       if (isDeadline(err)) return this.stopped(err, attempts);
@@ -269,48 +235,44 @@ class PlanCalls {
     return this.add(ip, 'applied-as-add', attempts);
   }
 
-  /** PUT a status. Idempotent, so retryable failures are simply tried again. */
+  /**
+   * PUT a status, once: the client retries what it may. An unclear outcome is settled by a re-read,
+   * which only the core can do (it knows what the PUT was for).
+   */
   async setStatus(entryId: number, status: 'ACTIVE' | 'INACTIVE', reactivateIp?: string): Promise<Step> {
     if (!isUsableEntryId(entryId)) {
       // The planner only targets classified entries; this holds the line should that ever change.
       return { outcome: 'failed', attempts: 0, error: { kind: 'unusable-entry-id', message: `entry id ${entryId} is not an id bunq gave; not changed` } };
     }
     let attempts = 0;
-    let lastError: unknown;
     try {
-      for (let attempt = 1; ; attempt++) {
-        this.checkDeadline(attempt === 1 ? `PUT ${entryId} ${status}` : `retrying PUT ${entryId} ${status}`, lastError);
-        attempts = attempt;
-        try {
-          await this.port.setStatus(entryId, status);
-          this.setKnownStatus(entryId, status);
-          return { outcome: 'applied', entryId, attempts };
-        } catch (err) {
-          if (isDeadline(err)) throw err;
-          lastError = err;
-          if (reactivateIp !== undefined && isPortError(err) && err.kind === 'bad-request') {
-            return await this.reactivateByAdd(reactivateIp, err, attempts);
-          }
-          if (isPortError(err) && err.kind === 'bad-request') {
-            const ip = this.known.find((e) => e.id === entryId)?.ip;
-            return { outcome: 'failed', entryId, attempts, error: ipRefused(`${ip ?? 'an IP'} (entry ${entryId})`, `PUT ${status}`, err) };
-          }
-          if (isPortError(err) && err.kind === 'outcome-unknown') {
-            try {
-              const entries = await this.read(`re-reading to check PUT ${entryId}`, err);
-              if (entries.some((e) => e.id === entryId && e.status === status)) {
-                return { outcome: 'confirmed-after-reread', entryId, attempts };
-              }
-            } catch (readErr) {
-              if (isDeadline(readErr)) throw readErr;
-              return { outcome: 'failed', attempts, error: withFailedCheck(err, readErr) };
-            }
-          }
-          if (!isRetryable(err) || attempt >= this.maxAttempts) {
-            return { outcome: 'failed', entryId, attempts, error: errorInfo(err) };
-          }
-          await this.backoff(attempt, `PUT ${entryId} ${status}`, err);
+      this.checkDeadline(`PUT ${entryId} ${status}`);
+      attempts = 1;
+      try {
+        await this.port.setStatus(entryId, status);
+        this.setKnownStatus(entryId, status);
+        return { outcome: 'applied', entryId, attempts };
+      } catch (err) {
+        if (isDeadline(err)) throw err;
+        if (reactivateIp !== undefined && isPortError(err) && err.kind === 'bad-request') {
+          return await this.reactivateByAdd(reactivateIp, err, attempts);
         }
+        if (isPortError(err) && err.kind === 'bad-request') {
+          const ip = this.known.find((e) => e.id === entryId)?.ip;
+          return { outcome: 'failed', entryId, attempts, error: ipRefused(`${ip ?? 'an IP'} (entry ${entryId})`, `PUT ${status}`, err) };
+        }
+        if (isPortError(err) && err.kind === 'outcome-unknown') {
+          try {
+            const entries = await this.read(`re-reading to check PUT ${entryId}`, err);
+            if (entries.some((e) => e.id === entryId && e.status === status)) {
+              return { outcome: 'confirmed-after-reread', entryId, attempts };
+            }
+          } catch (readErr) {
+            if (isDeadline(readErr)) throw readErr;
+            return { outcome: 'failed', attempts, error: withFailedCheck(err, readErr) };
+          }
+        }
+        return { outcome: 'failed', entryId, attempts, error: errorInfo(err) };
       }
     } catch (err) {
       if (isDeadline(err)) return this.stopped(err, attempts, entryId);
@@ -389,21 +351,25 @@ class ExecutionLedger {
     return this.error !== undefined;
   }
 
-  skip(i: number, reason: string): void {
+  skip(i: number, code: SkipCode, reason: string): void {
     this.results[i]!.skipReason = reason;
+    this.results[i]!.skipCode = code;
   }
 
   /** Names why the operations from `from` on were not attempted (those without a reason yet). */
-  skipRest(from: number, reason: string): void {
+  skipRest(from: number, code: SkipCode, reason: string): void {
     for (let j = from; j < this.results.length; j++) {
       const r = this.results[j]!;
-      if (r.outcome === 'not-attempted' && r.skipReason === undefined) r.skipReason = reason;
+      if (r.outcome === 'not-attempted' && r.skipReason === undefined) {
+        r.skipReason = reason;
+        r.skipCode = code;
+      }
     }
   }
 
-  stop(from: number, error: ErrorInfo, reason: string): void {
+  stop(from: number, error: ErrorInfo, code: SkipCode, reason: string): void {
     this.error = error;
-    this.skipRest(from, reason);
+    this.skipRest(from, code, reason);
   }
 
   /** Stops the run before operation `i` if the deadline has come; says whether it did. */
@@ -413,7 +379,7 @@ class ExecutionLedger {
       return false;
     } catch (err) {
       if (!(err instanceof DeadlineReached)) throw err;
-      this.stop(i, err.info(), err.message);
+      this.stop(i, err.info(), 'deadline', err.message);
       return true;
     }
   }
@@ -427,7 +393,8 @@ class ExecutionLedger {
       return false;
     }
     this.error = r.error;
-    this.skipRest(i + 1, r.error?.kind === 'deadline' ? 'the run deadline was reached' : `an earlier operation failed (${r.operation.kind} ${r.operation.ip})`);
+    if (r.error?.kind === 'deadline') this.skipRest(i + 1, 'deadline', 'the run deadline was reached');
+    else this.skipRest(i + 1, 'earlier-failure', `an earlier operation failed (${r.operation.kind} ${r.operation.ip})`);
     return true;
   }
 }
@@ -456,7 +423,8 @@ async function verifyingRead(calls: PlanCalls, ledger: ExecutionLedger, shape: P
   try {
     return await calls.read('the verifying read');
   } catch (err) {
-    ledger.stop(shape.firstBreak, errorInfo(err), isDeadline(err) ? err.message : 'the verifying read before deactivations failed');
+    if (isDeadline(err)) ledger.stop(shape.firstBreak, errorInfo(err), 'deadline', err.message);
+    else ledger.stop(shape.firstBreak, errorInfo(err), 'read-failed', 'the verifying read before deactivations failed');
     return undefined;
   }
 }
@@ -484,7 +452,7 @@ function duplicatesWithoutKeeper(plan: Plan, verified: readonly ActualEntry[], p
     const kept = duplicateKeptReason(verified, plan.operations[i]!, pendingIds, ' at the verifying read');
     if (kept === undefined) continue;
     keeperGone.add(i);
-    ledger.skip(i, kept);
+    ledger.skip(i, 'duplicate-keeper-gone', kept);
   }
   return keeperGone;
 }
@@ -511,6 +479,7 @@ function checkVerified(plan: Plan, verified: readonly ActualEntry[], ledger: Exe
     ledger.stop(
       shape.firstBreak,
       { kind: 'verification-failed', message: `the verifying read does not show ${notTaken.join(', ')} as ACTIVE; no deactivation attempted` },
+      'addition-not-shown',
       'an addition did not show up as ACTIVE in the verifying read',
     );
     return undefined;
@@ -519,6 +488,7 @@ function checkVerified(plan: Plan, verified: readonly ActualEntry[], ledger: Exe
     ledger.stop(
       shape.firstBreak,
       { kind: 'never-empty', message: 'at the verifying read these deactivations would leave no desired IPv4 address ACTIVE; none attempted' },
+      'never-empty',
       'never-empty: would leave no desired IPv4 address ACTIVE at the verifying read',
     );
     return undefined;
@@ -527,7 +497,7 @@ function checkVerified(plan: Plan, verified: readonly ActualEntry[], ledger: Exe
 }
 
 /** Why one deactivation is not sent: skipped (the run goes on) or stopping the run. */
-type DeactivationCheck = { skip: string } | { stop: ErrorInfo; reason: string };
+type DeactivationCheck = { skip: SkipCode; reason: string } | { stop: ErrorInfo; code: SkipCode; reason: string };
 
 /**
  * Judged again before every deactivation, against the freshest state this run has seen (its latest
@@ -541,20 +511,22 @@ function checkDeactivation(
   pendingIds: ReadonlySet<number>,
 ): DeactivationCheck | undefined {
   const entry = known.find((e) => e.id === op.entryId);
-  if (!entry || entry.ip !== op.ip) return { skip: 'the entry is no longer listed by bunq' };
-  if (entry.status !== 'ACTIVE') return { skip: 'the entry is already INACTIVE' };
+  if (!entry || entry.ip !== op.ip) return { skip: 'entry-gone', reason: 'the entry is no longer listed by bunq' };
+  if (entry.status !== 'ACTIVE') return { skip: 'already-inactive', reason: 'the entry is already INACTIVE' };
   const kept = duplicateKeptReason(known, op, pendingIds, '');
-  if (kept !== undefined) return { skip: kept };
+  if (kept !== undefined) return { skip: 'duplicate-keeper-gone', reason: kept };
   const uncovered = callerNotCoveredReason(plan.callerIps ?? [], known);
   if (uncovered !== undefined) {
     return {
       stop: { kind: 'caller-unknown', message: `${uncovered}; no ACTIVE \`*\` covers the run any more, so no further deactivation is attempted` },
+      code: 'caller-not-covered',
       reason: `${uncovered} (no ACTIVE \`*\` covers the run any more)`,
     };
   }
   if (activeDesiredIps(simulate(known, [op]), plan.desiredIps).length === 0) {
     return {
       stop: { kind: 'never-empty', message: `deactivating ${op.ip} (entry ${op.entryId}) would leave no desired IPv4 address ACTIVE; no further deactivation attempted` },
+      code: 'never-empty',
       reason: 'never-empty: would leave no desired IPv4 address ACTIVE',
     };
   }
@@ -573,17 +545,18 @@ async function applyBreaks(plan: Plan, calls: PlanCalls, ledger: ExecutionLedger
         await calls.read('re-reading after a refused deactivation');
         stale = false;
       } catch (err) {
-        ledger.stop(i, errorInfo(err), isDeadline(err) ? err.message : 're-reading after a refused deactivation failed');
+        if (isDeadline(err)) ledger.stop(i, errorInfo(err), 'deadline', err.message);
+        else ledger.stop(i, errorInfo(err), 'read-failed', 're-reading after a refused deactivation failed');
         break;
       }
     }
     const check = checkDeactivation(plan, op, calls.known, breaks.pendingIds);
     if (check !== undefined && 'skip' in check) {
-      ledger.skip(i, check.skip);
+      ledger.skip(i, check.skip, check.reason);
       continue;
     }
     if (check !== undefined) {
-      ledger.stop(i, check.stop, check.reason);
+      ledger.stop(i, check.stop, check.code, check.reason);
       break;
     }
     if (ledger.stopAtDeadline(calls, i, `deactivate ${op.ip} (entry ${op.entryId})`)) break;

@@ -16,7 +16,7 @@ export { classifyEntries, activeConcreteIps, compareByAge, wildcardCovers, WILDC
 export { GUARDS, applyGuards, simulate, activeDesiredIps, CALLER_UNKNOWN_REASON } from './guards';
 export type { Guard, GuardContext } from './guards';
 export { plan, normaliseCallerIps } from './plan';
-export { execute, isRetryable, isPerIpFailure } from './executor';
+export { execute, isPerIpFailure } from './executor';
 export { ERROR_KINDS, decisionOf, isErrorKind, isPortError, isPortErrorKind, retryDisposition } from './errors';
 export type { ErrorKind, ErrorInfo, KindDecision, PortError, PortErrorKind, CoreErrorKind, ServiceErrorKind, RetryDisposition } from './errors';
 export { isApplied, isSuccessfulOutcome, runVerdict, entriesAfterRun } from './outcome';

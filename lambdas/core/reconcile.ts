@@ -7,7 +7,7 @@ import type { Clock } from '../shared/clock';
 import type { Approver, Refusal } from './approval';
 import { CountingPort } from './counting-port';
 import { normaliseDesired } from './desired';
-import { DeadlineReached, errorInfo, execute, isRetryable, DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_DELAY_MS } from './executor';
+import { DeadlineReached, errorInfo, execute } from './executor';
 import { normaliseCallerIps, plan, planAround } from './plan';
 import type { ActualEntry, CredentialConfig, DesiredItem, ExecutionResult, Plan, WhitelistPort } from './types';
 
@@ -16,8 +16,6 @@ export interface ReconcileInput {
   config: CredentialConfig;
   port: WhitelistPort;
   clock: Clock;
-  maxAttempts?: number;
-  retryDelayMs?: number;
   /** Epoch ms on `clock` at or after which nothing new starts (see ExecuteOptions.deadline). */
   deadline?: number;
   /**
@@ -77,32 +75,18 @@ export function reconcile(input: ReconcileInput): Promise<ExecutionResult | Refu
 export async function reconcile(input: ReconcileInput): Promise<ExecutionResult | RefusedRun> {
   const { desired, config, clock } = input;
   const startedAt = clock.now();
-  const maxAttempts = Math.max(1, input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
-  const retryDelayMs = input.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
   const port = new CountingPort(input.port);
 
+  // One read: the bunq client has already retried it as far as it may (the one retry layer).
   let before: ActualEntry[] | undefined;
   let readError: unknown;
-  let lastError: unknown;
-  for (let attempt = 1; before === undefined; attempt++) {
-    if (input.deadline !== undefined && clock.now() >= input.deadline) {
-      readError = new DeadlineReached(attempt === 1 ? 'the first read' : 'retrying the first read', input.deadline, lastError);
-      break;
-    }
+  if (input.deadline !== undefined && clock.now() >= input.deadline) {
+    readError = new DeadlineReached('the first read', input.deadline);
+  } else {
     try {
       before = await port.listEntries();
     } catch (err) {
-      if (!isRetryable(err) || attempt >= maxAttempts) {
-        readError = err;
-        break;
-      }
-      lastError = err;
-      const delay = retryDelayMs * 2 ** (attempt - 1);
-      if (input.deadline !== undefined && clock.now() + delay >= input.deadline) {
-        readError = new DeadlineReached(`waiting ${delay} ms to retry the first read`, input.deadline, err);
-        break;
-      }
-      await clock.sleep(delay);
+      readError = err;
     }
   }
 
@@ -148,8 +132,6 @@ export async function reconcile(input: ReconcileInput): Promise<ExecutionResult 
     before,
     startedAt,
     priorCalls: port.callCounts(),
-    maxAttempts,
-    retryDelayMs,
     ...(input.deadline !== undefined ? { deadline: input.deadline } : {}),
   });
 }

@@ -203,9 +203,32 @@ export interface OperationResult {
   /** Calls tried for this operation (retries included). */
   attempts?: number;
   durationMs?: number;
-  /** Why a not-attempted operation was held back at run time (e.g. the verifying read failed). */
+  /** Why a not-attempted operation was held back at run time, in words (with the run's detail). */
   skipReason?: string;
+  /** The same, machine-readable: set whenever skipReason is. */
+  skipCode?: SkipCode;
 }
+
+/** Why the executor held an operation back at run time (OperationResult.skipCode). */
+export type SkipCode =
+  /** The run deadline came before it could start. */
+  | 'deadline'
+  /** An earlier operation failed for the run. */
+  | 'earlier-failure'
+  /** The verifying read (or a re-read after a refused deactivation) failed. */
+  | 'read-failed'
+  /** An addition did not show up ACTIVE in the verifying read. */
+  | 'addition-not-shown'
+  /** It would leave no desired IP ACTIVE. */
+  | 'never-empty'
+  /** No ACTIVE entry covers the run's caller any more. */
+  | 'caller-not-covered'
+  /** bunq no longer lists the entry. */
+  | 'entry-gone'
+  /** The entry is already INACTIVE. */
+  | 'already-inactive'
+  /** A duplicate kept because the entry we keep is no longer ACTIVE. */
+  | 'duplicate-keeper-gone';
 
 export type RunOutcome =
   /** Nothing to do. */

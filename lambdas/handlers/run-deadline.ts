@@ -20,11 +20,19 @@ export const RECORDING_MS = 20_000;
 export const REQUIRED_DEADLINE_MARGIN_MS = RECORDING_MS + 10_000;
 
 /**
- * 240 s: lib/config.ts WORKER_DEADLINE_MARGIN_SECONDS must match (a test checks). Kept at the old
- * bound until lib/ changes with it; REQUIRED_DEADLINE_MARGIN_MS (30 s) would leave a run 270 s of
- * the worker's 300 s timeout instead of 60 s.
+ * Room for the AWS SDK's own retries of the recording writes (standard mode: 3 attempts, back-off
+ * capped at 20 s). Those writes are not bound by the run deadline (a run must be recorded even
+ * when it ran out of time), so one throttled or failed write can add this much after the deadline.
  */
-export const RUN_DEADLINE_MARGIN_MS = 240_000;
+export const RECORDING_RETRY_BUDGET_MS = 30_000;
+
+/**
+ * 60 s = REQUIRED_DEADLINE_MARGIN_MS (recording 20 s + slack 10 s) + RECORDING_RETRY_BUDGET_MS.
+ * Nothing bunq-side needs room: no bunq call outlives the deadline (a request in flight has its
+ * timeout cut to the time left). lib/config.ts WORKER_DEADLINE_MARGIN_SECONDS must match (a test
+ * checks; lib/ may not import the runtime). A 300 s worker thus has 240 s for bunq, not 60 s.
+ */
+export const RUN_DEADLINE_MARGIN_MS = REQUIRED_DEADLINE_MARGIN_MS + RECORDING_RETRY_BUDGET_MS;
 
 /** Epoch ms on the run's clock; may already be past (the run then fails at once, recorded). */
 export function runDeadline(nowMs: number, remainingMs: number, marginMs: number = RUN_DEADLINE_MARGIN_MS): number {

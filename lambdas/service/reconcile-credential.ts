@@ -50,9 +50,6 @@ export interface WorkerDeps {
   owners: Pick<CredentialOwners, 'ensureOwner'>;
   /** Passed to every BunqClient: the shared rate limiter, timeouts, test transport settings. */
   bunqOptions?: Omit<CallOptions, 'clock' | 'logger'>;
-  /** Core retry settings for retryable bunq failures within one run. */
-  maxAttempts?: number;
-  retryDelayMs?: number;
   /** How long before the Lambda's end a run stops starting bunq calls (default RUN_DEADLINE_MARGIN_MS). */
   deadlineMarginMs?: number;
   /**
@@ -183,8 +180,6 @@ export async function reconcileCredential(
       config,
       port,
       clock: deps.clock,
-      maxAttempts: deps.maxAttempts,
-      retryDelayMs: deps.retryDelayMs,
       ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
       callerIps,
       keptIps,

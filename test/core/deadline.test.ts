@@ -15,7 +15,7 @@ import { MemoryPort } from './memory-port';
 async function runWithDeadline(desired: DesiredItem[], port: MemoryPort, clock: ManualClock, deadline: number) {
   const before: ActualEntry[] = await port.listEntries();
   port.calls = [];
-  return execute(plan(desired, before, config(), clock.now(), CALLERS), port, { clock, before, maxAttempts: 3, retryDelayMs: 100, deadline });
+  return execute(plan(desired, before, config(), clock.now(), CALLERS), port, { clock, before, deadline });
 }
 
 describe('execute with a deadline', () => {
@@ -34,6 +34,7 @@ describe('execute with a deadline', () => {
     expect(port.calls).toEqual([]);
     expect(r.operations.map((o) => o.outcome)).toEqual(['not-attempted', 'not-attempted']);
     expect(r.operations.every((o) => /run deadline .* reached before add 3\.3\.3\.3/.test(o.skipReason ?? ''))).toBe(true);
+    expect(r.operations.map((o) => o.skipCode)).toEqual(['deadline', 'deadline']);
     expect(r.error).toEqual({ kind: 'deadline', message: expect.stringMatching(/^run deadline 2026-01-01T00:00:00.000Z reached before add 3\.3\.3\.3$/) });
     expect(r.outcome).toBe('failed');
   });
@@ -68,31 +69,29 @@ describe('execute with a deadline', () => {
     expect(port.active()).toEqual(['1.1.1.1', '2.2.2.2', '3.3.3.3']);
   });
 
-  it('does not start a back-off that would end at or after the deadline, and names the last error', async () => {
+  it('a transient PUT failure before the deadline is reported as itself: the core waits for no retry', async () => {
     const clock = new ManualClock(NOW);
     const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]);
     const before = await port.listEntries();
     port.calls = [];
     port.failNext({ method: 'put', kind: 'rate-limited', retryable: true });
-    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW, CALLERS), port, { clock, before, maxAttempts: 3, retryDelayMs: 100, deadline: NOW + 100 });
+    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW, CALLERS), port, { clock, before, deadline: NOW + 100 });
     expect(port.calls).toEqual(['list', 'put 2 INACTIVE']);
-    expect(clock.now()).toBe(NOW); // the 100 ms wait was never started
-    expect(r.operations[0]).toMatchObject({ outcome: 'failed', attempts: 1, entryId: 2, error: { kind: 'deadline' } });
-    expect(r.error?.message).toMatch(/before waiting 100 ms to retry PUT 2 INACTIVE; last error: rate-limited: scripted rate-limited/);
+    expect(clock.now()).toBe(NOW);
+    expect(r.operations[0]).toMatchObject({ outcome: 'failed', attempts: 1, entryId: 2, error: { kind: 'rate-limited' } });
     expect(r.outcome).toBe('failed');
   });
 
-  it('retries within the deadline, and stops at the retry it no longer has time for', async () => {
+  it('a PUT the client stopped at the deadline is recorded as deadline, and nothing after it starts', async () => {
     const clock = new ManualClock(NOW);
-    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]);
+    const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2'), entry(3, '3.3.3.3')]);
     const before = await port.listEntries();
     port.calls = [];
-    for (let i = 0; i < 3; i++) port.failNext({ method: 'put', kind: 'server-error', retryable: true });
-    // 100 ms back-off fits (ends at +100 < +250); the next, 200 ms, would end at +300.
-    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW, CALLERS), port, { clock, before, maxAttempts: 3, retryDelayMs: 100, deadline: NOW + 250 });
-    expect(port.calls).toEqual(['list', 'put 2 INACTIVE', 'put 2 INACTIVE']);
-    expect(clock.now()).toBe(NOW + 100);
-    expect(r.operations[0]).toMatchObject({ outcome: 'failed', attempts: 2, error: { kind: 'deadline' } });
+    port.failNext({ method: 'put', kind: 'deadline' });
+    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW, CALLERS), port, { clock, before, deadline: NOW + 250 });
+    expect(port.calls).toEqual(['list', 'put 2 INACTIVE']);
+    expect(r.operations[0]).toMatchObject({ outcome: 'failed', attempts: 1, error: { kind: 'deadline' } });
+    expect(r.operations[1]!.outcome).toBe('not-attempted');
   });
 
   it('does not start the re-read after an unknown POST outcome past the deadline; the outcome stays named', async () => {
@@ -140,14 +139,13 @@ describe('reconcile with a deadline', () => {
     expect(r.plan.warnings.map((w) => w.code)).toContain('read-failed');
   });
 
-  it('does not wait to retry the first read past the deadline', async () => {
+  it('a transient first-read failure before the deadline is not retried by the core', async () => {
     const port = new MemoryPort([entry(1, '1.1.1.1')]).failNext({ method: 'list', kind: 'maintenance', retryable: true });
     const clock = new ManualClock(NOW);
-    const r = await reconcile({ callerIps: CALLERS, desired: [d('1.1.1.1')], config: config(), port, clock, maxAttempts: 3, retryDelayMs: 100, deadline: NOW + 100 });
+    const r = await reconcile({ callerIps: CALLERS, desired: [d('1.1.1.1')], config: config(), port, clock, deadline: NOW + 100 });
     expect(port.calls).toEqual(['list']);
     expect(clock.now()).toBe(NOW);
-    expect(r.error?.kind).toBe('deadline');
-    expect(r.error?.message).toMatch(/last error: maintenance/);
+    expect(r.error?.kind).toBe('maintenance');
   });
 
   it('passes the deadline on to the executor', async () => {

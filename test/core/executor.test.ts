@@ -12,7 +12,7 @@ async function run(desired: DesiredItem[], port: MemoryPort, cfg: CredentialConf
   port.calls = [];
   const p = plan(desired, before, cfg, clock.now(), callers);
   // MemoryPort does not retry by itself (the bunq client does): the core's tries stand in for it.
-  return execute(p, port, { clock, before, maxAttempts: 3, retryDelayMs: 100 });
+  return execute(p, port, { clock, before });
 }
 
 describe('execute', () => {
@@ -72,13 +72,14 @@ describe('execute', () => {
     expect(clock.now()).toBe(NOW); // no back-off either
   });
 
-  it('an add that provably did not apply (rate-limited) is re-read, then posted again', async () => {
+  it('an add that provably did not apply (rate-limited) is re-read once and not posted again by the core', async () => {
+    // The bunq client is the one layer that retries a call (issue 13): the core only settles outcomes.
     const port = new MemoryPort([entry(1, '1.1.1.1')]).failNext({ method: 'add', kind: 'rate-limited', retryable: true });
     const clock = new ManualClock(NOW);
     const r = await run([d('1.1.1.1'), d('3.3.3.3')], port, config(), clock);
-    expect(port.calls).toEqual(['add 3.3.3.3', 'list', 'add 3.3.3.3']);
-    expect(r.operations[0]).toMatchObject({ outcome: 'applied', attempts: 2 });
-    expect(clock.now() - NOW).toBe(100);
+    expect(port.calls).toEqual(['add 3.3.3.3', 'list']);
+    expect(r.operations[0]).toMatchObject({ outcome: 'failed', attempts: 1, error: { kind: 'rate-limited' } });
+    expect(clock.now()).toBe(NOW); // no back-off in the core
   });
 
   it('re-reads even after an add that failed with a server error, since bunq may have written it', async () => {
@@ -122,7 +123,7 @@ describe('execute', () => {
       p.failNext({ method: 'list', kind: 'maintenance' });
       p.afterList = undefined;
     };
-    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW, CALLERS), port, { clock: new ManualClock(NOW), before, maxAttempts: 1 });
+    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW, CALLERS), port, { clock: new ManualClock(NOW), before });
     expect(r.operations[0]).toMatchObject({ outcome: 'failed', error: { kind: 'outcome-unknown' } });
     expect(r.error?.message).toMatch(/failed too: maintenance/);
   });
@@ -190,6 +191,7 @@ describe('execute', () => {
       ['deactivate', 'not-attempted'],
     ]);
     expect(r.operations[1]!.skipReason).toMatch(/earlier operation failed/);
+    expect(r.operations[1]!.skipCode).toBe('earlier-failure');
     expect(r.outcome).toBe('failed');
     expect(r.error).toEqual({ kind: 'credentials-rejected', message: 'scripted credentials-rejected' });
   });
@@ -202,21 +204,22 @@ describe('execute', () => {
     expect(r.outcome).toBe('partial');
   });
 
-  it('retries a retryable deactivation on the injected clock', async () => {
+  it('does not retry a transient deactivation failure in the core (the client already did)', async () => {
     const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]);
     port.failNext({ method: 'put', kind: 'rate-limited', retryable: true }).failNext({ method: 'put', kind: 'maintenance', retryable: true });
     const clock = new ManualClock(NOW);
     const r = await run([d('1.1.1.1')], port, config(), clock);
-    expect(port.calls).toEqual(['list', 'put 2 INACTIVE', 'put 2 INACTIVE', 'put 2 INACTIVE']);
-    expect(r.operations[0]).toMatchObject({ outcome: 'applied', attempts: 3 });
-    expect(clock.now() - NOW).toBe(300); // 100 + 200: backoff doubles
+    expect(port.calls).toEqual(['list', 'put 2 INACTIVE']);
+    expect(r.operations[0]).toMatchObject({ outcome: 'failed', attempts: 1, error: { kind: 'rate-limited' } });
+    expect(clock.now()).toBe(NOW);
   });
 
-  it('gives up after maxAttempts retryable failures', async () => {
+  it('a server error on a PUT fails the operation after one attempt', async () => {
     const port = new MemoryPort([entry(1, '1.1.1.1'), entry(2, '2.2.2.2')]);
-    for (let i = 0; i < 3; i++) port.failNext({ method: 'put', kind: 'server-error', retryable: true });
+    port.failNext({ method: 'put', kind: 'server-error', retryable: true });
     const r = await run([d('1.1.1.1')], port);
-    expect(r.operations[0]).toMatchObject({ outcome: 'failed', attempts: 3 });
+    expect(port.calls).toEqual(['list', 'put 2 INACTIVE']);
+    expect(r.operations[0]).toMatchObject({ outcome: 'failed', attempts: 1 });
     expect(r.outcome).toBe('failed');
   });
 
@@ -314,6 +317,7 @@ describe('execute', () => {
     const r = await execute(plan([d('1.1.1.1')], before, config(), NOW, CALLERS), port, { clock: new ManualClock(NOW), before });
     expect(port.calls).toEqual(['list']);
     expect(r.operations.map((o) => o.skipReason)).toEqual(['the entry is already INACTIVE', 'the entry is no longer listed by bunq']);
+    expect(r.operations.map((o) => o.skipCode)).toEqual(['already-inactive', 'entry-gone']);
     expect(r.outcome).toBe('converged');
   });
 
@@ -382,19 +386,19 @@ describe('reconcile', () => {
     expect(second.plan.operations).toEqual([]);
   });
 
-  it('retries a retryable first read, then fails cleanly with the desired side still reported', async () => {
+  it('does not retry a transient first read (the client did), and fails cleanly with the desired side still reported', async () => {
     const port = new MemoryPort([entry(1, '1.1.1.1')]);
-    for (let i = 0; i < 3; i++) port.failNext({ method: 'list', kind: 'maintenance', retryable: true });
+    port.failNext({ method: 'list', kind: 'maintenance', retryable: true });
     const clock = new ManualClock(NOW);
-    const r = await reconcile({ callerIps: CALLERS, desired: [d('1.1.1.1'), d('nope')], config: config(), port, clock, maxAttempts: 3, retryDelayMs: 10 });
-    expect(port.calls).toEqual(['list', 'list', 'list']);
+    const r = await reconcile({ callerIps: CALLERS, desired: [d('1.1.1.1'), d('nope')], config: config(), port, clock });
+    expect(port.calls).toEqual(['list']);
     expect(r.outcome).toBe('failed');
     expect(r.error?.kind).toBe('maintenance');
     expect(r.plan.desiredIps).toEqual(['1.1.1.1']);
     expect(r.plan.invalid).toHaveLength(1);
     expect(r.plan.warnings.map((w) => w.code)).toContain('read-failed');
-    expect(r.durationMs).toBe(30);
-    expect(r.reads).toBe(3);
+    expect(r.durationMs).toBe(0); // no back-off in the core
+    expect(r.reads).toBe(1);
   });
 
   it('does not retry a first read that failed terminally', async () => {

@@ -328,8 +328,6 @@ function workerDeps(w: LockoutWorld, ip: string): WorkerDeps {
     logger: silentLogger,
     clock: w.clock,
     bunqOptions: callOptions(w, ip),
-    maxAttempts: 2,
-    retryDelayMs: 10,
   };
 }
 

@@ -49,7 +49,7 @@ describe('a POST bunq applies after the client timed out', () => {
     emu.faults.add({ method: 'POST', route: ROUTES.ipList, fault: { type: 'delay', ms: BUNQ_DELAY_MS } });
     const desired = [d('10.0.0.1'), d(ip), d(CALLER_IPS[0]!)];
 
-    const first = await reconcile({ desired, config: config(), port, clock, retryDelayMs: 50, callerIps: CALLER_IPS });
+    const first = await reconcile({ desired, config: config(), port, clock, callerIps: CALLER_IPS });
     expect(first.operations.map((o) => [o.operation.kind, o.operation.ip, o.outcome, o.attempts, o.error?.kind])).toEqual([
       ['add', ip, 'failed', 1, 'outcome-unknown'],
       ['deactivate', '10.0.0.2', 'not-attempted', undefined, undefined],
@@ -60,7 +60,7 @@ describe('a POST bunq applies after the client timed out', () => {
     // The emulator logs a request once it has answered it.
     expect(emu.requests.filter((r) => r.method === 'POST' && r.route === ROUTES.ipList)).toHaveLength(1);
     expect(entriesOf(ip)).toHaveLength(1);
-    const second = await reconcile({ desired, config: config(), port, clock, retryDelayMs: 50, callerIps: CALLER_IPS });
+    const second = await reconcile({ desired, config: config(), port, clock, callerIps: CALLER_IPS });
     expect(second.operations.map((o) => [o.operation.kind, o.operation.ip, o.outcome])).toEqual([['deactivate', '10.0.0.2', 'applied']]);
     expect(second.outcome).toBe('converged');
     expect(entriesOf(ip).map((e) => e.status)).toEqual(['ACTIVE']);

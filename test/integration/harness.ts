@@ -143,8 +143,6 @@ export async function createWorld(
     clock,
     owners: new CredentialOwners(aws.dynamo, { stateTable, desiredTable }),
     bunqOptions: { limiter: new RateLimiter({ clock }), retry: { maxAttempts: 2 } },
-    maxAttempts: 2,
-    retryDelayMs: 10,
     // The emulator sees the worker's calls from loopback: as EGRESS_IPS would say in AWS.
     egress: { ips: [OUR_IP] },
   };

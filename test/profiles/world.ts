@@ -115,8 +115,6 @@ export function workerDeps(tables: Tables, seeded: Seeded, clock: Clock, limiter
     logger: new RecordingLogger(),
     clock,
     bunqOptions: { limiter, retry: { maxAttempts: 2 } },
-    maxAttempts: 2,
-    retryDelayMs: 10,
   };
 }
 
