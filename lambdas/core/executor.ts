@@ -55,6 +55,15 @@ export function errorInfo(err: unknown): ErrorInfo {
   return { kind: 'unexpected', message: message.length > 300 ? `${message.slice(0, 300)}…` : message };
 }
 
+/**
+ * The deadline stopped the re-read that was to settle `checking` (the core's own check already
+ * names it; the client's `deadline` does not): the result keeps what was being checked.
+ */
+function settleStopped(readErr: DeadlineReached | Error, what: string, deadline: number | undefined, checking: unknown): DeadlineReached | Error {
+  if (readErr instanceof DeadlineReached || deadline === undefined) return readErr;
+  return new DeadlineReached(what, deadline, checking);
+}
+
 /** The run's deadline stopped this: the core's own check, or the port's (the client's `deadline`). */
 function isDeadline(err: unknown): err is DeadlineReached | Error {
   return err instanceof DeadlineReached || (isPortError(err) && err.kind === 'deadline');
@@ -75,6 +84,9 @@ export class DeadlineReached extends Error {
   info(): ErrorInfo {
     if (this.lastError === undefined) return { kind: 'deadline', message: this.message };
     const last = errorInfo(this.lastError);
+    // `deadline` means "not applied". A write bunq may have applied, whose settling re-read the
+    // deadline stopped, stays outcome-unknown: its metric and alarm must still see it.
+    if (last.kind === 'outcome-unknown') return { kind: 'outcome-unknown', message: `${last.message}; ${this.message}, so it was not settled` };
     return { kind: 'deadline', message: `${this.message}; last error: ${last.kind}: ${last.message}` };
   }
 }
@@ -179,7 +191,7 @@ class PlanCalls {
         try {
           entries = await this.read(`re-reading to check POST ${ip}`, err);
         } catch (readErr) {
-          if (isDeadline(readErr)) throw readErr;
+          if (isDeadline(readErr)) throw settleStopped(readErr, `re-reading to check POST ${ip}`, this.deadline, err);
           return { outcome: 'failed', attempts, error: withFailedCheck(err, readErr) };
         }
         const usable = entries.filter((e) => e.ip === ip && isRecognisedIpv4Entry(e));
@@ -268,7 +280,7 @@ class PlanCalls {
               return { outcome: 'confirmed-after-reread', entryId, attempts };
             }
           } catch (readErr) {
-            if (isDeadline(readErr)) throw readErr;
+            if (isDeadline(readErr)) throw settleStopped(readErr, `re-reading to check PUT ${entryId}`, this.deadline, err);
             return { outcome: 'failed', attempts, error: withFailedCheck(err, readErr) };
           }
         }

@@ -101,8 +101,26 @@ describe('execute with a deadline', () => {
     port.beforeAdd = () => clock.advance(100);
     const r = await runWithDeadline([d('1.1.1.1'), d('3.3.3.3')], port, clock, NOW + 100);
     expect(port.calls).toEqual(['add 3.3.3.3']);
-    expect(r.operations[0]).toMatchObject({ outcome: 'failed', attempts: 1, error: { kind: 'deadline' } });
-    expect(r.error?.message).toMatch(/before re-reading to check POST 3\.3\.3\.3; last error: outcome-unknown/);
+    // Not `deadline` (= not applied): bunq may have applied the POST, so the kind stays
+    // outcome-unknown and its metric and alarm see it (review finding, issue 13).
+    expect(r.operations[0]).toMatchObject({ outcome: 'failed', attempts: 1, error: { kind: 'outcome-unknown' } });
+    expect(r.error?.message).toMatch(/before re-reading to check POST 3\.3\.3\.3, so it was not settled/);
+  });
+
+  it('a PUT bunq may have applied, whose settling re-read the client stopped at the deadline, stays outcome-unknown', async () => {
+    const clock = new ManualClock(NOW);
+    const before = [entry(1, '1.1.1.1'), entry(2, '2.2.2.2')];
+    const port = new MemoryPort(before);
+    port.failNext({ method: 'put', kind: 'outcome-unknown' });
+    // The verifying read succeeds; the next read (the one settling the PUT) meets the client's deadline.
+    port.afterList = () => {
+      port.afterList = undefined;
+      port.failNext({ method: 'list', kind: 'deadline' });
+    };
+    const r = await execute(plan([d('1.1.1.1')], before, config(), NOW, CALLERS), port, { clock, before, deadline: NOW + 250 });
+    expect(port.calls).toEqual(['list', 'put 2 INACTIVE', 'list']);
+    expect(r.operations[0]).toMatchObject({ outcome: 'failed', error: { kind: 'outcome-unknown' } });
+    expect(r.operations[0]!.error?.message).toMatch(/re-reading to check PUT 2, so it was not settled/);
   });
 
   it('does not start the re-read before a re-activation fallback POST past the deadline', async () => {
