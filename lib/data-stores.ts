@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { PARTITION_KEY, SORT_KEY } from '../lambdas/shared/table-keys';
 import type { ReconcilerConfig } from './config';
 
 /**
@@ -68,8 +69,8 @@ export class DataStores extends Construct {
     this.desiredTable = new dynamodb.Table(this, 'DesiredIps', {
       ...tableProtections,
       ...(config.desiredTableName !== undefined ? { tableName: config.desiredTableName } : {}),
-      partitionKey: { name: 'credential', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'entry', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: SORT_KEY, type: dynamodb.AttributeType.STRING },
       stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
       timeToLiveAttribute: 'expiresAt',
     });
@@ -77,8 +78,8 @@ export class DataStores extends Construct {
     this.stateTable = new dynamodb.Table(this, 'ReconcileState', {
       ...tableProtections,
       ...(config.stateTableName !== undefined ? { tableName: config.stateTableName } : {}),
-      partitionKey: { name: 'credential', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'entry', type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: SORT_KEY, type: dynamodb.AttributeType.STRING },
       timeToLiveAttribute: 'ttl',
     });
 

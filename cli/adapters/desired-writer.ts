@@ -8,6 +8,7 @@ import { DeleteCommand, DynamoDBDocumentClient, PutCommand, TransactWriteCommand
 import type { TransactItem } from '../../lambdas/aws/credential-owner';
 import { CONFIG_ENTRY, IP_ENTRY_PREFIX } from '../../lambdas/aws/desired-store';
 import type { Mode } from '../../lambdas/core/types';
+import { SORT_KEY } from '../../lambdas/shared/table-keys';
 
 export interface DesiredIpInput {
   ip: string;
@@ -74,7 +75,7 @@ export class DesiredWriter {
           TableName: this.tableName,
           Key: { credential, entry },
           ConditionExpression: 'attribute_exists(#e)',
-          ExpressionAttributeNames: { '#e': 'entry' },
+          ExpressionAttributeNames: { '#e': SORT_KEY },
         }),
       );
       return true;

@@ -9,6 +9,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { CONFIG_ENTRY, coerceNumber } from './desired-store';
+import { OWNER_ENTRY, OWNER_PARTITION_PREFIX, RETIRED_AT, RETIRED_IN_FAVOUR_OF, SORT_KEY } from '../shared/table-keys';
 
 /**
  * One owner per bunq credential. Two configs that govern the same bunq user + CredentialPasswordIp
@@ -32,8 +33,8 @@ import { CONFIG_ENTRY, coerceNumber } from './desired-store';
  * (the new owner's name); the fan-out skips it and the worker never calls bunq for it.
  */
 
-export const OWNER_PARTITION_PREFIX = 'owner#';
-export const OWNER_ENTRY = 'owner';
+/** The ownership record's key spellings, re-exported for the adapters that read them from here. */
+export { OWNER_ENTRY, OWNER_PARTITION_PREFIX };
 
 /** Which bunq credential a config governs. */
 export interface BunqCredentialKey {
@@ -263,11 +264,11 @@ export class CredentialOwners {
       Item: item,
       // Conditional on the record as judged: absent, still unreadable, or still naming the owner we saw.
       ...(expected === null
-        ? { ConditionExpression: 'attribute_not_exists(#e)', ExpressionAttributeNames: { '#e': 'entry' } }
+        ? { ConditionExpression: 'attribute_not_exists(#e)', ExpressionAttributeNames: { '#e': SORT_KEY } }
         : expected === 'unreadable'
           ? {
               ConditionExpression: 'attribute_exists(#e) AND (attribute_not_exists(#o) OR NOT attribute_type(#o, :s) OR #o = :empty)',
-              ExpressionAttributeNames: { '#e': 'entry', '#o': 'owner' },
+              ExpressionAttributeNames: { '#e': SORT_KEY, '#o': 'owner' },
               ExpressionAttributeValues: { ':s': 'S', ':empty': '' },
             }
           : { ConditionExpression: '#o = :o', ExpressionAttributeNames: { '#o': 'owner' }, ExpressionAttributeValues: { ':o': expected.owner } }),
@@ -282,7 +283,7 @@ export class CredentialOwners {
         Key: { credential, entry: CONFIG_ENTRY },
         UpdateExpression: 'SET #r = :r, #s = :s, #u = :r',
         ConditionExpression: 'attribute_exists(#e)',
-        ExpressionAttributeNames: { '#r': 'retiredAt', '#s': 'retiredInFavourOf', '#u': 'updatedAt', '#e': 'entry' },
+        ExpressionAttributeNames: { '#r': RETIRED_AT, '#s': RETIRED_IN_FAVOUR_OF, '#u': 'updatedAt', '#e': SORT_KEY },
         ExpressionAttributeValues: { ':r': now, ':s': successor },
       },
     };

@@ -1,8 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, paginateQuery, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { credentialConfigOrThrow } from '../core/config';
 import type { CredentialConfig, DesiredItem } from '../core/types';
-import { CONFIG_ENTRY, IP_ENTRY_PREFIX, PARTITION_KEY, SORT_KEY } from '../shared/table-keys';
+import { CONFIG_ENTRY, IP_ENTRY_PREFIX, PARTITION_KEY, RETIRED_AT, SORT_KEY } from '../shared/table-keys';
 
 /**
  * The DesiredIps table, read-only: per credential the `ip#<ip>` items and the `config` item the
@@ -101,26 +101,23 @@ export class DesiredStore {
   /** All items of one credential, strongly consistent so a run sees the edit that triggered it. */
   async readCredential(credential: string): Promise<CredentialDesiredState> {
     const state: CredentialDesiredState = { credential, configItem: null, desired: [], unknownEntries: [] };
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const reply = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#c = :c',
-          ExpressionAttributeNames: { '#c': PARTITION_KEY },
-          ExpressionAttributeValues: { ':c': credential },
-          ConsistentRead: true,
-          Limit: this.pageSize,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of reply.Items ?? []) {
-        const entry = item.entry;
+    const pages = paginateQuery(
+      { client: this.doc, pageSize: this.pageSize },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: '#c = :c',
+        ExpressionAttributeNames: { '#c': PARTITION_KEY },
+        ExpressionAttributeValues: { ':c': credential },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const entry = item[SORT_KEY];
         if (entry === CONFIG_ENTRY) state.configItem = configAttributes(item);
         else state.desired.push(desiredItemFrom(item));
       }
-      startKey = reply.LastEvaluatedKey;
-    } while (startKey);
+    }
     return state;
   }
 
@@ -138,24 +135,22 @@ export class DesiredStore {
    */
   async listCredentials(): Promise<string[]> {
     const credentials = new Set<string>();
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const reply = await this.doc.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          ProjectionExpression: '#c, #e',
-          FilterExpression: '#e = :config AND attribute_not_exists(#r)',
-          ExpressionAttributeNames: { '#c': PARTITION_KEY, '#e': SORT_KEY, '#r': 'retiredAt' },
-          ExpressionAttributeValues: { ':config': CONFIG_ENTRY },
-          Limit: this.pageSize,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of reply.Items ?? []) {
-        if (typeof item.credential === 'string') credentials.add(item.credential);
+    const pages = paginateScan(
+      { client: this.doc, pageSize: this.pageSize },
+      {
+        TableName: this.tableName,
+        ProjectionExpression: '#c, #e',
+        FilterExpression: '#e = :config AND attribute_not_exists(#r)',
+        ExpressionAttributeNames: { '#c': PARTITION_KEY, '#e': SORT_KEY, '#r': RETIRED_AT },
+        ExpressionAttributeValues: { ':config': CONFIG_ENTRY },
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const credential: unknown = item[PARTITION_KEY];
+        if (typeof credential === 'string') credentials.add(credential);
       }
-      startKey = reply.LastEvaluatedKey;
-    } while (startKey);
+    }
     return [...credentials].sort();
   }
 }

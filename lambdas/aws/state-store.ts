@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type {
   ActualEntry,
   BlockedOperation,
@@ -15,6 +15,7 @@ import type { ErrorInfo } from '../core/errors';
 import { entriesAfterRun, isApplied, isSuccessfulOutcome, runVerdict } from '../core/outcome';
 import type { ReconcileReason } from './reconcile-request';
 import { secretRedactor } from '../shared/redact';
+import { HISTORY_PREFIX, PARTITION_KEY, SORT_KEY, STATUS_ENTRY } from '../shared/table-keys';
 
 /**
  * The ReconcileState table: per credential one `status` item (the latest run, overwritten) and one
@@ -22,8 +23,8 @@ import { secretRedactor } from '../shared/redact';
  * here and nowhere in DesiredIps, so its own writes can never trigger a run.
  */
 
-export const STATUS_ENTRY = 'status';
-export const HISTORY_PREFIX = 'run#';
+/** The sort-key spellings, re-exported for the adapters that read them from here. */
+export { HISTORY_PREFIX, STATUS_ENTRY };
 
 /** A run's error as recorded: a kind from the one list (lambdas/core/errors.ts), a redacted message. */
 export type RunError = ErrorInfo;
@@ -201,7 +202,7 @@ export class StateStore {
             TableName: this.tableName,
             Item: { ...record, credential: record.credential, entry, ttl },
             ConditionExpression: 'attribute_not_exists(#e)',
-            ExpressionAttributeNames: { '#e': 'entry' },
+            ExpressionAttributeNames: { '#e': SORT_KEY },
           }),
         );
         return;
@@ -224,7 +225,7 @@ export class StateStore {
     };
     const readBunq = record.actual !== null;
     for (const [key, value] of Object.entries(record)) {
-      if (key === 'credential' || value === undefined) continue;
+      if (key === PARTITION_KEY || value === undefined) continue;
       if (!readBunq && (key === 'drift' || key === 'blocked')) continue;
       set(key, value);
     }
@@ -274,26 +275,26 @@ export class StateStore {
   /** Newest first. */
   async listHistory(credential: string, limit = 20): Promise<RunRecord[]> {
     const records: RunRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const reply = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#c = :c AND begins_with(#e, :p)',
-          ExpressionAttributeNames: { '#c': 'credential', '#e': 'entry' },
-          ExpressionAttributeValues: { ':c': credential, ':p': HISTORY_PREFIX },
-          ScanIndexForward: false,
-          ConsistentRead: true,
-          Limit: limit - records.length,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of reply.Items ?? []) {
+    // Pages of at most `limit` items, newest first; stop once `limit` records are read.
+    const pages = paginateQuery(
+      { client: this.doc, pageSize: limit },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: '#c = :c AND begins_with(#e, :p)',
+        ExpressionAttributeNames: { '#c': PARTITION_KEY, '#e': SORT_KEY },
+        ExpressionAttributeValues: { ':c': credential, ':p': HISTORY_PREFIX },
+        ScanIndexForward: false,
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        if (records.length >= limit) break;
         const { entry: _entry, ttl: _ttl, ...rest } = item;
         records.push(rest as RunRecord);
       }
-      startKey = reply.LastEvaluatedKey;
-    } while (startKey && records.length < limit);
+      if (records.length >= limit) break;
+    }
     return records;
   }
 }

@@ -11,3 +11,16 @@ export const SORT_KEY = 'entry';
 export const CONFIG_ENTRY = 'config';
 /** DesiredIps: one desired IP per item, `ip#<ipv4>`. */
 export const IP_ENTRY_PREFIX = 'ip#';
+/** DesiredIps: set on a config item retired by `bootstrap --force`; a retired config is not reconciled. */
+export const RETIRED_AT = 'retiredAt';
+/** DesiredIps: the successor's name on a retired config item. */
+export const RETIRED_IN_FAVOUR_OF = 'retiredInFavourOf';
+
+/** ReconcileState: per credential the latest run, overwritten each run. */
+export const STATUS_ENTRY = 'status';
+/** ReconcileState: one history item per run, `run#<ISO time>` (expires after the history TTL). */
+export const HISTORY_PREFIX = 'run#';
+/** ReconcileState: ownership records live under `owner#<environment>#<userId>#<credentialPasswordIpId>`. */
+export const OWNER_PARTITION_PREFIX = 'owner#';
+/** ReconcileState: the sort key of an ownership record. */
+export const OWNER_ENTRY = 'owner';
