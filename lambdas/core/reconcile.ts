@@ -90,7 +90,8 @@ export async function reconcile(input: ReconcileInput): Promise<ExecutionResult 
     }
   }
 
-  if (before === undefined) {
+  // What every result that ends before execute() shares: who, when, and the calls made.
+  const ended = () => {
     const finishedAt = clock.now();
     const calls = port.callCounts();
     return {
@@ -98,13 +99,19 @@ export async function reconcile(input: ReconcileInput): Promise<ExecutionResult 
       startedAt: new Date(startedAt).toISOString(),
       finishedAt: new Date(finishedAt).toISOString(),
       durationMs: finishedAt - startedAt,
+      reads: calls.reads,
+      writes: calls.writes,
+    };
+  };
+
+  if (before === undefined) {
+    return {
+      ...ended(),
       outcome: 'failed',
       plan: unreadPlan(desired, config, clock.now(), input.callerIps),
       before: [],
       after: null,
       operations: [],
-      reads: calls.reads,
-      writes: calls.writes,
       error: errorInfo(readError),
     };
   }
@@ -112,19 +119,12 @@ export async function reconcile(input: ReconcileInput): Promise<ExecutionResult 
   const thePlan = plan(desired, before, config, clock.now(), input.callerIps, input.keptIps);
   const approval = input.approve?.(thePlan);
   if (approval !== undefined && !approval.approved) {
-    const finishedAt = clock.now();
-    const calls = port.callCounts();
     return {
-      credential: config.credential,
-      startedAt: new Date(startedAt).toISOString(),
-      finishedAt: new Date(finishedAt).toISOString(),
-      durationMs: finishedAt - startedAt,
+      ...ended(),
       outcome: 'refused',
       refusal: { code: approval.code, reason: approval.reason },
       plan: thePlan,
       before,
-      reads: calls.reads,
-      writes: calls.writes,
     };
   }
   return execute(thePlan, input.port, {
