@@ -12,6 +12,8 @@ import {
 } from '../../lambdas/aws/credential-owner';
 import { DesiredStore } from '../../lambdas/aws/desired-store';
 import { createTable, motoClients, uniqueName } from './moto-helpers';
+import { startLocalDynamo } from '../../demo/local-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 /** The owner records and retirements on moto: conditional writes decide, not reads. */
 
@@ -29,8 +31,8 @@ function freshKey(): BunqCredentialKey {
   return { environment: 'SANDBOX', userId: nextUser, credentialPasswordIpId: nextUser + 50_000 };
 }
 
-async function putConfig(credential: string, key: BunqCredentialKey, extra: Record<string, AttributeValue> = {}): Promise<void> {
-  await dynamo.send(
+async function putConfig(credential: string, key: BunqCredentialKey, extra: Record<string, AttributeValue> = {}, client: DynamoDBClient = dynamo): Promise<void> {
+  await client.send(
     new PutItemCommand({
       TableName: desiredTable,
       Item: {
@@ -73,17 +75,25 @@ describe('credential owner records (DynamoDB on moto)', () => {
     expect(await owners.ensureOwner('prod-live', { ...key, environment: 'PRODUCTION' }, NOW)).toBe('claimed');
   });
 
+  // On dynalite, not moto: moto's threaded server does not make a transaction's conditions atomic
+  // against a concurrent request (both twins won once in CI); DynamoDB does, and dynalite serialises.
   it('of two twins claiming at once, exactly one wins', async () => {
+    const local = await startLocalDynamo([desiredTable, stateTable]);
+    const twinOwners = new CredentialOwners(local.client, { stateTable, desiredTable });
+    try {
     for (let round = 0; round < 5; round++) {
       const key = freshKey();
-      await putConfig('a', key);
-      await putConfig('b', key);
-      const results = await Promise.allSettled([owners.ensureOwner('a', key, NOW), owners.ensureOwner('b', key, NOW)]);
+      await putConfig('a', key, {}, local.client);
+      await putConfig('b', key, {}, local.client);
+      const results = await Promise.allSettled([twinOwners.ensureOwner('a', key, NOW), twinOwners.ensureOwner('b', key, NOW)]);
       const won = results.filter((r) => r.status === 'fulfilled');
       const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       expect(won).toHaveLength(1);
       expect(lost).toHaveLength(1);
       expect(lost[0]?.reason).toBeInstanceOf(CredentialClaimedTwiceError);
+    }
+    } finally {
+      await local.close();
     }
   });
 
