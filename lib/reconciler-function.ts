@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { HANDLER_BUNDLING } from './handler-bundling';
+import { aliasArgs, HANDLER_BUNDLING } from './handler-bundling';
 
 /** Repository root: the handlers, package-lock.json and the local esbuild live there. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -86,6 +86,7 @@ export class ReconcilerFunction extends NodejsFunction {
         mainFields: [...HANDLER_BUNDLING.mainFields],
         format: OutputFormat.CJS,
         target: HANDLER_BUNDLING.target,
+        esbuildArgs: aliasArgs(),
         forceDockerBundling: false,
       },
     });

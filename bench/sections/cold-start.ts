@@ -13,7 +13,7 @@ import { PutCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/shared/metric-names';
 import { EnvName } from '../../lambdas/shared/env-names';
-import { BUNDLE_SIZE_TARGETS, HANDLER_BUNDLING } from '../../lib/handler-bundling';
+import { BUNDLE_SIZE_TARGETS, HANDLER_BUNDLING, HANDLER_SDK_CLIENTS } from '../../lib/handler-bundling';
 import { createFifoQueue, MOTO_CREDENTIALS, REGION } from '../lib/moto';
 import { median, round } from '../lib/stats';
 import { bytes, fmt, formatTable } from '../lib/table';
@@ -26,7 +26,7 @@ const JSCLIENT_SPEC = '@bunq-community/bunq-js-client@1.1.2';
 
 export interface BundleRow {
   name: string;
-  handler: string;
+  handler: Variant['handler'];
   bytes: number;
   sourceMapBytes: number;
   runs: number;
@@ -42,6 +42,8 @@ export interface BundleRow {
 export interface ColdStartResult {
   nodeOptions: string;
   rows: BundleRow[];
+  /** Per handler: an entry constructing only its SDK clients and Powertools, bundled alike (bytes). */
+  sdkFloor: Record<Variant['handler'], number>;
   /** Worker on bunq-js-client ÷ worker on our client, per figure (null when unavailable). */
   jsclientRatio: { bytes: number; importMs: number; totalMs: number } | null;
 }
@@ -66,6 +68,8 @@ function esbuildOptions(entry: string, outfile: string): Parameters<typeof build
     target: HANDLER_BUNDLING.target,
     external: [...HANDLER_BUNDLING.externalModules],
     mainFields: [...HANDLER_BUNDLING.mainFields],
+    alias: { ...HANDLER_BUNDLING.alias },
+    absWorkingDir: ROOT,
     logLevel: 'silent',
   };
 }
@@ -81,6 +85,23 @@ const jsclientBunqPlugin: Plugin = {
     );
   },
 };
+
+/**
+ * The SDK's fixed cost in a handler's bundle: an entry that constructs the handler's SDK clients and
+ * Powertools' Logger and Metrics and does nothing else, bundled with the shipped options.
+ */
+export async function sdkFloorBytes(handler: Variant['handler']): Promise<number> {
+  const clients = HANDLER_SDK_CLIENTS[handler].map((spec) => spec.split(':') as [string, string]);
+  const contents = [
+    ...clients.map(([pkg, name]) => `import { ${name} } from '@aws-sdk/${pkg}';`),
+    "import { Logger } from '@aws-lambda-powertools/logger';",
+    "import { Metrics } from '@aws-lambda-powertools/metrics';",
+    `export const handler = async () => [${clients.map(([, name]) => `new ${name}({})`).join(', ')}, new Logger(), new Metrics()];`,
+  ].join('\n');
+  const { entryPoints: _entry, outfile: _out, ...options } = esbuildOptions('', '');
+  const out = await build({ ...options, stdin: { contents, resolveDir: ROOT, loader: 'js' }, write: false, sourcemap: false, outfile: 'floor.js' });
+  return out.outputFiles.reduce((sum, f) => sum + f.contents.byteLength, 0);
+}
 
 /** Installs the comparison package into bench/.tmp (never into the project); null when it worked. */
 export function installJsClient(): string | null {
@@ -261,7 +282,12 @@ export async function runColdStart(endpoint: string, quick: boolean): Promise<Co
       ours && theirs && theirs.importMs !== null && ours.importMs !== null && theirs.totalMs !== null && ours.totalMs !== null
         ? { bytes: round(theirs.bytes / ours.bytes, 2), importMs: round(theirs.importMs / ours.importMs, 2), totalMs: round(theirs.totalMs / ours.totalMs, 2) }
         : null;
-    return { nodeOptions: deployed, rows, jsclientRatio };
+    const sdkFloor = {
+      'fan-out': await sdkFloorBytes('fan-out'),
+      'stream-trigger': await sdkFloorBytes('stream-trigger'),
+      'reconcile-worker': await sdkFloorBytes('reconcile-worker'),
+    };
+    return { nodeOptions: deployed, rows, sdkFloor, jsclientRatio };
   } finally {
     await world.close();
   }
@@ -280,6 +306,7 @@ export function formatColdStart(result: ColdStartResult): string[] {
       { header: 'bundle' },
       { header: 'size (minified)' },
       { header: 'target' },
+      { header: 'SDK floor' },
       { header: 'source map' },
       { header: 'runs' },
       { header: 'import (ms)' },
@@ -291,6 +318,7 @@ export function formatColdStart(result: ColdStartResult): string[] {
       r.name,
       r.bytes > 0 ? bytes(r.bytes) : '–',
       targetCell(r),
+      r.name.includes('bunq-js-client') ? '–' : bytes(result.sdkFloor[r.handler]),
       r.sourceMapBytes > 0 ? bytes(r.sourceMapBytes) : '–',
       r.runs,
       fmt(r.importMs, 1),
@@ -299,6 +327,7 @@ export function formatColdStart(result: ColdStartResult): string[] {
       r.note ?? (r.ok ? 'yes' : 'NO'),
     ]),
   );
+  lines.push('SDK floor: an entry constructing only the handler\'s SDK clients and Powertools Logger/Metrics, bundled alike.');
   if (result.jsclientRatio) {
     const q = result.jsclientRatio;
     lines.push(`bunq-js-client worker ÷ our worker: size ×${q.bytes}, import ×${q.importMs}, start → handled ×${q.totalMs}`);
