@@ -3,7 +3,7 @@
  * Nothing in the report is typed in: each number comes from this run (or, for prices, from the
  * sourced table in bench/lib/prices.ts). See bench/README.md for how to read it.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -11,6 +11,7 @@ import { EGRESS_MODES, type EgressMode } from '../lib/config';
 import { parseArgs, type BenchOptions, type Section } from './lib/args';
 import { motoUnavailable, startMoto, type Moto } from './lib/moto';
 import { PRICES, PRICES_CHECKED } from './lib/prices';
+import { mergeResults, type ResultsHeader } from './lib/results-file';
 import { round } from './lib/stats';
 import { formatCalls, runCalls, type CallsRow } from './sections/calls';
 import { formatColdStart, runColdStart, type ColdStartResult } from './sections/cold-start';
@@ -22,12 +23,8 @@ import { formatPlanner, runPlanner, type PlannerRow } from './sections/planner';
 import { stackFacts, type StackFacts } from './sections/stack';
 import { formatWorker, runWorker, type WorkerResult } from './sections/worker';
 
-interface Results {
-  generatedAt: string;
-  mode: 'full' | 'quick';
+interface Results extends ResultsHeader {
   machine: { node: string; platform: string; cpus: number; cpuModel: string };
-  durationsMs: Partial<Record<Section, number>>;
-  skipped: Partial<Record<Section, string>>;
   calls?: CallsRow[];
   converge?: { windowScale: number; rows: ConvergeRow[] };
   coldStart?: ColdStartResult;
@@ -150,9 +147,19 @@ async function main(options: BenchOptions): Promise<void> {
 
   const out = path.resolve(options.out);
   mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  // A partial run (--only) keeps the other sections' figures from the file, stamped with their run.
+  const previous: unknown = existsSync(out) ? parseOrNull(readFileSync(out, 'utf8')) : null;
+  writeFileSync(out, `${JSON.stringify(mergeResults(previous, results, options.sections), null, 2)}\n`);
   const total = Object.values(results.durationsMs).reduce((a, b) => a + b, 0);
   process.stdout.write(`\nwrote ${path.relative(process.cwd(), out)} (sections took ${round(total / 1000, 1)} s)\n`);
+}
+
+function parseOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
 }
 
 let options: BenchOptions;

@@ -16,6 +16,21 @@ export interface CallRecord {
   writeItems: number;
   /** Wall time of the call, including the SDK's own work. */
   ms: number;
+  /** performance.now() when the call started: concurrent calls overlap. */
+  startedMs: number;
+}
+
+/** Wall time during which at least one of the calls was in flight (overlaps counted once). */
+export function busyMs(calls: readonly CallRecord[]): number {
+  const spans = calls.map((c) => [c.startedMs, c.startedMs + c.ms] as const).sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let end = -Infinity;
+  for (const [from, to] of spans) {
+    if (to <= end) continue;
+    total += to - Math.max(from, end);
+    end = to;
+  }
+  return total;
 }
 
 export class AwsMeter {
@@ -43,6 +58,7 @@ export class AwsMeter {
           itemBytes: items.length === 0 ? 0 : Buffer.byteLength(JSON.stringify(items)),
           writeItems: writeItemsOf(body),
           ms,
+          startedMs: started,
         });
         return result;
       },

@@ -6,10 +6,10 @@
 import { performance } from 'node:perf_hooks';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DesiredStore } from '../../lambdas/aws/desired-store';
-import { ReconcileQueue } from '../../lambdas/aws/queue';
+import { ReconcileQueue, SEND_CONCURRENCY } from '../../lambdas/aws/queue';
 import { createFanOutHandler } from '../../lambdas/handlers/fan-out';
 import { systemClock } from '../../lambdas/shared/clock';
-import { AwsMeter, billingUnits } from '../lib/aws-meter';
+import { AwsMeter, billingUnits, busyMs, type CallRecord } from '../lib/aws-meter';
 import { awsClientsFor, createFifoQueue, createTable, queueDepth, type AwsClients } from '../lib/moto';
 import { median, round } from '../lib/stats';
 import { fmt, formatTable } from '../lib/table';
@@ -20,15 +20,36 @@ export function fanOutSizes(quick: boolean): number[] {
   return quick ? [1, 100] : [1, 1000];
 }
 
+/**
+ * What one SQS round trip takes from Lambda/EC2 in the same region: "a typical SQS request-response
+ * takes a bit less than 20ms from EC2" (AWS News Blog, "Scaling with Amazon SQS",
+ * https://aws.amazon.com/blogs/aws/scaling-with-amazon-sqs/). Used only for the projection column.
+ */
+export const REAL_SQS_ROUND_TRIP_MS = 20;
+/** A FIFO queue (without high-throughput mode) takes 300 SendMessageBatch calls per second (SQS quotas). */
+export const FIFO_BATCH_CALLS_PER_SECOND = 300;
+
 export interface FanOutRow {
   credentials: number;
   ticks: number;
   medianMs: number;
-  /** Time spent inside AWS calls (moto) per tick, and the rest: the handler's own work. */
+  /** Wall time per tick with at least one AWS call (moto) in flight; concurrent calls count once. */
   awsMs: number;
+  /** CPU time of the handler's own process per tick: the part moto's speed does not change. */
   ownMs: number;
-  /** The handler's own time per credential (what would not change on real AWS). */
+  /** The handler's own CPU time per credential. */
   ownMsPerCredential: number;
+  /** SendMessageBatch calls per tick, and the rounds they take with SEND_CONCURRENCY in flight. */
+  sendBatches: number;
+  sendRounds: number;
+  /** Median duration (ms) of the first and the last SEND_CONCURRENCY sends: moto slows as its queue fills. */
+  firstSendsMs: number;
+  lastSendsMs: number;
+  /**
+   * The tick against real SQS: the scan as measured, our CPU, and the sends at
+   * REAL_SQS_ROUND_TRIP_MS per round, but no faster than the FIFO queue's call quota.
+   */
+  projectedRealSqsMs: number;
   msPerCredential: number;
   enqueuedPerTick: number;
   queueDepthAfter: number;
@@ -79,25 +100,43 @@ export async function runFanOut(endpoint: string, quick: boolean): Promise<FanOu
     });
     const times: number[] = [];
     let enqueued = 0;
+    let cpuMicros = 0;
     const mark = meter.mark();
     for (let t = 0; t < ticks; t++) {
       const started = performance.now();
+      const cpu = process.cpuUsage();
       const report = await handler({ scheduledTime: new Date(Date.UTC(2026, 0, 1, 0, 5 * t)).toISOString() });
+      const used = process.cpuUsage(cpu);
+      cpuMicros += used.user + used.system;
       times.push(performance.now() - started);
       enqueued = report.enqueued;
     }
     const calls = meter.since(mark);
     const units = billingUnits(calls);
-    const awsMs = calls.reduce((sum, c) => sum + c.ms, 0) / ticks;
+    const awsMs = busyMs(calls) / ticks;
+    const ownMs = cpuMicros / 1000 / ticks;
     const perTick = (n: number): number => round(n / ticks, 3);
     const medianMs = median(times);
+    const sends = calls.filter((c) => c.service === 'SQS' && c.command === 'SendMessageBatchCommand');
+    const sendBatches = sends.length / ticks;
+    const sendRounds = Math.ceil(sendBatches / SEND_CONCURRENCY);
+    const scanMs = busyMs(calls.filter((c) => c.service === 'DynamoDB')) / ticks;
+    const sendMs = (list: readonly CallRecord[]): number => (list.length === 0 ? 0 : round(median(list.map((c) => c.ms)), 1));
     rows.push({
       credentials,
       ticks,
       medianMs: round(medianMs, 1),
       awsMs: round(awsMs, 1),
-      ownMs: round(Math.max(0, medianMs - awsMs), 1),
-      ownMsPerCredential: round(Math.max(0, medianMs - awsMs) / credentials, 3),
+      ownMs: round(ownMs, 1),
+      ownMsPerCredential: round(ownMs / credentials, 3),
+      sendBatches,
+      sendRounds,
+      firstSendsMs: sendMs(sends.slice(0, SEND_CONCURRENCY)),
+      lastSendsMs: sendMs(sends.slice(-SEND_CONCURRENCY)),
+      projectedRealSqsMs: round(
+        scanMs + ownMs + Math.max(sendRounds * REAL_SQS_ROUND_TRIP_MS, (sendBatches / FIFO_BATCH_CALLS_PER_SECOND) * 1000),
+        0,
+      ),
       msPerCredential: round(medianMs / credentials, 3),
       enqueuedPerTick: enqueued,
       queueDepthAfter: await queueDepth(aws.sqs, queueUrl),
@@ -110,13 +149,16 @@ export async function runFanOut(endpoint: string, quick: boolean): Promise<FanOu
 }
 
 export function formatFanOut(rows: readonly FanOutRow[]): string[] {
-  return formatTable(
+  const table = formatTable(
     [
       { header: 'credentials' },
       { header: 'per tick (ms)' },
-      { header: 'in AWS calls (moto)' },
-      { header: 'handler own' },
-      { header: 'own per credential' },
+      { header: 'AWS in flight (moto)' },
+      { header: 'handler CPU' },
+      { header: 'CPU per credential' },
+      { header: 'sends / rounds' },
+      { header: 'first → last sends (ms)' },
+      { header: 'on real SQS (projected ms)' },
       { header: 'enqueued/tick' },
       { header: 'queue depth after' },
       { header: 'AWS calls per tick' },
@@ -127,9 +169,18 @@ export function formatFanOut(rows: readonly FanOutRow[]): string[] {
       fmt(r.awsMs, 0),
       fmt(r.ownMs, 1),
       fmt(r.ownMsPerCredential, 3),
+      `${r.sendBatches} / ${r.sendRounds}`,
+      `${fmt(r.firstSendsMs, 0)} → ${fmt(r.lastSendsMs, 0)}`,
+      fmt(r.projectedRealSqsMs, 0),
       r.enqueuedPerTick,
       r.queueDepthAfter,
       Object.entries(r.callsPerTick).map(([k, v]) => `${k} ${v}`).join(', '),
     ]),
   );
+  return [
+    ...table,
+    `Sends go ${SEND_CONCURRENCY} at a time. moto's FIFO SendMessageBatch rescans the whole queue for every message it adds, so`,
+    'its time per batch grows with the queue (first → last) and 1,000 credentials take minutes there whatever the client does.',
+    `Projection: the scan and CPU as measured, each round of sends at ${REAL_SQS_ROUND_TRIP_MS} ms (AWS), at most ${FIFO_BATCH_CALLS_PER_SECOND} batch calls/s (FIFO quota).`,
+  ];
 }

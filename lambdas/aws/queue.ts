@@ -31,7 +31,7 @@ const SQS_BATCH_LIMIT = 10;
  * batch holds distinct credentials, so sending batches concurrently reorders nothing that matters.
  * On moto the bound buys little: moto serialises FIFO sends and each gets slower as the queue fills.
  */
-const SEND_CONCURRENCY = 8;
+export const SEND_CONCURRENCY = 8;
 
 /** Sends reconcile requests to the FIFO queue; reports per credential what could not be sent. */
 export class ReconcileQueue {
