@@ -58,12 +58,12 @@ export type ServiceErrorKind =
 
 export type ErrorKind = PortErrorKind | CoreErrorKind | ServiceErrorKind;
 
+/**
+ * What a run does with a failure of this kind. Whether to repeat a *call* is not in here: that is
+ * the bunq client's decision alone (lambdas/bunq/retry-policy.ts, the one retry layer, bounded by
+ * the run deadline), and a run is retried by the next schedule tick or SQS delivery.
+ */
 export interface KindDecision {
-  /**
-   * Another try of the same call may help once the change is known not to be applied (the bunq
-   * client retries these; `outcome-unknown` only after a re-read shows the change missing).
-   */
-  retryWithinRun: boolean;
   /**
    * Will not pass by itself: an operator must fix data, a key or the secret. Either way the failure
    * is recorded and the queue message acknowledged; the next scheduled run is the retry.
@@ -86,41 +86,40 @@ function bunqMetric(kind: PortErrorKind): string {
   return BUNQ_ERROR_METRIC_PREFIX + kind.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
 }
 
-const bunqTransient = (kind: PortErrorKind): KindDecision => ({ retryWithinRun: true, terminal: false, perIp: false, metric: bunqMetric(kind) });
-const bunqFinal = (kind: PortErrorKind, terminal: boolean): KindDecision => ({ retryWithinRun: false, terminal, perIp: false, metric: bunqMetric(kind) });
-const runOnly = (terminal: boolean): KindDecision => ({ retryWithinRun: false, terminal, perIp: false, metric: MetricName.RunFailed });
+const bunq = (kind: PortErrorKind, terminal: boolean): KindDecision => ({ terminal, perIp: false, metric: bunqMetric(kind) });
+const runOnly = (terminal: boolean): KindDecision => ({ terminal, perIp: false, metric: MetricName.RunFailed });
 
 export const ERROR_KINDS = {
   // ---- the port (bunq) ----
   /** bunq refuses this key or IP until an operator fixes it. */
-  'credentials-rejected': bunqFinal('credentials-rejected', true),
+  'credentials-rejected': bunq('credentials-rejected', true),
   /** The client refreshes the session once by itself; seen here only when that failed too. */
-  'session-expired': bunqFinal('session-expired', false),
-  'signature-required': bunqFinal('signature-required', false),
-  'signature-invalid': bunqFinal('signature-invalid', false),
-  'response-signature-invalid': bunqFinal('response-signature-invalid', false),
-  'rate-limited': bunqTransient('rate-limited'),
-  maintenance: bunqTransient('maintenance'),
-  'not-found': bunqFinal('not-found', false),
-  'bad-request': bunqFinal('bad-request', false),
+  'session-expired': bunq('session-expired', false),
+  'signature-required': bunq('signature-required', false),
+  'signature-invalid': bunq('signature-invalid', false),
+  'response-signature-invalid': bunq('response-signature-invalid', false),
+  'rate-limited': bunq('rate-limited', false),
+  maintenance: bunq('maintenance', false),
+  'not-found': bunq('not-found', false),
+  'bad-request': bunq('bad-request', false),
   /** A standard key never gets new IPs; the other additions are not sent (per IP, terminal). */
-  'ip-add-not-permitted': { retryWithinRun: false, terminal: true, perIp: true, metric: bunqMetric('ip-add-not-permitted') },
+  'ip-add-not-permitted': { terminal: true, perIp: true, metric: bunqMetric('ip-add-not-permitted') },
   /** bunq's list shape, not a passing fault. */
-  'entry-ids-missing': bunqFinal('entry-ids-missing', true),
-  forbidden: bunqFinal('forbidden', false),
-  'server-error': bunqTransient('server-error'),
-  'malformed-reply': bunqFinal('malformed-reply', false),
-  timeout: bunqTransient('timeout'),
-  network: bunqTransient('network'),
+  'entry-ids-missing': bunq('entry-ids-missing', true),
+  forbidden: bunq('forbidden', false),
+  'server-error': bunq('server-error', false),
+  'malformed-reply': bunq('malformed-reply', false),
+  timeout: bunq('timeout', false),
+  network: bunq('network', false),
   /** May have been applied: re-read first; retried only when the re-read shows it was not. */
-  'outcome-unknown': bunqTransient('outcome-unknown'),
+  'outcome-unknown': bunq('outcome-unknown', false),
   /** Nothing new starts after the deadline; the next scheduled run goes on. */
   deadline: runOnly(false),
   // ---- the executor ----
   /** bunq refused one IP for good (a 400 on its POST or PUT). */
-  'ip-refused': { retryWithinRun: false, terminal: true, perIp: true, metric: MetricName.RunFailed },
+  'ip-refused': { terminal: true, perIp: true, metric: MetricName.RunFailed },
   /** bunq lists an entry of the IP we cannot use; only the bunq app can sort it out. */
-  'unrecognised-entry': { retryWithinRun: false, terminal: true, perIp: true, metric: MetricName.RunFailed },
+  'unrecognised-entry': { terminal: true, perIp: true, metric: MetricName.RunFailed },
   'unusable-entry-id': runOnly(false),
   'verification-failed': runOnly(false),
   'never-empty': runOnly(false),
@@ -136,7 +135,7 @@ export const ERROR_KINDS = {
   /** The config and the secret name different bunq users. */
   'context-mismatch': runOnly(true),
   /** Another live config owns this bunq credential. */
-  'credential-claimed-twice': { retryWithinRun: false, terminal: true, perIp: false, metric: MetricName.CredentialClaimedTwice },
+  'credential-claimed-twice': { terminal: true, perIp: false, metric: MetricName.CredentialClaimedTwice },
   /** The owner record was edited by hand. */
   'owner-record-unreadable': runOnly(true),
   'secret-name-refused': runOnly(true),
@@ -159,12 +158,11 @@ export function decisionOf(kind: string): KindDecision {
 }
 
 /**
- * What the core needs of a port's error: its kind, and whether the port itself judged the same call
- * worth repeating. The bunq client's BunqError satisfies it (lambdas/bunq/errors.ts).
+ * What the core needs of a port's error: its kind. The bunq client's BunqError satisfies it
+ * (lambdas/bunq/errors.ts); its own `retryable` flag is the client's business, as retrying is.
  */
 export interface PortError extends Error {
   readonly kind: PortErrorKind;
-  readonly retryable: boolean;
 }
 
 /** Typed as a Record so a port kind added to the union above must be listed here too. */
@@ -193,11 +191,11 @@ export function isPortErrorKind(kind: string): kind is PortErrorKind {
   return Object.prototype.hasOwnProperty.call(PORT_KINDS, kind);
 }
 
-/** Structural: any Error with a port kind and a `retryable` flag (the core never imports the client). */
+/** Structural: any Error with a port kind (the core never imports the client). */
 export function isPortError(err: unknown): err is PortError {
   if (!(err instanceof Error)) return false;
-  const e = err as Error & { kind?: unknown; retryable?: unknown };
-  return typeof e.kind === 'string' && isPortErrorKind(e.kind) && typeof e.retryable === 'boolean';
+  const kind = (err as Error & { kind?: unknown }).kind;
+  return typeof kind === 'string' && isPortErrorKind(kind);
 }
 
 /** A run's or an operation's error as recorded: a kind from the list above and a log-safe message. */

@@ -42,7 +42,6 @@ describe('the one list of error kinds', () => {
       expect(own, `${kind} → ${decision.metric}`).toBe(true);
       // A per-IP failure is terminal: retrying meets the same refusal.
       if (decision.perIp) expect(decision.terminal, kind).toBe(true);
-      expect(decision.retryWithinRun && decision.terminal, kind).toBe(false);
     }
   });
 
