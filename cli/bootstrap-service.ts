@@ -196,22 +196,25 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
   const verdict = await deps.owners.verdict(o.credential, key);
   const fresh = reusedContext ? undefined : { context, secretName };
   if (verdict.kind === 'claimed' && !o.force) throw twinRefusal(o, verdict.record.owner, key, fresh);
+  if (verdict.kind === 'contested' && !o.force) throw contestedRefusal(o, verdict.rivals, key, fresh);
   if (verdict.kind === 'unreadable' && !o.force) throw unreadableOwnerRefusal(o, key, verdict.why, fresh);
 
   const today = new Date(deps.clock.now()).toISOString().slice(0, 10);
   const now = new Date(deps.clock.now()).toISOString();
   const notes: string[] = [];
   const boundIps = boundAtRegistration(o, reusedContext && state.configItem !== null, entries, notes);
-  // Moving ownership (--force) must change nothing at bunq: the new config keeps what the old one kept.
-  const inherited = verdict.kind === 'claimed' ? await deps.desired.readCredential(verdict.record.owner) : null;
-  if (inherited !== null) refuseInvalidInherited(o, inherited, deps.clock.now(), fresh);
+  // Moving ownership (--force) must change nothing at bunq: the new config keeps what the old one
+  // kept. Of a contested credential nobody knows which config last ran, so it keeps what any kept.
+  const predecessors = verdict.kind === 'claimed' ? [verdict.record.owner] : verdict.kind === 'contested' ? verdict.rivals : [];
+  const inherited = await Promise.all(predecessors.map((name) => deps.desired.readCredential(name)));
+  for (const state of inherited) refuseInvalidInherited(o, state, deps.clock.now(), fresh);
   const protectBound = o.protectBoundIps ?? true;
   if (!protectBound && boundIps.length > 0) {
     notes.push(`bound IP(s) ${boundIps.join(', ')} are neither declared nor protected (--no-protect-bound-ips): a run in enforce mode may switch them off`);
   }
   const existingProtected = protectedOf(state.configItem);
   const basis = o.policy.protectedIps?.map((p) => p.trim()) ?? existingProtected;
-  const protectedIps = unique([...basis, ...(protectBound ? boundIps : []), ...protectedOf(inherited?.configItem ?? null)]);
+  const protectedIps = unique([...basis, ...(protectBound ? boundIps : []), ...inherited.flatMap((i) => protectedOf(i.configItem))]);
   const policy: ConfigPolicy = { ...o.policy };
   if (o.policy.protectedIps !== undefined || !sameSet(protectedIps, existingProtected)) policy.protectedIps = protectedIps;
   else delete policy.protectedIps;
@@ -227,10 +230,10 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
       declare(ip, `bound at device registration by bootstrap ${today}: this API key calls bunq from it; protected so no run switches it off`);
     }
   }
-  if (inherited !== null) {
-    const from = inherited.credential;
+  for (const predecessor of inherited) {
+    const from = predecessor.credential;
     // Every item is valid here (refuseInvalidInherited), expired ones included: copied as they are.
-    for (const item of inherited.desired) {
+    for (const item of predecessor.desired) {
       const checked = validateIpv4(item.ip);
       if (!checked.ok) continue;
       const expiresAt = typeof item.expiresAt === 'number' ? item.expiresAt : undefined;
@@ -260,11 +263,11 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
   // Owner record, config, retirement of the previous owner and the declared IPs in one transaction:
   // two concurrent bootstraps cannot both own the credential, and no run ever sees the new config
   // without the IPs it must keep.
-  const retire = verdict.kind === 'claimed' ? verdict.record.owner : undefined;
+  const retire = predecessors;
   const items = [
     deps.owners.claimItem(o.credential, key, expectedOwner(verdict), 'bootstrap', now),
     deps.writer.configUpdateItem(o.credential, { userId: context.userId, credentialPasswordIpId, secretName }, policy, BOOTSTRAP_DEFAULT_POLICY, now),
-    ...(retire !== undefined ? [deps.owners.retireItem(retire, o.credential, now)] : []),
+    ...retire.map((name) => deps.owners.retireItem(name, o.credential, now)),
     ...declared.map((d) => deps.writer.ipPutItem(o.credential, d, now)),
   ];
   if (items.length > MAX_BOOTSTRAP_ITEMS) {
@@ -274,14 +277,24 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
   }
   if (!(await deps.owners.commit(items))) {
     const now2 = await deps.owners.verdict(o.credential, key);
-    const winner = now2.kind === 'claimed' || now2.kind === 'stale' ? now2.record.owner : now2.kind === 'unreadable' ? '(an unreadable owner record)' : 'another bootstrap';
+    const winner =
+      now2.kind === 'claimed' || now2.kind === 'stale'
+        ? now2.record.owner
+        : now2.kind === 'unreadable'
+          ? '(an unreadable owner record)'
+          : now2.kind === 'contested'
+            ? now2.rivals.join(', ')
+            : 'another bootstrap';
     throw new CliError(
       `${describeKey(key)} was claimed by "${winner}" while this bootstrap ran; nothing was written to the config. ` +
         `Use "${winner}", or re-run with --force to move ownership here.`,
     );
   }
   if (verdict.kind === 'unreadable') notes.push(`replaced the unreadable owner record of ${describeKey(key)} (${verdict.why}) by --force`);
-  if (retire !== undefined) notes.push(`ownership moved from "${retire}", which is retired (its config stays, marked retiredAt / retiredInFavourOf; it is no longer reconciled)`);
+  if (retire.length > 0) {
+    const names = retire.map((r) => `"${r}"`).join(', ');
+    notes.push(`ownership moved from ${names}, ${retire.length === 1 ? 'which is' : 'which are'} retired (the config stays, marked retiredAt / retiredInFavourOf; it is no longer reconciled)`);
+  }
   const owner: BootstrapResult['owner'] =
     verdict.kind === 'unclaimed'
       ? { outcome: 'claimed' }
@@ -289,7 +302,9 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
         ? { outcome: 'already-owner' }
         : verdict.kind === 'unreadable'
           ? { outcome: 'took-over' }
-          : { outcome: verdict.kind === 'claimed' ? 'moved' : 'took-over', previousOwner: verdict.record.owner };
+          : verdict.kind === 'contested'
+            ? { outcome: 'moved', previousOwner: verdict.rivals.join(', ') }
+            : { outcome: verdict.kind === 'claimed' ? 'moved' : 'took-over', previousOwner: verdict.record.owner };
   return {
     credential: o.credential,
     environment: o.environment,
@@ -317,6 +332,16 @@ const MAX_BOOTSTRAP_ITEMS = 100;
 function expectedOwner(verdict: OwnerVerdict): Parameters<CredentialOwners['claimItem']>[2] {
   if (verdict.kind === 'unclaimed') return null;
   return verdict.kind === 'unreadable' ? 'unreadable' : verdict.record;
+}
+
+/** Other live configs govern the credential and no owner record says which: bootstrap does not pick one by itself. */
+function contestedRefusal(o: BootstrapOptions, rivals: readonly string[], key: BunqCredentialKey, fresh?: { context: BunqContext; secretName: string }): CliError {
+  const names = rivals.map((r) => `"${r}"`).join(', ');
+  return new CliError(
+    `${describeKey(key)} is also governed by live config(s) ${names}, and no owner record says which config reconciles it ` +
+      `(it was deleted, or never written): one config per bunq credential. Use one of them, or re-run with --force to make "${o.credential}" ` +
+      `the owner, keep every IP those configs desire or protect, and retire them.${storedNothingNote(fresh)}`,
+  );
 }
 
 function storedNothingNote(fresh: { context: BunqContext; secretName: string } | undefined): string {

@@ -67,6 +67,7 @@ export async function planCredential(
   const key = { environment: loaded.context.environment, userId: config.userId, credentialPasswordIpId: config.credentialPasswordIpId };
   const owner = await deps.owners.verdict(credential, key);
   if (owner.kind === 'claimed') throw new CliError(new CredentialClaimedTwiceError(credential, owner.record.owner, key).message);
+  if (owner.kind === 'contested') throw new CliError(new CredentialClaimedTwiceError(credential, owner.rivals.join(', '), key, owner.rivals).message);
   if (owner.kind === 'unreadable') throw new CliError(new OwnerRecordUnreadableError(credential, key, owner.why).message);
   const caller =
     typeof callerOrResolver === 'function'

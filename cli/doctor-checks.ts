@@ -32,7 +32,7 @@ export interface DoctorFacts {
   bunq?: Outcome<{ entries: ActualEntry[]; sessionRenewed: boolean; sessionExpiresAt: string | null }>;
   callerIps: { ips: string[]; detail: string };
   /** The owner record's verdict; absent when config or secret failed. */
-  ownership?: Outcome<{ kind: 'ours' | 'unclaimed' | 'stale' | 'claimed' | 'unreadable'; owner?: string; why?: string }>;
+  ownership?: Outcome<{ kind: 'ours' | 'unclaimed' | 'stale' | 'claimed' | 'contested' | 'unreadable'; owner?: string; why?: string; rivals?: string[] }>;
   egressIps: { ips: string[]; source: 'flag' | 'env' | 'none' };
   desiredIps: string[];
   lastRun: Outcome<StatusRecord | null>;
@@ -150,6 +150,14 @@ export function doctorChecks(f: DoctorFacts): DoctorCheck[] {
         status: 'problem',
         summary: `the owner record of this bunq credential names no owner that can be read (${o.why ?? 'edited by hand'}): the worker refuses this config (owner-record-unreadable)`,
         fix: `if this config is the one to keep: \`bunq-ip bootstrap ${c} --force\` replaces the record`,
+      });
+    } else if (o.kind === 'contested') {
+      const names = (o.rivals ?? []).map((r) => `"${r}"`).join(', ');
+      checks.push({
+        id: 'ownership',
+        status: 'problem',
+        summary: `live config(s) ${names} govern this bunq credential too and no owner record says which one reconciles it: the worker refuses all of them (credential-claimed-twice)`,
+        fix: `remove the configs you do not want, or make this one the owner: \`bunq-ip bootstrap ${c} --force\` (retires the others, keeps their IPs)`,
       });
     } else {
       checks.push({

@@ -85,7 +85,8 @@ export const doctorCommand: CommandDef<CommandContext> = {
               ok: true,
               value: {
                 kind: verdict.value.kind,
-                ...('record' in verdict.value ? { owner: verdict.value.record.owner } : {}),
+                ...('record' in verdict.value && verdict.value.record !== null ? { owner: verdict.value.record.owner } : {}),
+                ...(verdict.value.kind === 'contested' ? { rivals: verdict.value.rivals } : {}),
                 ...(verdict.value.kind === 'stale' || verdict.value.kind === 'unreadable' ? { why: verdict.value.why } : {}),
               },
             }

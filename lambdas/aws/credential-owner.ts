@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException, TransactionCanceledException, type Dyn
 import {
   DynamoDBDocumentClient,
   GetCommand,
+  paginateScan,
   PutCommand,
   TransactWriteCommand,
   UpdateCommand,
@@ -9,7 +10,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { CONFIG_ENTRY, coerceNumber } from './desired-store';
-import { OWNER_ENTRY, OWNER_PARTITION_PREFIX, RETIRED_AT, RETIRED_IN_FAVOUR_OF, SORT_KEY } from '../shared/table-keys';
+import { OWNER_ENTRY, OWNER_PARTITION_PREFIX, PARTITION_KEY, RETIRED_AT, RETIRED_IN_FAVOUR_OF, SORT_KEY } from '../shared/table-keys';
 
 /**
  * One owner per bunq credential. Two configs that govern the same bunq user + CredentialPasswordIp
@@ -25,6 +26,10 @@ import { OWNER_ENTRY, OWNER_PARTITION_PREFIX, RETIRED_AT, RETIRED_IN_FAVOUR_OF, 
  * config that another live config owns, which also catches a config copied by hand in the console.
  * A config that owns nothing yet (made by hand, or before owner records existed) claims on its first
  * run; a record whose owner config is gone, retired or re-pointed is stale and may be taken over.
+ * Either claim first looks for other live configs of the same bunq credential (a scan of the config
+ * items, only on a claim): with the record missing (deleted in the console, say) nothing says which
+ * of them the operator meant, so none claims by itself (`contested`) until `bootstrap --force`
+ * picks one.
  * ReconcileState has no stream and is written only by the reconciler and bootstrap, so these
  * records never trigger a run and operators do not edit them in the DesiredIps console.
  *
@@ -62,6 +67,11 @@ export interface Retirement {
  * - `ours`: the record names this config.
  * - `stale`: it names a config that no longer governs this bunq credential (gone, retired, re-pointed).
  * - `claimed`: another live config owns it.
+ * - `contested`: no owner record names a live config (none, or a stale one) and other live configs
+ *   govern the same bunq credential: claiming would pick one of them by who runs first. The worker
+ *   refuses (terminal `credential-claimed-twice`) and only `bootstrap --force` settles it. The same
+ *   user and CredentialPasswordIp ids in the other environment count too (config items do not say
+ *   their environment): in doubt, nobody claims.
  * - `unreadable`: a record exists but names no owner we can read (edited by hand). It may have named
  *   another live config, so the worker refuses (terminal `owner-record-unreadable`) and only an
  *   explicit `bootstrap --force` replaces it, conditioned on the record still being unreadable.
@@ -71,7 +81,8 @@ export type OwnerVerdict =
   | { kind: 'unreadable'; why: string }
   | { kind: 'ours'; record: OwnerRecord }
   | { kind: 'stale'; record: OwnerRecord; why: string }
-  | { kind: 'claimed'; record: OwnerRecord };
+  | { kind: 'claimed'; record: OwnerRecord }
+  | { kind: 'contested'; rivals: string[]; record: OwnerRecord | null };
 
 export function ownerPartition(key: BunqCredentialKey): string {
   return `${OWNER_PARTITION_PREFIX}${key.environment}#${key.userId}#${key.credentialPasswordIpId}`;
@@ -118,17 +129,26 @@ export class OwnerRecordUnreadableError extends Error {
   }
 }
 
-/** The worker's terminal refusal: error kind `credential-claimed-twice`. */
+/**
+ * The worker's terminal refusal: error kind `credential-claimed-twice`. `owner` is the config the
+ * owner record names, or for a contested credential (no record to go by) the other live configs.
+ */
 export class CredentialClaimedTwiceError extends Error {
   constructor(
     readonly credential: string,
     readonly owner: string,
     readonly key: BunqCredentialKey,
+    readonly contested: readonly string[] = [],
   ) {
     super(
-      `config of ${credential} governs ${describeKey(key)}, which credential "${owner}" already reconciles; ` +
-        'not calling bunq for a second owner (two configs of one bunq credential can together switch off every IP). ' +
-        `Remove one of the configs, or move ownership with: bunq-ip bootstrap ${credential} --force`,
+      contested.length === 0
+        ? `config of ${credential} governs ${describeKey(key)}, which credential "${owner}" already reconciles; ` +
+            'not calling bunq for a second owner (two configs of one bunq credential can together switch off every IP). ' +
+            `Remove one of the configs, or move ownership with: bunq-ip bootstrap ${credential} --force`
+        : `config of ${credential} governs ${describeKey(key)}, and so do live config(s) ${contested.map((c) => `"${c}"`).join(', ')}; ` +
+            'no owner record says which of them reconciles it (it was deleted, or never written), so none claims it by itself ' +
+            '(two configs of one bunq credential can together switch off every IP). ' +
+            `Remove the configs you do not want, or pick one with: bunq-ip bootstrap <credential> --force (the others are retired)`,
     );
     this.name = 'CredentialClaimedTwiceError';
   }
@@ -152,6 +172,11 @@ function ownerRecordFrom(item: Record<string, unknown>): OwnerRecord {
   };
   if (typeof item.previousOwner === 'string') record.previousOwner = item.previousOwner;
   return record;
+}
+
+/** Whether a config item names `key`'s user and CredentialPasswordIp (numbers typed as text count). */
+function governs(item: Record<string, unknown>, key: BunqCredentialKey): boolean {
+  return coerceNumber(item.userId) === key.userId && coerceNumber(item.credentialPasswordIpId) === key.credentialPasswordIpId;
 }
 
 /** One item of a DynamoDB transaction (document client shape). */
@@ -188,8 +213,19 @@ export class CredentialOwners {
     return why === null ? ownerRecordFrom(reply.Item) : { unreadable: why };
   }
 
-  /** Who owns `key` as seen by config `credential`; reads the owner's config item only when it is another. */
+  /**
+   * Who owns `key` as seen by config `credential`; reads the owner's config item only when it is
+   * another, and scans for rival configs only when `credential` could claim (unclaimed or stale).
+   */
   async verdict(credential: string, key: BunqCredentialKey): Promise<OwnerVerdict> {
+    const judged = await this.recordVerdict(credential, key);
+    if (judged.kind !== 'unclaimed' && judged.kind !== 'stale') return judged;
+    const rivals = await this.liveConfigsOf(key, credential);
+    if (rivals.length === 0) return judged;
+    return { kind: 'contested', rivals, record: judged.kind === 'stale' ? judged.record : null };
+  }
+
+  private async recordVerdict(credential: string, key: BunqCredentialKey): Promise<OwnerVerdict> {
     const record = await this.lookup(key);
     if (record === null) return { kind: 'unclaimed' };
     if ('unreadable' in record) return { kind: 'unreadable', why: record.unreadable };
@@ -201,10 +237,34 @@ export class CredentialOwners {
     if (item === undefined) return { kind: 'stale', record, why: `the config of "${record.owner}" is gone` };
     const retired = retirementOf(item);
     if (retired !== null) return { kind: 'stale', record, why: `"${record.owner}" was retired at ${retired.retiredAt}` };
-    if (coerceNumber(item.userId) !== key.userId || coerceNumber(item.credentialPasswordIpId) !== key.credentialPasswordIpId) {
-      return { kind: 'stale', record, why: `"${record.owner}" now governs another bunq credential` };
-    }
+    if (!governs(item, key)) return { kind: 'stale', record, why: `"${record.owner}" now governs another bunq credential` };
     return { kind: 'claimed', record };
+  }
+
+  /**
+   * The live (not retired) configs other than `except` that govern `key`'s user and
+   * CredentialPasswordIp, sorted. A full scan of DesiredIps, so it runs only before a claim.
+   */
+  async liveConfigsOf(key: BunqCredentialKey, except: string): Promise<string[]> {
+    const found: string[] = [];
+    const pages = paginateScan(
+      { client: this.doc },
+      {
+        TableName: this.tables.desiredTable,
+        FilterExpression: '#e = :config',
+        ExpressionAttributeNames: { '#e': SORT_KEY },
+        ExpressionAttributeValues: { ':config': CONFIG_ENTRY },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const name: unknown = item[PARTITION_KEY];
+        if (typeof name !== 'string' || name === except || retirementOf(item) !== null || !governs(item, key)) continue;
+        found.push(name);
+      }
+    }
+    return found.sort();
   }
 
   /**
@@ -217,6 +277,7 @@ export class CredentialOwners {
       const verdict = await this.verdict(credential, key);
       if (verdict.kind === 'ours') return 'owner';
       if (verdict.kind === 'claimed') throw new CredentialClaimedTwiceError(credential, verdict.record.owner, key);
+      if (verdict.kind === 'contested') throw new CredentialClaimedTwiceError(credential, verdict.rivals.join(', '), key, verdict.rivals);
       if (verdict.kind === 'unreadable') throw new OwnerRecordUnreadableError(credential, key, verdict.why);
       const expected = verdict.kind === 'stale' ? verdict.record : null;
       try {

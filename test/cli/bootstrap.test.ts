@@ -134,4 +134,39 @@ describe('bootstrap and ownership (moto + emulator, in process)', () => {
     const stored = await world.aws.dynamo.send(new GetItemCommand({ TableName: world.stateTable, Key: key }));
     expect(stored.Item).toMatchObject({ owner: { S: 'scribbled-2' }, claimedBy: { S: 'bootstrap' } });
   });
+
+  it('an owner record deleted by hand leaves the credential contested: no name claims it by itself; --force picks one, keeps every IP and retires the rest', async () => {
+    const user = world.emulator.createUser({ displayName: 'orphaned' });
+    const first = await bootstrapCredential(deps(), options('orphan-a', user.apiKey));
+    await new DesiredWriter(world.aws.dynamo, world.desiredTable).putIp('orphan-a', { ip: '203.0.113.71', note: 'office' }, 'now');
+    const ownerKey = { environment: 'SANDBOX', userId: first.userId, credentialPasswordIpId: first.credentialPasswordIpId };
+    const recordKey = { credential: { S: ownerPartition(ownerKey) }, entry: { S: 'owner' } };
+    await world.aws.dynamo.send(new DeleteItemCommand({ TableName: world.stateTable, Key: recordKey }));
+
+    // Without the record, a second name for the same key is refused by name, and writes nothing.
+    const attempt = bootstrapCredential(deps(), options('orphan-b', user.apiKey));
+    await expect(attempt).rejects.toThrow(/is also governed by live config\(s\) "orphan-a", and no owner record says which config reconciles it.*--force/);
+    expect((await world.desired.readCredential('orphan-b')).configItem).toBeNull();
+    // Alone, orphan-a is not contested: its next run would claim the record back.
+    const owners = deps().owners;
+    expect(await owners.verdict('orphan-a', ownerKey)).toEqual({ kind: 'unclaimed' });
+    // With a hand-made twin beside it, neither is: both are refused until one is picked.
+    await world.aws.dynamo.send(
+      new PutItemCommand({
+        TableName: world.desiredTable,
+        Item: { credential: { S: 'orphan-c' }, entry: { S: 'config' }, userId: { N: String(first.userId) }, credentialPasswordIpId: { S: String(first.credentialPasswordIpId) }, secretName: { S: first.secretName } },
+      }),
+    );
+    expect(await owners.verdict('orphan-a', ownerKey)).toEqual({ kind: 'contested', rivals: ['orphan-c'], record: null });
+    await expect(owners.ensureOwner('orphan-c', ownerKey, 'now')).rejects.toThrow(/and so do live config\(s\) "orphan-a"; no owner record says which/);
+
+    const forced = await bootstrapCredential(deps(), options('orphan-b', user.apiKey, true));
+    expect(forced.owner).toEqual({ outcome: 'moved', previousOwner: 'orphan-a, orphan-c' });
+    expect((await world.desired.readCredential('orphan-b')).desired.map((d) => d.ip)).toEqual(expect.arrayContaining(['203.0.113.71', '127.0.0.1']));
+    for (const retired of ['orphan-a', 'orphan-c']) {
+      expect((await world.desired.readCredential(retired)).configItem).toMatchObject({ retiredInFavourOf: 'orphan-b' });
+    }
+    const stored = await world.aws.dynamo.send(new GetItemCommand({ TableName: world.stateTable, Key: recordKey }));
+    expect(stored.Item).toMatchObject({ owner: { S: 'orphan-b' }, claimedBy: { S: 'bootstrap' } });
+  });
 });
