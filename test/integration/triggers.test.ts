@@ -1,5 +1,5 @@
 import { BatchWriteItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DesiredStore } from '../../lambdas/aws/desired-store';
 import { ReconcileQueue } from '../../lambdas/aws/queue';
 import { createFanOutHandler, scheduledTimeOf } from '../../lambdas/handlers/fan-out';
@@ -8,7 +8,6 @@ import { createTable, uniqueName } from '../aws/moto-helpers';
 import {
   activeIps,
   addCredential,
-  createWorld,
   deleteMessages,
   OUR_IP,
   pollUntilEmpty,
@@ -20,18 +19,10 @@ import {
   StreamReader,
   streamEvent,
   type Credential,
-  type World,
+  useWorld,
 } from './harness';
 
-let world: World;
-
-beforeAll(async () => {
-  world = await createWorld({ visibilityTimeoutSeconds: 0 });
-});
-
-afterAll(async () => {
-  await world.close();
-});
+const world = useWorld({ visibilityTimeoutSeconds: 0 });
 
 function fanOut(desired = world.desired, metrics = new RecordingServiceMetrics()) {
   return createFanOutHandler({ desired, queue: world.queue, clock: world.clock, logger: world.logger, metrics });

@@ -1,12 +1,11 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BunqContext } from '../../lambdas/bunq/types';
 import { createStreamHandler } from '../../lambdas/handlers/stream-trigger';
 import {
   activeIps,
   addCredential,
-  createWorld,
   deleteMessages,
   OUR_IP,
   putConfig,
@@ -18,19 +17,14 @@ import {
   streamEvent,
   whitelistWrites,
   RecordingServiceMetrics,
-  type World,
+  useWorld,
 } from './harness';
 
-let world: World;
 let stream: StreamReader;
-
-beforeAll(async () => {
-  world = await createWorld({ visibilityTimeoutSeconds: 30 });
-  stream = new StreamReader(world, world.streamArn);
-});
-
-afterAll(async () => {
-  await world.close();
+const world = useWorld({ visibilityTimeoutSeconds: 30 }, {
+  started(w) {
+    stream = new StreamReader(w, w.streamArn);
+  },
 });
 
 function streamHandler() {
