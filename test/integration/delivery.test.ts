@@ -1,6 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFanOutHandler } from '../../lambdas/handlers/fan-out';
-import { createStreamHandler } from '../../lambdas/handlers/stream-trigger';
 import {
   activeIps,
   addCredential,
@@ -14,7 +12,8 @@ import {
   StreamReader,
   streamEvent,
   whitelistWrites,
-  RecordingServiceMetrics,
+  streamTrigger,
+  fanOutTrigger,
   type World,
 } from './harness';
 
@@ -42,7 +41,7 @@ describe('duplicate deliveries and overlapping triggers', () => {
     await putDesiredIp(w, cred.name, '203.0.113.50');
     await putDesiredIp(w, cred.name, '203.0.113.51');
     const records = await new StreamReader(w, w.streamArn).read();
-    const stream = createStreamHandler({ queue: w.queue, clock: w.clock, logger: w.logger, metrics: new RecordingServiceMetrics() });
+    const stream = streamTrigger(w);
     // Lambda redelivers a stream batch after a timeout: the dedup id makes the second send a no-op.
     await stream(streamEvent(records));
     await stream(streamEvent(records));
@@ -67,13 +66,13 @@ describe('duplicate deliveries and overlapping triggers', () => {
     const cred = await addCredential(w, 'overlap');
     await putConfig(w, cred);
     await putDesiredIp(w, cred.name, '203.0.113.60');
-    const stream = createStreamHandler({ queue: w.queue, clock: w.clock, logger: w.logger, metrics: new RecordingServiceMetrics() });
+    const stream = streamTrigger(w);
     await stream(streamEvent(await new StreamReader(w, w.streamArn).read()));
     const editMessages = await receive(w);
     expect(editMessages).toHaveLength(1);
 
     // The edit-triggered run is in flight; the scheduler ticks now.
-    const fanOut = createFanOutHandler({ desired: w.desired, queue: w.queue, clock: w.clock, logger: w.logger, metrics: new RecordingServiceMetrics() });
+    const fanOut = fanOutTrigger(w);
     expect(await fanOut({ scheduledTime: '2026-01-01T00:05:00Z' })).toMatchObject({ credentials: 1, enqueued: 1 });
     // FIFO: no second message of this credential's group is handed out while the first is in flight,
     // so no second worker can run against the same whitelist.
@@ -98,9 +97,9 @@ describe('duplicate deliveries and overlapping triggers', () => {
     const cred = await addCredential(w, 'same-batch');
     await putConfig(w, cred);
     await putDesiredIp(w, cred.name, '203.0.113.70');
-    const stream = createStreamHandler({ queue: w.queue, clock: w.clock, logger: w.logger, metrics: new RecordingServiceMetrics() });
+    const stream = streamTrigger(w);
     await stream(streamEvent(await new StreamReader(w, w.streamArn).read()));
-    const fanOut = createFanOutHandler({ desired: w.desired, queue: w.queue, clock: w.clock, logger: w.logger, metrics: new RecordingServiceMetrics() });
+    const fanOut = fanOutTrigger(w);
     await fanOut({ scheduledTime: '2026-01-01T00:10:00Z' });
     const messages = await receive(w);
     expect(messages).toHaveLength(2);

@@ -21,8 +21,10 @@ import { createContext, generateClientKeyPair, RateLimiter, type RsaKeyPairPem }
 import type { BunqContext } from '../../lambdas/bunq/types';
 import type { WorkerDeps } from '../../lambdas/service/reconcile-credential';
 import type { Logger } from '../../lambdas/shared/logger';
+import { createFanOutHandler } from '../../lambdas/handlers/fan-out';
 import { createWorkerHandler, type RemainingTime } from '../../lambdas/handlers/reconcile-worker';
 import { resetHandlerRuntime } from '../../lambdas/handlers/runtime';
+import { createStreamHandler } from '../../lambdas/handlers/stream-trigger';
 import { systemClock, type Clock } from '../../lambdas/shared/clock';
 import { ManualClock } from '../support/manual-clock';
 import { startEmulator, type BunqEmulator } from '../../emulator';
@@ -227,6 +229,25 @@ export function useHandlerWorld(extraEnv: Record<string, string> = {}): World {
       },
     },
   );
+}
+
+/** The stream trigger on this world's queue, clock and logger, as the stack wires it. */
+export function streamTrigger(world: World, metrics: ServiceMetrics = new RecordingServiceMetrics()): ReturnType<typeof createStreamHandler> {
+  return createStreamHandler({ queue: world.queue, clock: world.clock, logger: world.logger, metrics });
+}
+
+/** The schedule's fan-out on this world's clock and logger; by default on its DesiredIps table and queue. */
+export function fanOutTrigger(
+  world: World,
+  parts: { desired?: DesiredStore; queue?: ReconcileQueue; metrics?: ServiceMetrics } = {},
+): ReturnType<typeof createFanOutHandler> {
+  return createFanOutHandler({
+    desired: parts.desired ?? world.desired,
+    queue: parts.queue ?? world.queue,
+    clock: world.clock,
+    logger: world.logger,
+    metrics: parts.metrics ?? new RecordingServiceMetrics(),
+  });
 }
 
 /** A bunq user with a bootstrapped API context stored as a secret, as the CLI's bootstrap leaves it. */
