@@ -14,6 +14,7 @@ import {
   whitelistWrites,
   streamTrigger,
   fanOutTrigger,
+  type Credential,
   type World,
 } from './harness';
 
@@ -31,6 +32,16 @@ afterEach(async () => {
 
 function postsOf(w: World, since = 0): number {
   return whitelistWrites(w, since).filter((x) => x.method === 'POST' && x.status < 300).length;
+}
+
+/** A fresh world with one credential that desires `ip`, its edit already through the stream trigger. */
+async function editedCredential(name: string, ip: string): Promise<{ w: World; cred: Credential }> {
+  const w = (world = await createWorld({ visibilityTimeoutSeconds: 30 }));
+  const cred = await addCredential(w, name);
+  await putConfig(w, cred);
+  await putDesiredIp(w, cred.name, ip);
+  await streamTrigger(w)(streamEvent(await new StreamReader(w, w.streamArn).read()));
+  return { w, cred };
 }
 
 describe('duplicate deliveries and overlapping triggers', () => {
@@ -62,12 +73,7 @@ describe('duplicate deliveries and overlapping triggers', () => {
   });
 
   it('a schedule tick during an edit-triggered run waits for it, then finds nothing to do', async () => {
-    const w = (world = await createWorld({ visibilityTimeoutSeconds: 30 }));
-    const cred = await addCredential(w, 'overlap');
-    await putConfig(w, cred);
-    await putDesiredIp(w, cred.name, '203.0.113.60');
-    const stream = streamTrigger(w);
-    await stream(streamEvent(await new StreamReader(w, w.streamArn).read()));
+    const { w, cred } = await editedCredential('overlap', '203.0.113.60');
     const editMessages = await receive(w);
     expect(editMessages).toHaveLength(1);
 
@@ -93,12 +99,7 @@ describe('duplicate deliveries and overlapping triggers', () => {
   });
 
   it('an edit and a schedule tick in the same batch share one run', async () => {
-    const w = (world = await createWorld({ visibilityTimeoutSeconds: 30 }));
-    const cred = await addCredential(w, 'same-batch');
-    await putConfig(w, cred);
-    await putDesiredIp(w, cred.name, '203.0.113.70');
-    const stream = streamTrigger(w);
-    await stream(streamEvent(await new StreamReader(w, w.streamArn).read()));
+    const { w, cred } = await editedCredential('same-batch', '203.0.113.70');
     const fanOut = fanOutTrigger(w);
     await fanOut({ scheduledTime: '2026-01-01T00:10:00Z' });
     const messages = await receive(w);
