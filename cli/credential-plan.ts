@@ -4,31 +4,24 @@
  * session the client opens is stored back, so repeated CLI calls do not hammer session-server.
  */
 import { CredentialClaimedTwiceError, OwnerRecordUnreadableError, retirementOf, type CredentialOwners } from '../lambdas/aws/credential-owner';
-import type { DesiredStore } from '../lambdas/aws/desired-store';
-import type { CallOptions } from '../lambdas/bunq';
 import { resolveBaseUrl } from '../lambdas/bunq/call-environment';
 import { isBunqError } from '../lambdas/bunq/errors';
-import type { Logger } from '../lambdas/shared/logger';
 import { plan, type ActualEntry, type CredentialConfig, type Plan } from '../lambdas/core';
 import { callerSentence, CREDENTIALS_REJECTED } from '../lambdas/service/caller-note';
-import { loadCredentialContext, portOnContext, withRecordedWorkerIps } from '../lambdas/service/reconcile-credential';
+import { loadCredentialContext, portOnContext, withRecordedWorkerIps, type WorkerDeps } from '../lambdas/service/reconcile-credential';
 import type { StateStore } from '../lambdas/aws/state-store';
-import type { Clock } from '../lambdas/shared/clock';
-import type { ContextStorePort } from '../lambdas/aws/context-store';
 import { callerOrigin, type CallerIps, type CallerResolver } from './caller-ips';
 import { CliError } from './errors';
 
-export interface PlanDeps {
-  desired: DesiredStore;
-  contexts: ContextStorePort;
-  clock: Clock;
-  logger: Logger;
-  /** Read only: a plan claims nothing, it only refuses a config the worker would refuse. */
+/**
+ * The worker's dependencies a plan needs, read-only where the worker writes: a plan claims no owner
+ * record (it only refuses a config the worker would refuse), and it reads the worker's recorded
+ * caller IPs from the status item, kept like this machine's own as `apply --local` keeps them.
+ */
+export type PlanDeps = Pick<WorkerDeps, 'desired' | 'contexts' | 'clock' | 'logger' | 'bunqOptions'> & {
   owners: Pick<CredentialOwners, 'verdict'>;
-  bunqOptions?: Omit<CallOptions, 'clock' | 'logger'>;
-  /** The worker's recorded caller IPs (status item), kept like this machine's own, as `apply --local` keeps them. */
   state?: Pick<StateStore, 'readStatus'>;
-}
+};
 
 export interface CredentialPlan {
   config: CredentialConfig;

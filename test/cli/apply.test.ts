@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { plan as corePlan } from '../../lambdas/core/plan';
 import { parseCommandLine } from '../../cli/args';
 import { applyCommand } from '../../cli/commands/apply';
@@ -11,7 +11,6 @@ import { reconcileCredential } from '../../lambdas/service/reconcile-credential'
 import {
   activeIps,
   addCredential,
-  createWorld,
   deleteMessages,
   OUR_IP,
   putConfig,
@@ -21,7 +20,7 @@ import {
   SECRET_PREFIX,
   whitelistWrites,
   type Credential,
-  type World,
+  useWorld,
 } from '../integration/harness';
 
 // Every plan() anyone makes (the CLI's shown plan, the run's own) goes through this spy, so the
@@ -37,15 +36,7 @@ const planSpy = vi.mocked(corePlan);
  * the world while the operator is "reading" the plan: the race a local apply must not lose.
  */
 
-let world: World;
-
-beforeAll(async () => {
-  world = await createWorld();
-});
-
-afterAll(async () => {
-  await world.close();
-});
+const world = useWorld();
 
 function context(options: { queueUrl?: string; onPrompt?: () => Promise<void> | void }): CommandContext & { errText: string[]; outText: string[] } {
   const errText: string[] = [];

@@ -5,8 +5,8 @@ import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_RATE_LIMITS, ROUTES, startEmulator, type BunqEmulator } from '../../emulator';
-import { createKeyedTable, cliEnv, motoClients, runCli, unique, type RunResult } from './support';
+import type { BunqEmulator } from '../../emulator';
+import { cliStores, motoClients, runCli, startCliBackend, unique, type RunResult } from './support';
 
 // The CLI as an operator runs it: `node bin/bunq-ip.cjs …` in its own process, against moto (via
 // AWS_ENDPOINT_URL) and the bunq emulator (real HTTP, IP whitelist enforced: the CLI calls from
@@ -14,9 +14,8 @@ import { createKeyedTable, cliEnv, motoClients, runCli, unique, type RunResult }
 // windows scaled down 20×, so the spawned processes share them without waiting out 3 s windows.
 
 const aws = motoClients();
-const desiredTable = unique('cli-desired');
-const stateTable = unique('cli-state');
-const prefix = `${unique('cli')}/`;
+const stores = cliStores('cli');
+const { desiredTable, prefix } = stores;
 let emu: BunqEmulator;
 let user: { userId: number; apiKey: string; credentialId: number };
 let env: Record<string, string>;
@@ -34,21 +33,8 @@ function active(): string[] {
 }
 
 beforeAll(async () => {
-  // bunq's limits with windows shrunk 20×, except session-server: each CLI process keeps bunq's real
-  // client-side 1-per-30-s limit, so a 429 from a shrunk emulator window (two bootstraps from one IP
-  // within 1.5 s) made that process wait the full 30 s. Session-server limiting is covered by the
-  // client and emulator tests; here it falls back to the scaled POST rule.
-  const scaled = DEFAULT_RATE_LIMITS.filter((r) => r.route !== ROUTES.sessionServer).map((r) => ({ ...r, windowMs: r.windowMs / 20 }));
-  emu = await startEmulator({ rateLimits: scaled });
+  ({ emulator: emu, env } = await startCliBackend(aws, stores));
   user = emu.createUser({ displayName: 'CLI test' });
-  await createKeyedTable(aws.dynamo, desiredTable);
-  await createKeyedTable(aws.dynamo, stateTable);
-  env = cliEnv({
-    DESIRED_TABLE_NAME: desiredTable,
-    STATE_TABLE_NAME: stateTable,
-    SECRET_NAME_PREFIX: prefix,
-    BUNQ_BASE_URL: emu.url,
-  });
 });
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_RATE_LIMITS, ROUTES, startEmulator, type BunqEmulator } from '../../emulator';
-import { createKeyedTable, cliEnv, motoClients, runCli, unique, type RunResult } from './support';
+import type { BunqEmulator } from '../../emulator';
+import { cliStores, motoClients, runCli, startCliBackend, type RunResult } from './support';
 
 // `bunq-ip doctor` as an operator runs it (its own process) against moto and the bunq emulator. The
 // CLI calls the emulator from 127.0.0.1; the deployed reconciler's egress IP is played by
@@ -9,9 +9,8 @@ import { createKeyedTable, cliEnv, motoClients, runCli, unique, type RunResult }
 
 const EGRESS = '203.0.113.9';
 const aws = motoClients();
-const desiredTable = unique('doc-desired');
-const stateTable = unique('doc-state');
-const prefix = `${unique('doc')}/`;
+const stores = cliStores('doc');
+const { desiredTable, prefix } = stores;
 let emu: BunqEmulator;
 let user: { userId: number; apiKey: string; credentialId: number };
 let env: Record<string, string>;
@@ -25,12 +24,8 @@ const checksOf = (r: RunResult): Record<string, Check> =>
   Object.fromEntries((JSON.parse(r.stdout) as { checks: Check[] }).checks.map((c) => [c.id, c]));
 
 beforeAll(async () => {
-  const scaled = DEFAULT_RATE_LIMITS.filter((r) => r.route !== ROUTES.sessionServer).map((r) => ({ ...r, windowMs: r.windowMs / 20 }));
-  emu = await startEmulator({ rateLimits: scaled });
+  ({ emulator: emu, env } = await startCliBackend(aws, stores));
   user = emu.createUser({ displayName: 'Doctor test' });
-  await createKeyedTable(aws.dynamo, desiredTable);
-  await createKeyedTable(aws.dynamo, stateTable);
-  env = cliEnv({ DESIRED_TABLE_NAME: desiredTable, STATE_TABLE_NAME: stateTable, SECRET_NAME_PREFIX: prefix, BUNQ_BASE_URL: emu.url });
   const boot = await cli(['bootstrap', 'prod', '--environment', 'sandbox', '--mode', 'enforce', '--protected-ip', EGRESS], {}, `${user.apiKey}\n`);
   expect(boot.stderr).toBe('');
   expect(boot.code).toBe(0);

@@ -3,17 +3,16 @@ import type { AddressInfo } from 'node:net';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_RATE_LIMITS, ROUTES, startEmulator, type BunqEmulator } from '../../emulator';
-import { createKeyedTable, cliEnv, motoClients, runCli, unique, type RunResult } from './support';
+import { ROUTES, startEmulator, type BunqEmulator } from '../../emulator';
+import { cliStores, motoClients, runCli, SCALED_RATE_LIMITS, startCliBackend, type RunResult } from './support';
 
 // Issue 10 as an operator meets it: spawned `bunq-ip` processes against moto and the bunq emulator
 // with its IP whitelist enforced (the CLI calls from 127.0.0.1). The transcript that used to lock
 // the credential out, one bunq credential per config, --adopt, and errors that name the caller.
 
 const aws = motoClients();
-const desiredTable = unique('lock-desired');
-const stateTable = unique('lock-state');
-const prefix = `${unique('lock')}/`;
+const stores = cliStores('lock');
+const { desiredTable, prefix } = stores;
 let emu: BunqEmulator;
 let env: Record<string, string>;
 const outputs: RunResult[] = [];
@@ -52,8 +51,6 @@ async function configItem(credential: string) {
  * PUBLIC_IP. The checkip stand-in answers `checkipAnswer`: right, or wrong as behind a proxy.
  */
 const PUBLIC_IP = '198.51.100.77';
-// As in cli.e2e.test.ts: bunq's limits with windows shrunk 20×, session-server under the POST rule.
-const SCALED_LIMITS = DEFAULT_RATE_LIMITS.filter((r) => r.route !== ROUTES.sessionServer).map((r) => ({ ...r, windowMs: r.windowMs / 20 }));
 let remote: BunqEmulator;
 let remoteEnv: Record<string, string>;
 let checkip: Server;
@@ -62,7 +59,7 @@ let checkipServed = 0;
 let checkipAnswer = PUBLIC_IP;
 
 beforeAll(async () => {
-  remote = await startEmulator({ host: '::1', mapCallerIp: () => PUBLIC_IP, rateLimits: SCALED_LIMITS });
+  remote = await startEmulator({ host: '::1', mapCallerIp: () => PUBLIC_IP, rateLimits: SCALED_RATE_LIMITS });
   checkip = createServer((_req, res) => {
     checkipServed += 1;
     res.end(`${checkipAnswer}\n`);
@@ -78,10 +75,7 @@ afterAll(async () => {
 });
 
 beforeAll(async () => {
-  emu = await startEmulator({ rateLimits: SCALED_LIMITS });
-  await createKeyedTable(aws.dynamo, desiredTable);
-  await createKeyedTable(aws.dynamo, stateTable);
-  env = cliEnv({ DESIRED_TABLE_NAME: desiredTable, STATE_TABLE_NAME: stateTable, SECRET_NAME_PREFIX: prefix, BUNQ_BASE_URL: emu.url });
+  ({ emulator: emu, env } = await startCliBackend(aws, stores));
 });
 
 afterAll(async () => {

@@ -6,6 +6,7 @@ import { createKeyedTable as createShapedTable } from '../../lambdas/aws/table-s
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
+import { DEFAULT_RATE_LIMITS, ROUTES, startEmulator, type BunqEmulator } from '../../emulator';
 
 export const ROOT = join(__dirname, '..', '..');
 export const REGION = 'eu-west-1';
@@ -29,6 +30,46 @@ export function unique(prefix: string): string {
 
 export async function createKeyedTable(dynamo: DynamoDBClient, name: string): Promise<void> {
   await createShapedTable(dynamo, name);
+}
+
+/**
+ * bunq's limits with windows shrunk 20×, so spawned processes share them without waiting out 3 s
+ * windows; except session-server: each CLI process keeps bunq's real client-side 1-per-30-s limit,
+ * so a 429 from a shrunk emulator window (two bootstraps from one IP within 1.5 s) made that
+ * process wait the full 30 s. Session-server limiting is covered by the client and emulator tests;
+ * here it falls back to the scaled POST rule.
+ */
+export const SCALED_RATE_LIMITS = DEFAULT_RATE_LIMITS.filter((r) => r.route !== ROUTES.sessionServer).map((r) => ({ ...r, windowMs: r.windowMs / 20 }));
+
+/** Where a test file's spawned CLI keeps its state: its own two tables and secret prefix. */
+export interface CliStores {
+  desiredTable: string;
+  stateTable: string;
+  prefix: string;
+}
+
+export function cliStores(name: string): CliStores {
+  return { desiredTable: unique(`${name}-desired`), stateTable: unique(`${name}-state`), prefix: `${unique(name)}/` };
+}
+
+/**
+ * What a spawned CLI runs against: a bunq emulator (scaled limits, IP whitelist on; the CLI calls
+ * from 127.0.0.1), the stores' tables on moto, and the environment that names them.
+ */
+export async function startCliBackend(
+  aws: ReturnType<typeof motoClients>,
+  stores: CliStores,
+): Promise<{ emulator: BunqEmulator; env: Record<string, string> }> {
+  const emulator = await startEmulator({ rateLimits: SCALED_RATE_LIMITS });
+  await createKeyedTable(aws.dynamo, stores.desiredTable);
+  await createKeyedTable(aws.dynamo, stores.stateTable);
+  const env = cliEnv({
+    DESIRED_TABLE_NAME: stores.desiredTable,
+    STATE_TABLE_NAME: stores.stateTable,
+    SECRET_NAME_PREFIX: stores.prefix,
+    BUNQ_BASE_URL: emulator.url,
+  });
+  return { emulator, env };
 }
 
 export interface RunResult {

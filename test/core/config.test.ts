@@ -24,20 +24,9 @@ function errorsOf(raw: unknown): Array<{ field: string; message: string }> {
 }
 
 describe('parseCredentialConfig', () => {
-  it('parses a complete record', () => {
-    expect(parseCredentialConfig(base)).toEqual({
-      ok: true,
-      notes: [],
-      config: {
-        credential: 'prod',
-        userId: 1001,
-        credentialPasswordIpId: 2002,
-        secretName: 'bunq-ip-reconciler/prod',
-        mode: 'enforce',
-        maxDeactivationsPerRun: 3,
-        protectedIps: ['203.0.113.7'],
-      },
-    });
+  it('parses a complete record: every field but the sort key, unchanged', () => {
+    const { entry: _entry, ...config } = base;
+    expect(parseCredentialConfig(base)).toEqual({ ok: true, notes: [], config });
   });
 
   it('defaults to observe mode, the default limit and no protected IPs, and says so', () => {

@@ -6,6 +6,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRICS_NAMESPACE, MetricName, SERVICE_NAME } from '../../lambdas/shared/metric-names';
 import { EnvName } from '../../lambdas/shared/env-names';
+import type { EgressMode } from '../../lib/config';
 import { logicalId, synthesize, type Synthesized } from './synth';
 
 // Synths for the whole file: the defaults (egress nat-instance), every option changed at once (with
@@ -567,6 +568,19 @@ describe('egress', () => {
     Properties: { Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-type', Value: 'Private' }]) },
   }));
 
+  /** A NAT mode's egress: one VPC and one Elastic IP, held by a NAT gateway or a NAT instance. */
+  const expectEgress = (
+    { template, config }: Synthesized,
+    mode: EgressMode,
+    counts: { natGateways: number; instances: number },
+  ): void => {
+    expect(config.egress).toBe(mode);
+    template.resourceCountIs('AWS::EC2::VPC', 1);
+    template.resourceCountIs('AWS::EC2::NatGateway', counts.natGateways);
+    template.resourceCountIs('AWS::EC2::Instance', counts.instances);
+    template.resourceCountIs('AWS::EC2::EIP', 1);
+  };
+
   const workerInPrivateSubnets = (template: Template): void => {
     const privateSubnets = privateSubnetsOf(template);
     expect(privateSubnets).toHaveLength(2);
@@ -581,12 +595,8 @@ describe('egress', () => {
   };
 
   it('default nat-instance: no NAT gateway, one t4g.nano with source/dest check off holding the Elastic IP', () => {
-    const { template, config } = base;
-    expect(config.egress).toBe('nat-instance');
-    template.resourceCountIs('AWS::EC2::VPC', 1);
-    template.resourceCountIs('AWS::EC2::NatGateway', 0);
-    template.resourceCountIs('AWS::EC2::Instance', 1);
-    template.resourceCountIs('AWS::EC2::EIP', 1);
+    const { template } = base;
+    expectEgress(base, 'nat-instance', { natGateways: 0, instances: 1 });
     const instanceId = logicalId(template, 'AWS::EC2::Instance', 'EgressVpcpublicSubnet1NatInstance');
     const instance = template.toJSON().Resources[instanceId];
     expect(instance.Properties).toMatchObject({
@@ -661,12 +671,8 @@ describe('egress', () => {
   });
 
   it('nat-gateway (and its old name `nat`): one NAT gateway holding the Elastic IP, no instance, worker in the private subnets, flow logs on', () => {
-    const { template, config } = nat;
-    expect(config.egress).toBe('nat-gateway');
-    template.resourceCountIs('AWS::EC2::VPC', 1);
-    template.resourceCountIs('AWS::EC2::NatGateway', 1);
-    template.resourceCountIs('AWS::EC2::Instance', 0);
-    template.resourceCountIs('AWS::EC2::EIP', 1);
+    const { template } = nat;
+    expectEgress(nat, 'nat-gateway', { natGateways: 1, instances: 0 });
     template.hasResourceProperties('AWS::EC2::NatGateway', {
       AllocationId: { 'Fn::GetAtt': [logicalId(template, 'AWS::EC2::EIP', 'Egress'), 'AllocationId'] },
     });

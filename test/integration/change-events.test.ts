@@ -1,10 +1,10 @@
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DeleteRuleCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChangeEventDetail } from '../../lambdas/aws/change-events';
 import { EventBridgeChangeEvents } from '../../lambdas/aws/events';
 import { motoEndpoint, REGION, uniqueName } from '../aws/moto-helpers';
-import { activeIps, addCredential, createWorld, OUR_IP, pollUntilEmpty, putConfig, putDesiredIp, type World } from './harness';
+import { activeIps, addCredential, OUR_IP, pollUntilEmpty, putConfig, putDesiredIp, useWorld } from './harness';
 
 /**
  * Change events end to end on moto: the worker publishes to the default bus through the real SDK
@@ -21,31 +21,29 @@ interface Delivered {
 const STRAY_A = '198.51.100.21';
 const STRAY_B = '198.51.100.22';
 const STRAY_C = '198.51.100.23';
-let world: World;
 let events: EventBridgeClient;
 let targetUrl: string;
 const ruleName = uniqueName('changes');
 
-beforeAll(async () => {
-  world = await createWorld();
-  const cfg = { endpoint: motoEndpoint(), region: REGION, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
-  events = new EventBridgeClient(cfg);
-  targetUrl = (await world.aws.sqs.send(new CreateQueueCommand({ QueueName: uniqueName('change-target') }))).QueueUrl ?? '';
-  const arn = (await world.aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: targetUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
-  await events.send(new PutRuleCommand({
-    Name: ruleName,
-    EventBusName: 'default',
-    EventPattern: JSON.stringify({ source: ['bunq-ip-reconciler'], 'detail-type': ['IP Activated', 'IP Deactivated', 'Operation Held'] }),
-  }));
-  await events.send(new PutTargetsCommand({ Rule: ruleName, EventBusName: 'default', Targets: [{ Id: 'queue', Arn: arn }] }));
-  world.deps.events = new EventBridgeChangeEvents(events, 'default');
-});
-
-afterAll(async () => {
-  await events.send(new RemoveTargetsCommand({ Rule: ruleName, Ids: ['queue'] }));
-  await events.send(new DeleteRuleCommand({ Name: ruleName }));
-  await world.aws.sqs.send(new DeleteQueueCommand({ QueueUrl: targetUrl }));
-  await world.close();
+const world = useWorld({}, {
+  async started(w) {
+    const cfg = { endpoint: motoEndpoint(), region: REGION, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+    events = new EventBridgeClient(cfg);
+    targetUrl = (await w.aws.sqs.send(new CreateQueueCommand({ QueueName: uniqueName('change-target') }))).QueueUrl ?? '';
+    const arn = (await w.aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: targetUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
+    await events.send(new PutRuleCommand({
+      Name: ruleName,
+      EventBusName: 'default',
+      EventPattern: JSON.stringify({ source: ['bunq-ip-reconciler'], 'detail-type': ['IP Activated', 'IP Deactivated', 'Operation Held'] }),
+    }));
+    await events.send(new PutTargetsCommand({ Rule: ruleName, EventBusName: 'default', Targets: [{ Id: 'queue', Arn: arn }] }));
+    w.deps.events = new EventBridgeChangeEvents(events, 'default');
+  },
+  async stopping(w) {
+    await events.send(new RemoveTargetsCommand({ Rule: ruleName, Ids: ['queue'] }));
+    await events.send(new DeleteRuleCommand({ Name: ruleName }));
+    await w.aws.sqs.send(new DeleteQueueCommand({ QueueUrl: targetUrl }));
+  },
 });
 
 async function delivered(): Promise<Delivered[]> {

@@ -1,6 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFanOutHandler } from '../../lambdas/handlers/fan-out';
-import { createStreamHandler } from '../../lambdas/handlers/stream-trigger';
 import {
   activeIps,
   addCredential,
@@ -14,7 +12,9 @@ import {
   StreamReader,
   streamEvent,
   whitelistWrites,
-  RecordingServiceMetrics,
+  streamTrigger,
+  fanOutTrigger,
+  type Credential,
   type World,
 } from './harness';
 
@@ -34,6 +34,16 @@ function postsOf(w: World, since = 0): number {
   return whitelistWrites(w, since).filter((x) => x.method === 'POST' && x.status < 300).length;
 }
 
+/** A fresh world with one credential that desires `ip`, its edit already through the stream trigger. */
+async function editedCredential(name: string, ip: string): Promise<{ w: World; cred: Credential }> {
+  const w = (world = await createWorld({ visibilityTimeoutSeconds: 30 }));
+  const cred = await addCredential(w, name);
+  await putConfig(w, cred);
+  await putDesiredIp(w, cred.name, ip);
+  await streamTrigger(w)(streamEvent(await new StreamReader(w, w.streamArn).read()));
+  return { w, cred };
+}
+
 describe('duplicate deliveries and overlapping triggers', () => {
   it('two deliveries of the same message leave one result and no duplicate POST', async () => {
     const w = (world = await createWorld({ visibilityTimeoutSeconds: 30 }));
@@ -42,7 +52,7 @@ describe('duplicate deliveries and overlapping triggers', () => {
     await putDesiredIp(w, cred.name, '203.0.113.50');
     await putDesiredIp(w, cred.name, '203.0.113.51');
     const records = await new StreamReader(w, w.streamArn).read();
-    const stream = createStreamHandler({ queue: w.queue, clock: w.clock, logger: w.logger, metrics: new RecordingServiceMetrics() });
+    const stream = streamTrigger(w);
     // Lambda redelivers a stream batch after a timeout: the dedup id makes the second send a no-op.
     await stream(streamEvent(records));
     await stream(streamEvent(records));
@@ -63,17 +73,12 @@ describe('duplicate deliveries and overlapping triggers', () => {
   });
 
   it('a schedule tick during an edit-triggered run waits for it, then finds nothing to do', async () => {
-    const w = (world = await createWorld({ visibilityTimeoutSeconds: 30 }));
-    const cred = await addCredential(w, 'overlap');
-    await putConfig(w, cred);
-    await putDesiredIp(w, cred.name, '203.0.113.60');
-    const stream = createStreamHandler({ queue: w.queue, clock: w.clock, logger: w.logger, metrics: new RecordingServiceMetrics() });
-    await stream(streamEvent(await new StreamReader(w, w.streamArn).read()));
+    const { w, cred } = await editedCredential('overlap', '203.0.113.60');
     const editMessages = await receive(w);
     expect(editMessages).toHaveLength(1);
 
     // The edit-triggered run is in flight; the scheduler ticks now.
-    const fanOut = createFanOutHandler({ desired: w.desired, queue: w.queue, clock: w.clock, logger: w.logger, metrics: new RecordingServiceMetrics() });
+    const fanOut = fanOutTrigger(w);
     expect(await fanOut({ scheduledTime: '2026-01-01T00:05:00Z' })).toMatchObject({ credentials: 1, enqueued: 1 });
     // FIFO: no second message of this credential's group is handed out while the first is in flight,
     // so no second worker can run against the same whitelist.
@@ -94,13 +99,8 @@ describe('duplicate deliveries and overlapping triggers', () => {
   });
 
   it('an edit and a schedule tick in the same batch share one run', async () => {
-    const w = (world = await createWorld({ visibilityTimeoutSeconds: 30 }));
-    const cred = await addCredential(w, 'same-batch');
-    await putConfig(w, cred);
-    await putDesiredIp(w, cred.name, '203.0.113.70');
-    const stream = createStreamHandler({ queue: w.queue, clock: w.clock, logger: w.logger, metrics: new RecordingServiceMetrics() });
-    await stream(streamEvent(await new StreamReader(w, w.streamArn).read()));
-    const fanOut = createFanOutHandler({ desired: w.desired, queue: w.queue, clock: w.clock, logger: w.logger, metrics: new RecordingServiceMetrics() });
+    const { w, cred } = await editedCredential('same-batch', '203.0.113.70');
+    const fanOut = fanOutTrigger(w);
     await fanOut({ scheduledTime: '2026-01-01T00:10:00Z' });
     const messages = await receive(w);
     expect(messages).toHaveLength(2);

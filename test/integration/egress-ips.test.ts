@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { reconcileCredential } from '../../lambdas/service/reconcile-credential';
 import { handler as workerHandler } from '../../lambdas/handlers/reconcile-worker';
 import { resetHandlerRuntime } from '../../lambdas/handlers/runtime';
-import { systemClock } from '../../lambdas/shared/clock';
 import { fakeLambdaContext } from './handler-context';
 import { captureStdout } from '../aws/emf-capture';
-import { activeIps, addCredential, createWorld, handlerEnvironment, OUR_IP, putConfig, putDesiredIp, sqsEvent, type World } from './harness';
+import { activeIps, addCredential, OUR_IP, putConfig, putDesiredIp, sqsEvent, useHandlerWorld, useWorld } from './harness';
 
 /**
  * EGRESS_IPS through the exported worker handler, configured only by the environment (moto and
@@ -14,20 +13,7 @@ import { activeIps, addCredential, createWorld, handlerEnvironment, OUR_IP, putC
  * emulator allows one session-server call per 30 s per IP, on the real clock these handlers use.
  */
 
-let world: World;
-const saved = { ...process.env };
-
-beforeAll(async () => {
-  world = await createWorld({ clock: systemClock, visibilityTimeoutSeconds: 30 });
-  Object.assign(process.env, handlerEnvironment(world));
-  resetHandlerRuntime();
-});
-
-afterAll(async () => {
-  process.env = saved;
-  resetHandlerRuntime();
-  await world.close();
-});
+const world = useHandlerWorld();
 
 describe('worker with EGRESS_IPS', () => {
   it('EGRESS_IPS: the worker never deactivates its own IP, whatever the config says, and can still call bunq', async () => {
@@ -92,13 +78,7 @@ describe('worker with EGRESS_IPS', () => {
 
 describe('worker IPs recorded for CLI-local runs', () => {
   // A ManualClock world: bunq's session-server window (30 s per IP) passes instantly.
-  let manual: World;
-  beforeAll(async () => {
-    manual = await createWorld();
-  });
-  afterAll(async () => {
-    await manual.close();
-  });
+  const manual = useWorld();
 
   it('a CLI-local run keeps the IPs the worker recorded, which it cannot know itself', async () => {
     const laptop = '127.0.0.5';

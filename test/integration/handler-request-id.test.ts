@@ -1,23 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler as fanOutHandler } from '../../lambdas/handlers/fan-out';
 import { handler as workerHandler } from '../../lambdas/handlers/reconcile-worker';
-import { resetHandlerRuntime } from '../../lambdas/handlers/runtime';
 import { handler as streamHandler } from '../../lambdas/handlers/stream-trigger';
-import { systemClock } from '../../lambdas/shared/clock';
 import { captureStdout } from '../aws/emf-capture';
 import { fakeLambdaContext } from './handler-context';
 import {
   addCredential,
-  createWorld,
   deleteMessages,
-  handlerEnvironment,
   putConfig,
   putDesiredIp,
   receive,
   sqsEvent,
   StreamReader,
   streamEvent,
-  type World,
+  useHandlerWorld,
 } from './harness';
 
 /**
@@ -25,20 +21,7 @@ import {
  * log line of an invocation names its request id, and the next invocation's lines the next one.
  */
 
-let world: World;
-const saved = { ...process.env };
-
-beforeAll(async () => {
-  world = await createWorld({ clock: systemClock, visibilityTimeoutSeconds: 30 });
-  Object.assign(process.env, handlerEnvironment(world));
-  resetHandlerRuntime();
-});
-
-afterAll(async () => {
-  process.env = saved;
-  resetHandlerRuntime();
-  await world.close();
-});
+const world = useHandlerWorld();
 
 /** The logger's lines among stdout (EMF records are metrics, not log lines, and carry no level). */
 function logLines(lines: readonly string[]): Array<Record<string, unknown>> {

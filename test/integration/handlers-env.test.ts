@@ -1,16 +1,14 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler as fanOutHandler } from '../../lambdas/handlers/fan-out';
 import { handler as workerHandler } from '../../lambdas/handlers/reconcile-worker';
 import { fanOutDeps, resetHandlerRuntime, streamDeps, workerDeps } from '../../lambdas/handlers/runtime';
 import { handler as streamHandler } from '../../lambdas/handlers/stream-trigger';
-import { systemClock } from '../../lambdas/shared/clock';
 import { fakeLambdaContext } from './handler-context';
 import { captureStdout } from '../aws/emf-capture';
 import {
   activeIps,
   addCredential,
-  createWorld,
   deleteMessages,
   OUR_IP,
   putConfig,
@@ -19,8 +17,7 @@ import {
   sqsEvent,
   StreamReader,
   streamEvent,
-  handlerEnvironment,
-  type World,
+  useHandlerWorld,
 } from './harness';
 
 /**
@@ -29,20 +26,7 @@ import {
  * AWS_REGION). The same code runs on AWS; here the endpoint is moto.
  */
 
-let world: World;
-const saved = { ...process.env };
-
-beforeAll(async () => {
-  world = await createWorld({ clock: systemClock, visibilityTimeoutSeconds: 30 });
-  Object.assign(process.env, handlerEnvironment(world), { HISTORY_TTL_DAYS: '7' });
-  resetHandlerRuntime();
-});
-
-afterAll(async () => {
-  process.env = saved;
-  resetHandlerRuntime();
-  await world.close();
-});
+const world = useHandlerWorld({ HISTORY_TTL_DAYS: '7' });
 
 describe('handlers wired from the environment', () => {
   it('stream trigger → worker → fan-out, all through the exported handlers', async () => {

@@ -9,6 +9,7 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import type { DynamoDBRecord, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { afterAll, beforeAll } from 'vitest';
 import { captureStdout, type EmfRecord } from '../aws/emf-capture';
 import { ContextStore } from '../../lambdas/aws/context-store';
 import { CredentialOwners } from '../../lambdas/aws/credential-owner';
@@ -20,8 +21,11 @@ import { createContext, generateClientKeyPair, RateLimiter, type RsaKeyPairPem }
 import type { BunqContext } from '../../lambdas/bunq/types';
 import type { WorkerDeps } from '../../lambdas/service/reconcile-credential';
 import type { Logger } from '../../lambdas/shared/logger';
+import { createFanOutHandler } from '../../lambdas/handlers/fan-out';
 import { createWorkerHandler, type RemainingTime } from '../../lambdas/handlers/reconcile-worker';
-import type { Clock } from '../../lambdas/shared/clock';
+import { resetHandlerRuntime } from '../../lambdas/handlers/runtime';
+import { createStreamHandler } from '../../lambdas/handlers/stream-trigger';
+import { systemClock, type Clock } from '../../lambdas/shared/clock';
 import { ManualClock } from '../support/manual-clock';
 import { startEmulator, type BunqEmulator } from '../../emulator';
 import { createFifoQueueWithDlq, createTable, motoClients, motoEndpoint, REGION, uniqueName, type MotoClients } from '../aws/moto-helpers';
@@ -116,9 +120,13 @@ export function handlerEnvironment(world: World): Record<string, string> {
   };
 }
 
-export async function createWorld(
-  options: { maxReceiveCount?: number; visibilityTimeoutSeconds?: number; clock?: Clock } = {},
-): Promise<World> {
+export interface WorldOptions {
+  maxReceiveCount?: number;
+  visibilityTimeoutSeconds?: number;
+  clock?: Clock;
+}
+
+export async function createWorld(options: WorldOptions = {}): Promise<World> {
   const aws = motoClients();
   const clock = options.clock ?? new ManualClock(Date.UTC(2026, 0, 1));
   const emulator = await startEmulator({ clock });
@@ -158,6 +166,88 @@ export async function createWorld(
     desired, state, contexts, queue: new ReconcileQueue(aws.sqs, queueUrl), logger, deps, worker, emf,
     close: () => emulator.close(),
   };
+}
+
+/** What a test file sets up on its world once it exists, and takes down before it is closed. */
+export interface WorldHooks {
+  started?: (world: World) => void | Promise<void>;
+  stopping?: (world: World) => void | Promise<void>;
+}
+
+/**
+ * One world for the tests of the file (or describe block) that calls this: created in beforeAll,
+ * closed in afterAll. The hooks run inside those two, so a file's own set-up never depends on the
+ * order vitest runs separate hooks in.
+ *
+ * The world exists only once beforeAll has run, but tests name it at the top of the file; the
+ * returned stand-in forwards every read to the current world, and throws when read outside a test
+ * instead of handing back undefined.
+ */
+export function useWorld(options: WorldOptions = {}, hooks: WorldHooks = {}): World {
+  let current: World | undefined;
+  beforeAll(async () => {
+    current = await createWorld(options);
+    await hooks.started?.(current);
+  });
+  afterAll(async () => {
+    if (current === undefined) return;
+    const world = current;
+    current = undefined;
+    try {
+      await hooks.stopping?.(world);
+    } finally {
+      await world.close();
+    }
+  });
+  // The target is never read: every property comes from the current world.
+  return new Proxy(Object.create(null) as World, {
+    get(_target, key) {
+      if (current === undefined) throw new Error('the world exists only between beforeAll and afterAll: read it inside a test');
+      return Reflect.get(current, key);
+    },
+  });
+}
+
+/**
+ * A world the exported Lambda handlers find through process.env alone, as the stack configures
+ * them (handlerEnvironment plus `extraEnv`); their cached runtime is dropped on the way in and on
+ * the way out, and the environment restored. The handlers run on the system clock, so the emulator
+ * does too.
+ */
+export function useHandlerWorld(extraEnv: Record<string, string> = {}): World {
+  const saved = { ...process.env };
+  return useWorld(
+    { clock: systemClock, visibilityTimeoutSeconds: 30 },
+    {
+      started(world) {
+        Object.assign(process.env, handlerEnvironment(world), extraEnv);
+        resetHandlerRuntime();
+      },
+      stopping() {
+        process.env = saved;
+        resetHandlerRuntime();
+      },
+    },
+  );
+}
+
+/** The stream trigger on this world's queue, clock and logger, as the stack wires it. */
+export function streamTrigger(world: World, metrics: ServiceMetrics = new RecordingServiceMetrics()): ReturnType<typeof createStreamHandler> {
+  return createStreamHandler({ queue: world.queue, clock: world.clock, logger: world.logger, metrics });
+}
+
+/** The schedule's fan-out on this world's clock and logger; by default on its DesiredIps table and queue. */
+export function fanOutTrigger(
+  world: World,
+  parts: { desired?: DesiredStore; queue?: ReconcileQueue; metrics?: ServiceMetrics } = {},
+): ReturnType<typeof createFanOutHandler> {
+  return createFanOutHandler({
+    desired: parts.desired ?? world.desired,
+    queue: parts.queue ?? world.queue,
+    clock: world.clock,
+    logger: world.logger,
+    metrics: parts.metrics ?? new RecordingServiceMetrics(),
+  });
 }
 
 /** A bunq user with a bootstrapped API context stored as a secret, as the CLI's bootstrap leaves it. */

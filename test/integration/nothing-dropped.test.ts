@@ -5,13 +5,12 @@
  * deactivated); an IP bunq refuses for good fails on its own, terminally (acknowledged, not retried).
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../emulator';
 import { scheduleDeduplicationId } from '../../lambdas/aws/reconcile-request';
 import {
   activeIps,
   addCredential,
-  createWorld,
   OUR_IP,
   pollUntilEmpty,
   putConfig,
@@ -19,16 +18,10 @@ import {
   putItem,
   receive,
   type Credential,
-  type World,
+  useWorld,
 } from './harness';
 
-let world: World;
-beforeAll(async () => {
-  world = await createWorld({ maxReceiveCount: 3, visibilityTimeoutSeconds: 0 });
-});
-afterAll(async () => {
-  await world.close();
-});
+const world = useWorld({ maxReceiveCount: 3, visibilityTimeoutSeconds: 0 });
 afterEach(() => {
   world.emulator.faults.clear();
 });

@@ -1,19 +1,18 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { scheduleDeduplicationId } from '../../lambdas/aws/reconcile-request';
 import { reconcileCredential, type RunOptions, type RunReport } from '../../lambdas/service/reconcile-credential';
 import { captureStdout } from '../aws/emf-capture';
 import {
   activeIps,
   addCredential,
-  createWorld,
   OUR_IP,
   pollUntilEmpty,
   putConfig,
   putDesiredIp,
   putItem,
   type Credential,
-  type World,
+  useWorld,
 } from './harness';
 
 /**
@@ -23,16 +22,8 @@ import {
  * the run believed it called from.
  */
 
-let world: World;
+const world = useWorld({ maxReceiveCount: 3, visibilityTimeoutSeconds: 0 });
 const STRAY = '198.51.100.7';
-
-beforeAll(async () => {
-  world = await createWorld({ maxReceiveCount: 3, visibilityTimeoutSeconds: 0 });
-});
-
-afterAll(async () => {
-  await world.close();
-});
 
 const S = (s: string): AttributeValue => ({ S: s });
 

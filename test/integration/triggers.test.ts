@@ -1,15 +1,14 @@
 import { BatchWriteItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DesiredStore } from '../../lambdas/aws/desired-store';
 import { ReconcileQueue } from '../../lambdas/aws/queue';
-import { createFanOutHandler, scheduledTimeOf } from '../../lambdas/handlers/fan-out';
-import { createStreamHandler } from '../../lambdas/handlers/stream-trigger';
+import { scheduledTimeOf } from '../../lambdas/handlers/fan-out';
 import { createTable, uniqueName } from '../aws/moto-helpers';
 import {
   activeIps,
   addCredential,
-  createWorld,
   deleteMessages,
+  fanOutTrigger,
   OUR_IP,
   pollUntilEmpty,
   putConfig,
@@ -19,23 +18,12 @@ import {
   RecordingServiceMetrics,
   StreamReader,
   streamEvent,
+  streamTrigger,
   type Credential,
-  type World,
+  useWorld,
 } from './harness';
 
-let world: World;
-
-beforeAll(async () => {
-  world = await createWorld({ visibilityTimeoutSeconds: 0 });
-});
-
-afterAll(async () => {
-  await world.close();
-});
-
-function fanOut(desired = world.desired, metrics = new RecordingServiceMetrics()) {
-  return createFanOutHandler({ desired, queue: world.queue, clock: world.clock, logger: world.logger, metrics });
-}
+const world = useWorld({ visibilityTimeoutSeconds: 0 });
 
 describe('fan-out and stream trigger', () => {
   it('fans a schedule tick out to 50 credentials, one message group each, once per tick', async () => {
@@ -51,7 +39,7 @@ describe('fan-out and stream trigger', () => {
         new BatchWriteItemCommand({ RequestItems: { [table]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }),
       );
     }
-    const handler = fanOut(new DesiredStore(world.aws.dynamo, table));
+    const handler = fanOutTrigger(world, { desired: new DesiredStore(world.aws.dynamo, table) });
     const tick = { scheduledTime: '2026-01-01T01:00:00Z' };
     expect(await handler(tick)).toEqual({ scheduledTime: tick.scheduledTime, credentials: 50, enqueued: 50, skipped: 0 });
     // The scheduler retrying the same tick enqueues nothing new (FIFO deduplication).
@@ -76,7 +64,7 @@ describe('fan-out and stream trigger', () => {
       await putDesiredIp(world, cred.name, `203.0.113.${100 + i}`);
       creds.push(cred);
     }
-    await fanOut()({ scheduledTime: '2026-01-01T01:30:00Z' });
+    await fanOutTrigger(world)({ scheduledTime: '2026-01-01T01:30:00Z' });
     const rounds = await pollUntilEmpty(world);
     expect(rounds).toEqual([[]]);
     for (const [i, cred] of creds.entries()) {
@@ -98,7 +86,7 @@ describe('fan-out and stream trigger', () => {
     }
     const metrics = new RecordingServiceMetrics();
     const linesBefore = world.logger.lines.length;
-    expect(await fanOut(desired, metrics)({ scheduledTime: '2026-01-01T02:00:00Z' })).toEqual({
+    expect(await fanOutTrigger(world, { desired, metrics })({ scheduledTime: '2026-01-01T02:00:00Z' })).toEqual({
       scheduledTime: '2026-01-01T02:00:00Z', credentials: 3, enqueued: 2, skipped: 1,
     });
     expect(metrics.published).toEqual([[{ name: 'CredentialsSkipped', unit: 'Count', value: 1, scope: 'service' }]]);
@@ -115,10 +103,9 @@ describe('fan-out and stream trigger', () => {
     const table = uniqueName('fanout-down');
     await createTable(world.aws.dynamo, table);
     await world.aws.dynamo.send(new PutItemCommand({ TableName: table, Item: { credential: { S: 'ok-3' }, entry: { S: 'config' } } }));
-    const handler = createFanOutHandler({
+    const handler = fanOutTrigger(world, {
       desired: new DesiredStore(world.aws.dynamo, table),
       queue: new ReconcileQueue(world.aws.sqs, `${world.queueUrl}-gone`),
-      clock: world.clock, logger: world.logger, metrics: new RecordingServiceMetrics(),
     });
     await expect(handler({ scheduledTime: '2026-01-01T02:05:00Z' })).rejects.toThrow(/could not enqueue 1 of 1 credentials: ok-3 \(SendMessageBatch failed/);
   });
@@ -141,7 +128,7 @@ describe('fan-out and stream trigger', () => {
     const records = await reader.read();
     expect(records).toHaveLength(4);
     const metrics = new RecordingServiceMetrics();
-    const stream = createStreamHandler({ queue: world.queue, clock: world.clock, logger: world.logger, metrics });
+    const stream = streamTrigger(world, metrics);
     const { batchItemFailures } = await stream(streamEvent(records));
     expect(batchItemFailures).toEqual([]);
     expect(metrics.published).toEqual([[{ name: 'CredentialsSkipped', unit: 'Count', value: 1, scope: 'service' }]]);

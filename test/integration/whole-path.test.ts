@@ -1,12 +1,10 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BunqContext } from '../../lambdas/bunq/types';
-import { createStreamHandler } from '../../lambdas/handlers/stream-trigger';
 import {
   activeIps,
   addCredential,
-  createWorld,
   deleteMessages,
   OUR_IP,
   putConfig,
@@ -17,25 +15,16 @@ import {
   StreamReader,
   streamEvent,
   whitelistWrites,
-  RecordingServiceMetrics,
-  type World,
+  streamTrigger,
+  useWorld,
 } from './harness';
 
-let world: World;
 let stream: StreamReader;
-
-beforeAll(async () => {
-  world = await createWorld({ visibilityTimeoutSeconds: 30 });
-  stream = new StreamReader(world, world.streamArn);
+const world = useWorld({ visibilityTimeoutSeconds: 30 }, {
+  started(w) {
+    stream = new StreamReader(w, w.streamArn);
+  },
 });
-
-afterAll(async () => {
-  await world.close();
-});
-
-function streamHandler() {
-  return createStreamHandler({ queue: world.queue, clock: world.clock, logger: world.logger, metrics: new RecordingServiceMetrics() });
-}
 
 describe('whole path: DesiredIps edit → stream → queue → worker → bunq, state and metrics', () => {
   it('an operator edit converges the credential at bunq and records status, history and metrics', async () => {
@@ -47,7 +36,7 @@ describe('whole path: DesiredIps edit → stream → queue → worker → bunq, 
 
     const records = await stream.read();
     expect(records.map((r) => r.dynamodb?.Keys?.entry?.S)).toEqual(['ip#127.0.0.1', 'config', 'ip#203.0.113.10', 'ip#203.0.113.11']);
-    expect(await streamHandler()(streamEvent(records))).toEqual({ batchItemFailures: [] });
+    expect(await streamTrigger(world)(streamEvent(records))).toEqual({ batchItemFailures: [] });
 
     const messages = await receive(world);
     expect(messages).toHaveLength(1);
@@ -91,7 +80,7 @@ describe('whole path: DesiredIps edit → stream → queue → worker → bunq, 
     const cred = await addCredential(world, 'own-writes');
     await putConfig(world, cred);
     await putDesiredIp(world, cred.name, '203.0.113.20');
-    await streamHandler()(streamEvent(await stream.read()));
+    await streamTrigger(world)(streamEvent(await stream.read()));
     const messages = await receive(world);
     expect(messages).toHaveLength(1);
     await world.worker(sqsEvent(messages));
@@ -109,7 +98,7 @@ describe('whole path: DesiredIps edit → stream → queue → worker → bunq, 
     await putItem(world, { credential: { S: cred.name }, entry: { S: 'run#2026-01-01T00:00:00.000Z' } });
     const strays = await stream.read();
     expect(strays).toHaveLength(2);
-    expect(await streamHandler()(streamEvent(strays))).toEqual({ batchItemFailures: [] });
+    expect(await streamTrigger(world)(streamEvent(strays))).toEqual({ batchItemFailures: [] });
     expect(await receive(world)).toEqual([]);
   });
 
@@ -117,7 +106,7 @@ describe('whole path: DesiredIps edit → stream → queue → worker → bunq, 
     const cred = await addCredential(world, 'session');
     await putConfig(world, cred);
     await putDesiredIp(world, cred.name, '203.0.113.30');
-    await streamHandler()(streamEvent(await stream.read()));
+    await streamTrigger(world)(streamEvent(await stream.read()));
     world.emulator.expireSessions();
     const messages = await receive(world);
     const sessionPostsBefore = world.emulator.requests.filter((r) => r.path === '/v1/session-server').length;

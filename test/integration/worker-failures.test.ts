@@ -1,6 +1,6 @@
 import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { RemainingTime } from '../../lambdas/handlers/reconcile-worker';
 import { RUN_DEADLINE_MARGIN_MS } from '../../lambdas/handlers/run-deadline';
 import type { StatusRecord } from '../../lambdas/aws/state-store';
@@ -20,7 +20,7 @@ import {
   sqsEvent,
   whitelistWrites,
   type Credential,
-  type World,
+  useWorld,
 } from './harness';
 
 /**
@@ -34,15 +34,7 @@ import {
 
 const MAX_RECEIVE_COUNT = 3;
 const STRAY_IP = '198.51.100.7';
-let world: World;
-
-beforeAll(async () => {
-  world = await createWorld({ maxReceiveCount: MAX_RECEIVE_COUNT, visibilityTimeoutSeconds: 0 });
-});
-
-afterAll(async () => {
-  await world.close();
-});
+const world = useWorld({ maxReceiveCount: MAX_RECEIVE_COUNT, visibilityTimeoutSeconds: 0 });
 
 afterEach(() => {
   world.emulator.faults.clear();
