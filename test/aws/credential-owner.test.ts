@@ -64,34 +64,66 @@ describe('credential owner records (DynamoDB on moto)', () => {
   it('refuses a second live config of the same bunq credential, naming the owner', async () => {
     const key = freshKey();
     await putConfig('prod', key);
-    await putConfig('prod-copy', key);
     await owners.ensureOwner('prod', key, NOW);
+    await putConfig('prod-copy', key);
     const refused = owners.ensureOwner('prod-copy', key, NOW);
     await expect(refused).rejects.toBeInstanceOf(CredentialClaimedTwiceError);
     await expect(refused).rejects.toThrow(/already reconciles|"prod" already reconciles/);
     expect((await owners.read(key))?.owner).toBe('prod');
-    // The same ids in the other environment are another bunq credential.
+    // The same ids in the other environment are another bunq credential, with a record of its own;
+    // but config items do not say their environment, so an unclaimed one beside live configs with
+    // those ids is contested: in doubt, nobody claims by itself (bootstrap --force does).
+    const production = { ...key, environment: 'PRODUCTION' };
+    expect(ownerPartition(production)).not.toBe(ownerPartition(key));
     await putConfig('prod-live', { ...key });
-    expect(await owners.ensureOwner('prod-live', { ...key, environment: 'PRODUCTION' }, NOW)).toBe('claimed');
+    await expect(owners.ensureOwner('prod-live', production, NOW)).rejects.toThrow(/and so do live config\(s\) "prod", "prod-copy"/);
+    expect(await owners.commit([owners.claimItem('prod-live', production, null, 'bootstrap', NOW)])).toBe(true);
+    expect(await owners.ensureOwner('prod-live', production, NOW)).toBe('owner');
   });
 
   // On dynalite, not moto: moto's threaded server does not make a transaction's conditions atomic
   // against a concurrent request (both twins won once in CI); DynamoDB does, and dynalite serialises.
-  it('of two twins claiming at once, exactly one wins', async () => {
+  it('two twins without an owner record are contested: neither claims, each names the other', async () => {
+    const key = freshKey();
+    await putConfig('twin-a', key);
+    await putConfig('twin-b', key);
+    const results = await Promise.allSettled([owners.ensureOwner('twin-a', key, NOW), owners.ensureOwner('twin-b', key, NOW)]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    const reasons = results.map((r) => (r as PromiseRejectedResult).reason as CredentialClaimedTwiceError);
+    expect(reasons.map((e) => e.contested)).toEqual([['twin-b'], ['twin-a']]);
+    expect(reasons[0]).toBeInstanceOf(CredentialClaimedTwiceError);
+    expect(errorKindOf(reasons[0])).toBe('credential-claimed-twice');
+    expect(await owners.read(key)).toBeNull();
+    // A retired twin is no rival.
+    await putConfig('twin-b', key, { retiredAt: S(NOW), retiredInFavourOf: S('twin-a') });
+    expect(await owners.ensureOwner('twin-a', key, NOW)).toBe('claimed');
+  });
+
+  it('a stale record with a live rival beside the claimer is contested too', async () => {
+    const key = freshKey();
+    await owners.ensureOwner('gone', key, NOW); // its config never existed: the record is stale
+    await putConfig('heir-1', key);
+    await putConfig('heir-2', key);
+    expect(await owners.verdict('heir-1', key)).toMatchObject({ kind: 'contested', rivals: ['heir-2'], record: { owner: 'gone' } });
+    await expect(owners.ensureOwner('heir-1', key, NOW)).rejects.toBeInstanceOf(CredentialClaimedTwiceError);
+    expect((await owners.read(key))?.owner).toBe('gone');
+  });
+
+  // On dynalite, not moto: moto's threaded server does not make a transaction's conditions atomic
+  // against a concurrent request (both claims won once in CI); DynamoDB does, and dynalite serialises.
+  it('of two claims of an unclaimed credential at once (two bootstraps), exactly one commits', async () => {
     const local = await startLocalDynamo([desiredTable, stateTable]);
-    const twinOwners = new CredentialOwners(local.client, { stateTable, desiredTable });
+    // dynalite has no TransactWriteItems: commit() writes each item with its own condition.
+    const twinOwners = new CredentialOwners(local.client, { stateTable, desiredTable }, false);
     try {
-    for (let round = 0; round < 5; round++) {
-      const key = freshKey();
-      await putConfig('a', key, {}, local.client);
-      await putConfig('b', key, {}, local.client);
-      const results = await Promise.allSettled([twinOwners.ensureOwner('a', key, NOW), twinOwners.ensureOwner('b', key, NOW)]);
-      const won = results.filter((r) => r.status === 'fulfilled');
-      const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-      expect(won).toHaveLength(1);
-      expect(lost).toHaveLength(1);
-      expect(lost[0]?.reason).toBeInstanceOf(CredentialClaimedTwiceError);
-    }
+      for (let round = 0; round < 5; round++) {
+        const key = freshKey();
+        const results = await Promise.all([
+          twinOwners.commit([twinOwners.claimItem('a', key, null, 'bootstrap', NOW)]),
+          twinOwners.commit([twinOwners.claimItem('b', key, null, 'bootstrap', NOW)]),
+        ]);
+        expect(results.filter(Boolean)).toHaveLength(1);
+      }
     } finally {
       await local.close();
     }
@@ -99,15 +131,16 @@ describe('credential owner records (DynamoDB on moto)', () => {
 
   it('takes over a stale claim: owner config gone, retired, or re-pointed', async () => {
     const gone = freshKey();
-    await putConfig('new', gone);
     await owners.ensureOwner('old', gone, NOW); // old never had a config item (deleted since)
+    await putConfig('new', gone);
     expect(await owners.ensureOwner('new', gone, NOW)).toBe('took-over');
     expect(await owners.read(gone)).toMatchObject({ owner: 'new', previousOwner: 'old' });
 
     const retired = freshKey();
+    await putConfig('old2', retired);
+    await owners.ensureOwner('old2', retired, NOW);
     await putConfig('old2', retired, { retiredAt: S(NOW), retiredInFavourOf: S('new2') });
     await putConfig('new2', retired);
-    await owners.ensureOwner('old2', retired, NOW);
     expect((await owners.verdict('new2', retired)).kind).toBe('stale');
 
     const moved = freshKey();

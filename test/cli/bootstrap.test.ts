@@ -148,7 +148,7 @@ describe('bootstrap and ownership (moto + emulator, in process)', () => {
     await expect(attempt).rejects.toThrow(/is also governed by live config\(s\) "orphan-a", and no owner record says which config reconciles it.*--force/);
     expect((await world.desired.readCredential('orphan-b')).configItem).toBeNull();
     // Alone, orphan-a is not contested: its next run would claim the record back.
-    const owners = deps().owners;
+    const owners = new CredentialOwners(world.aws.dynamo, { stateTable: world.stateTable, desiredTable: world.desiredTable });
     expect(await owners.verdict('orphan-a', ownerKey)).toEqual({ kind: 'unclaimed' });
     // With a hand-made twin beside it, neither is: both are refused until one is picked.
     await world.aws.dynamo.send(

@@ -78,15 +78,20 @@ describe('one owner per bunq credential (worker on moto and the emulator)', () =
     expect((await world.state.readStatus(cred.name))?.error).toBeNull();
   });
 
-  it('two twins without an owner record, run at once: exactly one calls bunq', async () => {
+  it('two twins without an owner record, run at once: neither calls bunq until bootstrap --force picks one', async () => {
     const cred = await addCredential(world, 'race-a');
     await putConfig(world, cred);
     await copyConfigByHand(cred, 'race-b', { protectedIps: { L: [S(OUR_IP)] } });
     await putDesiredIp(world, 'race-b', OUR_IP);
+    const calls = (): number => world.emulator.requests.filter((r) => r.path.includes(`/user/${cred.userId}/credential-password-ip`)).length;
+    const before = calls();
     const reports = await captureStdout(() => Promise.all([reconcileCredential(world.deps, req('race-a')), reconcileCredential(world.deps, req('race-b'))])).then((c) => c.value);
-    expect(reports.filter((r) => r.ok)).toHaveLength(1);
-    const refused = reports.filter((r) => !r.ok);
-    expect(refused.map((r) => [r.error?.kind, r.retry])).toEqual([['credential-claimed-twice', false]]);
+    expect(reports.map((r) => [r.ok, r.error?.kind, r.retry])).toEqual([
+      [false, 'credential-claimed-twice', false],
+      [false, 'credential-claimed-twice', false],
+    ]);
+    expect(reports[0]?.error?.message).toMatch(/and so do live config\(s\) "race-b"; no owner record says which/);
+    expect(calls()).toBe(before);
   });
 
   it('a retired config is not reconciled and calls nothing', async () => {
