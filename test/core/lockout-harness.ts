@@ -19,24 +19,22 @@ import { DesiredWriter } from '../../cli/adapters/desired-writer';
 import { bootstrapCredential, type BootstrapDeps } from '../../cli/bootstrap-service';
 import { startLocalDynamo, type LocalDynamo } from '../../demo/local-dynamodb';
 import { MemoryContextStore } from '../../demo/memory-context-store';
-import { ROUTES, startEmulator, type BunqEmulator, type FaultRule, type RequestLogEntry } from '../../emulator';
+import { ROUTES, startEmulator, type BunqEmulator, type Fault, type FaultRule, type RequestLogEntry } from '../../emulator';
 import { CredentialOwners } from '../../lambdas/aws/credential-owner';
 import { DesiredStore } from '../../lambdas/aws/desired-store';
 import type { MetricPoint, RunMetrics } from '../../lambdas/aws/metrics';
-import { StateStore } from '../../lambdas/aws/state-store';
+import { StateStore, type RunRecord } from '../../lambdas/aws/state-store';
 import { generateClientKeyPair, nodeTransport, RateLimiter, silentLogger, type CallOptions, type RsaKeyPairPem, type Transport } from '../../lambdas/bunq';
 import { approveIfUnchanged } from '../../lambdas/core/approval';
 import { activeConcreteIps, wildcardCovers } from '../../lambdas/core/actual';
 import { plan } from '../../lambdas/core/plan';
 import type { ActualEntry, CredentialConfig, Operation } from '../../lambdas/core/types';
 import { RUN_DEADLINE_MARGIN_MS, runDeadline } from '../../lambdas/handlers/run-deadline';
-import type { RunRecord } from '../../lambdas/aws/state-store';
 import { reconcileCredential, withRecordedWorkerIps, type RunReport, type WorkerDeps } from '../../lambdas/service/reconcile-credential';
 import { ManualClock } from '../support/manual-clock';
 // 500, 503, 429, a 400 refusal (an IP bunq refuses for good, or a refused GET), dropped connections,
 // applied-then-failed writes, bad or missing signatures, garbage bodies.
 import { FAULTS } from './property-harness';
-import type { Fault } from '../../emulator';
 
 export const WORKER_IP = '127.0.0.2';
 export const CLI_IP = '127.0.0.3';

@@ -11,7 +11,15 @@
  * bunq from its own IP; no run switched off an entry of the IP it really calls from (the emulator
  * knows it), `*` or not; no credential is left without an ACTIVE entry; no IP got a second entry
  * from us; not every reconciler IP is locked out unless an app-side edit (an entry of a caller, or
- * the `*`, switched off in the app) did it; once edits and faults stop, two clean runs converge.
+ * the `*`, switched off in the app) did it; no run changes or adds a `*`; once edits and faults
+ * stop, two clean runs converge.
+ *
+ * Worker runs also get a run deadline, derived as the worker derives it (run-deadline.ts) on the
+ * world's clock: none, already past, due while the (k+1)-th bunq request is in flight, or used up
+ * inside a client wait (a rate-limit slot, a back-off, a 429 naming 60 s); delayed replies then
+ * outlast a request's timeout cut to the deadline. A run with a deadline records its run, sends no
+ * request at or after it, and writes nothing its recorded plan does not hold; after a run the
+ * deadline cut, two clean runs converge (issue 13).
  *
  * CI runs LOCKOUT_DEFAULT_RUNS histories; `PROPERTY_RUNS=10000` is the long mode. A failure prints
  * fast-check's seed and path (replay with PROPERTY_SEED) and the violations.
