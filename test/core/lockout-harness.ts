@@ -19,16 +19,17 @@ import { DesiredWriter } from '../../cli/adapters/desired-writer';
 import { bootstrapCredential, type BootstrapDeps } from '../../cli/bootstrap-service';
 import { startLocalDynamo, type LocalDynamo } from '../../demo/local-dynamodb';
 import { MemoryContextStore } from '../../demo/memory-context-store';
-import { ROUTES, startEmulator, type BunqEmulator, type FaultRule, type RequestLogEntry } from '../../emulator';
+import { ROUTES, startEmulator, type BunqEmulator, type Fault, type FaultRule, type RequestLogEntry } from '../../emulator';
 import { CredentialOwners } from '../../lambdas/aws/credential-owner';
 import { DesiredStore } from '../../lambdas/aws/desired-store';
 import type { MetricPoint, RunMetrics } from '../../lambdas/aws/metrics';
-import { StateStore } from '../../lambdas/aws/state-store';
-import { generateClientKeyPair, RateLimiter, silentLogger, type CallOptions, type RsaKeyPairPem } from '../../lambdas/bunq';
+import { StateStore, type RunRecord } from '../../lambdas/aws/state-store';
+import { generateClientKeyPair, nodeTransport, RateLimiter, silentLogger, type CallOptions, type RsaKeyPairPem, type Transport } from '../../lambdas/bunq';
 import { approveIfUnchanged } from '../../lambdas/core/approval';
 import { activeConcreteIps, wildcardCovers } from '../../lambdas/core/actual';
 import { plan } from '../../lambdas/core/plan';
 import type { ActualEntry, CredentialConfig, Operation } from '../../lambdas/core/types';
+import { RUN_DEADLINE_MARGIN_MS, runDeadline } from '../../lambdas/handlers/run-deadline';
 import { reconcileCredential, withRecordedWorkerIps, type RunReport, type WorkerDeps } from '../../lambdas/service/reconcile-credential';
 import { ManualClock } from '../support/manual-clock';
 // 500, 503, 429, a 400 refusal (an IP bunq refuses for good, or a refused GET), dropped connections,
@@ -89,10 +90,36 @@ export type Step =
   | { kind: 'app-add'; ip: string; status: 'ACTIVE' | 'INACTIVE' }
   | { kind: 'app-flip'; pick: number }
   | { kind: 'app-wildcard'; status: 'ACTIVE' | 'INACTIVE' }
-  | { kind: 'run'; who: Who; knows: Knows; faults: FaultRule[] }
-  | { kind: 'overlap'; workerKnows: Knows; cliKnows: Knows; faults: FaultRule[] }
+  /** `deadline`: a worker run's (a CLI-local run has none, as `bunq-ip apply` passes none). */
+  | { kind: 'run'; who: Who; knows: Knows; faults: FaultRule[]; deadline: RunDeadline }
+  | { kind: 'overlap'; workerKnows: Knows; cliKnows: Knows; faults: FaultRule[]; deadline: RunDeadline }
   /** `bunq-ip plan` then `apply` from the operator's machine: the apply carries the confirmed operations. */
   | { kind: 'confirmed-apply'; knows: Knows; faults: FaultRule[] };
+
+/**
+ * How much time a worker run has for bunq, as the worker derives its deadline (run-deadline.ts:
+ * the invocation's remaining time less the margin), on the world's clock. That clock moves only
+ * through the client's own waits (rate-limit slots, back-offs, a 429's named window) and by
+ * CALL_LATENCY_MS per bunq request, so each variant fires at a chosen place:
+ * - `past`: less time left than the margin; the run must start no bunq call and still record.
+ * - `calls`: the deadline comes while request `calls + 1` is in flight, with half a latency of
+ *   its timeout left: a delayed reply there times out (a write may have been applied).
+ * - `wait`: the time is used up inside a client wait (a 4th GET's rate-limit slot, a 429 naming
+ *   60 s, a back-off) or between calls.
+ */
+export type RunDeadline = { kind: 'none' } | { kind: 'past' } | { kind: 'calls'; calls: number } | { kind: 'wait'; ms: number };
+
+/** Clock ms one bunq request takes (the transport adds it when the exchange ends). */
+export const CALL_LATENCY_MS = 50;
+/** Real ms a delayed reply takes: longer than the timeout left to a request the deadline cuts. */
+export const DELAY_MS = 40;
+
+/** The deadline the worker would pass to reconcileCredential now, or none. */
+export function deadlineAt(nowMs: number, d: RunDeadline): number | undefined {
+  if (d.kind === 'none') return undefined;
+  const forBunq = d.kind === 'past' ? -1 : d.kind === 'calls' ? d.calls * CALL_LATENCY_MS + CALL_LATENCY_MS / 2 : d.ms;
+  return runDeadline(nowMs, RUN_DEADLINE_MARGIN_MS + forBunq);
+}
 
 export type RunStep = Extract<Step, { kind: 'run' | 'overlap' | 'confirmed-apply' }>;
 
@@ -108,17 +135,31 @@ export interface History {
 }
 
 
+/** bunq's 429 naming its window: the client waits the window (60 s) before the retry, unless the deadline comes first. */
+export const RATE_LIMITED_60S: Fault = { type: 'status', status: 429, description: 'Too many requests. You can do a maximum of 3 calls per 60 seconds to this endpoint.' };
+
 const arbFaultRule: fc.Arbitrary<FaultRule> = fc
   .record({
     method: fc.constantFrom('GET', 'POST', 'PUT'),
     nth: fc.integer({ min: 1, max: 3 }),
     times: fc.integer({ min: 1, max: 2 }),
-    fault: fc.constantFrom(...FAULTS),
+    fault: fc.oneof(
+      { weight: 20, arbitrary: fc.constantFrom(...FAULTS) },
+      { weight: 3, arbitrary: fc.constant(RATE_LIMITED_60S) },
+      // Real waits, so rare: a reply that outlasts a request's timeout cut to the deadline.
+      { weight: 1, arbitrary: fc.constantFrom<Fault>({ type: 'delay', ms: DELAY_MS }, { type: 'apply-then-delay', ms: DELAY_MS }) },
+    ),
   })
   .map((r) => ({ ...r, route: r.method === 'PUT' ? ROUTES.ip : ROUTES.ipList }));
 
 const arbFaults = fc.oneof({ weight: 3, arbitrary: fc.constant<FaultRule[]>([]) }, { weight: 2, arbitrary: fc.array(arbFaultRule, { minLength: 1, maxLength: 2 }) });
 const arbIp = fc.constantFrom(...IPS);
+const arbDeadline: fc.Arbitrary<RunDeadline> = fc.oneof(
+  { weight: 4, arbitrary: fc.constant<RunDeadline>({ kind: 'none' }) },
+  { weight: 1, arbitrary: fc.constant<RunDeadline>({ kind: 'past' }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('calls' as const), calls: fc.integer({ min: 0, max: 6 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('wait' as const), ms: fc.constantFrom(1_000, 3_000, 10_000, 59_000) }) },
+);
 const arbKnows: fc.Arbitrary<Knows> = fc.oneof(
   { weight: 3, arbitrary: fc.constant<Knows>('yes') },
   { weight: 1, arbitrary: fc.constant<Knows>('no') },
@@ -133,8 +174,13 @@ const arbStep: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('app-add' as const), ip: fc.constantFrom(...POOL), status: fc.constantFrom<'ACTIVE' | 'INACTIVE'>('ACTIVE', 'INACTIVE') }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('app-flip' as const), pick: fc.nat(20) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('app-wildcard' as const), status: fc.constantFrom<'ACTIVE' | 'INACTIVE'>('ACTIVE', 'INACTIVE') }) },
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('run' as const), who: fc.constantFrom<Who>('worker', 'worker', 'cli'), knows: arbKnows, faults: arbFaults }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('overlap' as const), workerKnows: arbKnows, cliKnows: arbKnows, faults: arbFaults }) },
+  {
+    weight: 5,
+    arbitrary: fc
+      .record({ kind: fc.constant('run' as const), who: fc.constantFrom<Who>('worker', 'worker', 'cli'), knows: arbKnows, faults: arbFaults, deadline: arbDeadline })
+      .map((s) => (s.who === 'cli' ? { ...s, deadline: { kind: 'none' as const } } : s)),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('overlap' as const), workerKnows: arbKnows, cliKnows: arbKnows, faults: arbFaults, deadline: arbDeadline }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('confirmed-apply' as const), knows: arbKnows, faults: arbFaults }) },
 );
 
@@ -167,7 +213,24 @@ export interface LockoutWorld {
   writer: DesiredWriter;
   state: StateStore;
   keyPair: RsaKeyPairPem;
+  /** Every bunq exchange: real HTTP, then CALL_LATENCY_MS on the clock. */
+  transport: Transport;
   close(): Promise<void>;
+}
+
+/**
+ * Real HTTP, then the exchange's time on the clock (the ManualClock does not move by itself): a
+ * deadline can then come between two calls or while one is in flight, as it does at bunq.
+ */
+function clockedTransport(clock: ManualClock): Transport {
+  const http = nodeTransport();
+  return async (request) => {
+    try {
+      return await http(request);
+    } finally {
+      clock.advance(CALL_LATENCY_MS);
+    }
+  };
 }
 
 export async function startLockoutWorld(): Promise<LockoutWorld> {
@@ -184,6 +247,7 @@ export async function startLockoutWorld(): Promise<LockoutWorld> {
     writer: new DesiredWriter(dynamo.client, DESIRED_TABLE),
     state: new StateStore(dynamo.client, STATE_TABLE, 90),
     keyPair: await generateClientKeyPair(),
+    transport: clockedTransport(clock),
     close: async () => {
       await dynamo.close();
       await emu.close();
@@ -193,7 +257,7 @@ export async function startLockoutWorld(): Promise<LockoutWorld> {
 
 /** One caller's bunq options: its own source address and rate limiter (bunq limits per IP). */
 function callOptions(w: LockoutWorld, ip: string): Omit<CallOptions, 'clock' | 'logger'> {
-  return { localAddress: ip, limiter: new RateLimiter({ clock: w.clock }), retry: { maxAttempts: 2, baseDelayMs: 10 }, random: () => 0.5 };
+  return { localAddress: ip, limiter: new RateLimiter({ clock: w.clock }), retry: { maxAttempts: 2, baseDelayMs: 10 }, random: () => 0.5, transport: w.transport };
 }
 
 export interface Credential {
@@ -336,14 +400,29 @@ function workerDeps(w: LockoutWorld, ip: string): WorkerDeps {
  * it is unset; it records them in the status item) or a CLI-local `apply` (its own public IP; the
  * service adds the worker's recorded IPs) runs it.
  */
-export function runAs(w: LockoutWorld, cred: Credential, who: Who, knows: Knows = 'yes', confirmedOperations?: readonly Operation[]): Promise<RunReport> {
+export function runAs(
+  w: LockoutWorld,
+  cred: Credential,
+  who: Who,
+  knows: Knows = 'yes',
+  extra: { confirmedOperations?: readonly Operation[]; deadline?: number } = {},
+): Promise<RunReport> {
   const ip = realIp(who);
+  const { confirmedOperations, deadline } = extra;
   return reconcileCredential(
     workerDeps(w, ip),
-    { credential: cred.name, reason: who === 'worker' ? 'schedule' : 'cli', requestedAt: new Date(w.clock.now()).toISOString() },
-    { callerIps: claimedIps(who, knows), workerRun: who === 'worker', ...(confirmedOperations !== undefined ? { approve: approveIfUnchanged(confirmedOperations) } : {}) },
+    { credential: cred.name, reason: RUN_REASON[who], requestedAt: new Date(w.clock.now()).toISOString() },
+    {
+      callerIps: claimedIps(who, knows),
+      workerRun: who === 'worker',
+      ...(confirmedOperations !== undefined ? { approve: approveIfUnchanged(confirmedOperations) } : {}),
+      ...(deadline !== undefined ? { deadline } : {}),
+    },
   );
 }
+
+/** The reason each caller's runs record (tells the two records of an overlap apart). */
+export const RUN_REASON = { worker: 'schedule', cli: 'cli' } as const satisfies Record<Who, RunRecord['reason']>;
 
 /** The IP the emulator sees a caller call from. */
 export function realIp(who: Who): string {
@@ -365,7 +444,7 @@ export async function planThenApply(w: LockoutWorld, cred: Credential, knows: Kn
   const callerIps = await withRecordedWorkerIps(w.state, cred.name, claimedIps('cli', knows));
   const shown = plan(state.desired, snapshot(w, cred), w.desired.configOf(state), w.clock.now(), callerIps);
   for (const f of faults) w.emu.faults.add(f);
-  return runAs(w, cred, 'cli', knows, shown.operations);
+  return runAs(w, cred, 'cli', knows, { confirmedOperations: shown.operations });
 }
 
 export function snapshot(w: LockoutWorld, cred: Credential): ActualEntry[] {
@@ -392,6 +471,13 @@ export interface Violation {
   detail: string;
 }
 
+/** The entry a request PUT to, if it is a PUT of one entry. */
+function putEntryId(r: RequestLogEntry): number | undefined {
+  if (r.method !== 'PUT' || r.route !== ROUTES.ip) return undefined;
+  const id = /\/ip\/(\d+)$/.exec(r.path.split('?')[0] ?? '')?.[1];
+  return id === undefined ? undefined : Number(id);
+}
+
 /**
  * A run never switches off an entry of the IP it really calls from (the emulator knows each
  * request's source address), whatever it believed its IP was and whether or not an ACTIVE `*` lets
@@ -412,8 +498,9 @@ export function ownEntryViolations(
 ): Violation[] {
   const out: Violation[] = [];
   for (const r of requests) {
-    if (r.method !== 'PUT' || r.status !== 200) continue;
-    const id = Number(/\/ip\/(\d+)$/.exec(r.path.split('?')[0] ?? '')?.[1]);
+    if (r.status !== 200) continue;
+    const id = putEntryId(r);
+    if (id === undefined) continue;
     const was = before.find((e) => e.id === id);
     const now = after.find((e) => e.id === id);
     if (was?.ip === r.callerIp && was.status === 'ACTIVE' && now?.status === 'INACTIVE') {
@@ -447,7 +534,11 @@ export function lockoutViolations(
   if (activeConcreteIps(before).size > 0 && activeConcreteIps(after).size === 0) {
     out.push({ step, rule: 'never-empty', detail: 'the run left no ACTIVE IPv4 entry' });
   }
+  for (const e of before.filter((x) => x.ip === '*')) {
+    if (after.find((x) => x.id === e.id)?.status !== e.status) out.push({ step, rule: 'wildcard', detail: `the run changed the \`*\` entry ${e.id}` });
+  }
   const known = new Set(before.map((e) => e.id));
+  if (after.some((e) => e.ip === '*' && !known.has(e.id))) out.push({ step, rule: 'wildcard', detail: 'the run added a `*` entry' });
   const created = new Map<string, number>();
   for (const e of after) if (!known.has(e.id)) created.set(e.ip, (created.get(e.ip) ?? 0) + 1);
   for (const [ip, n] of created) {
@@ -456,6 +547,60 @@ export function lockoutViolations(
     if (before.some((e) => e.ip === ip && e.status === 'ACTIVE')) {
       out.push({ step, rule: 'second-entry', detail: `${ip} got a new entry although it had an ACTIVE one` });
     }
+  }
+  return out;
+}
+
+/** One run of a step, with the record it left (undefined: none found) and its deadline, if any. */
+export interface StepRun {
+  callerIp: string;
+  report: RunReport;
+  record: RunRecord | undefined;
+  deadline: number | undefined;
+  /** The only run of its step: no other run's waits moved the shared clock while it ran. */
+  alone: boolean;
+}
+
+/** The newest history record of `who` started at or after `sinceMs` (each run writes one). */
+export async function recordOf(w: LockoutWorld, cred: Credential, who: Who, sinceMs: number): Promise<RunRecord | undefined> {
+  const since = new Date(sinceMs).toISOString();
+  return (await w.state.listHistory(cred.name, 4)).find((r) => r.reason === RUN_REASON[who] && r.startedAt >= since);
+}
+
+const NOT_RUN: ReadonlySet<RunReport['outcome']> = new Set(['retired', 'refused']);
+
+/**
+ * What a run with a deadline must do whether or not the deadline cut it (issue 13): record its run
+ * (outcome and end; a recorded failure is not redelivered), send no bunq request at or after its
+ * deadline (judged only for a run alone: an overlapping run's waits move the shared clock between
+ * another's check and its send), and write nothing its recorded plan does not hold: every PUT
+ * targets a planned entry, every new entry is a planned add. A run without a deadline is judged on
+ * the plan only.
+ */
+export function stepRunViolations(step: number, runs: readonly StepRun[], before: readonly ActualEntry[], after: readonly ActualEntry[], requests: readonly RequestLogEntry[]): Violation[] {
+  const out: Violation[] = [];
+  const planned = (r: StepRun): Operation[] => (r.record === undefined ? [] : [...r.record.applied, ...r.record.failed, ...r.record.notAttempted].map((x) => x.operation));
+  for (const r of runs) {
+    const ran = !NOT_RUN.has(r.report.outcome);
+    if (r.deadline !== undefined && ran) {
+      const rec = r.record;
+      if (rec === undefined || r.report.retry || rec.finishedAt === '' || rec.outcome !== r.report.outcome) {
+        out.push({ step, rule: 'deadline-unrecorded', detail: `the run from ${r.callerIp} (${r.report.outcome}/${r.report.error?.kind ?? '-'}) left no matching run record` });
+      }
+      const deadline = r.deadline;
+      const late = r.alone ? requests.filter((q) => q.callerIp === r.callerIp && q.at >= deadline) : [];
+      for (const q of late) out.push({ step, rule: 'deadline-overrun', detail: `${q.method} ${q.path} sent ${q.at - deadline} ms after the run deadline` });
+    }
+    const entryIds = new Set(planned(r).flatMap((o) => (o.kind === 'add' ? [] : [o.entryId])));
+    for (const q of requests) {
+      const id = putEntryId(q);
+      if (q.callerIp === r.callerIp && id !== undefined && !entryIds.has(id)) out.push({ step, rule: 'beyond-plan', detail: `the run from ${r.callerIp} sent PUT ${id}, which its plan does not hold` });
+    }
+  }
+  const adds = new Set(runs.flatMap((r) => planned(r).flatMap((o) => (o.kind === 'add' ? [o.ip] : []))));
+  const known = new Set(before.map((e) => e.id));
+  for (const e of after) {
+    if (!known.has(e.id) && !adds.has(e.ip)) out.push({ step, rule: 'beyond-plan', detail: `entry ${e.id} (${e.ip}) was created, but no run planned to add ${e.ip}` });
   }
   return out;
 }

@@ -11,7 +11,15 @@
  * bunq from its own IP; no run switched off an entry of the IP it really calls from (the emulator
  * knows it), `*` or not; no credential is left without an ACTIVE entry; no IP got a second entry
  * from us; not every reconciler IP is locked out unless an app-side edit (an entry of a caller, or
- * the `*`, switched off in the app) did it; once edits and faults stop, two clean runs converge.
+ * the `*`, switched off in the app) did it; no run changes or adds a `*`; once edits and faults
+ * stop, two clean runs converge.
+ *
+ * Worker runs also get a run deadline, derived as the worker derives it (run-deadline.ts) on the
+ * world's clock: none, already past, due while the (k+1)-th bunq request is in flight, or used up
+ * inside a client wait (a rate-limit slot, a back-off, a 429 naming 60 s); delayed replies then
+ * outlast a request's timeout cut to the deadline. A run with a deadline records its run, sends no
+ * request at or after it, and writes nothing its recorded plan does not hold; after a run the
+ * deadline cut, two clean runs converge (issue 13).
  *
  * CI runs LOCKOUT_DEFAULT_RUNS histories; `PROPERTY_RUNS=10000` is the long mode. A failure prints
  * fast-check's seed and path (replay with PROPERTY_SEED) and the violations.
@@ -33,6 +41,11 @@ import {
   remainingOperations,
   runAs,
   snapshot,
+  deadlineAt,
+  DELAY_MS,
+  recordOf,
+  stepRunViolations,
+  type Who,
   startLockoutWorld,
   WORKER_IP,
   type Credential,
@@ -83,6 +96,8 @@ function count(report: RunReport): void {
 
 /** Own entries switched off by a run that could not tell its IP while a `*` covered it (not violations). */
 let starCoveredLosses = 0;
+/** Runs whose deadline came while they ran (each followed by a convergence check). */
+let cutRuns = 0;
 
 /** Whether any reconciler IP can call bunq with this key. */
 const anyoneIn = (entries: readonly ActualEntry[]): boolean => canAuthenticate(entries, WORKER_IP) || canAuthenticate(entries, CLI_IP);
@@ -118,16 +133,32 @@ async function runHistory(h: History): Promise<Violation[]> {
     const recorded = await recordedWorkerIps(cred);
     const before = snapshot(w, cred);
     w.emu.clearRequestLog();
+    const startedAt = w.clock.now();
+    // The worker's deadline, taken when its run starts (reconcile-worker.ts); a CLI run has none.
+    const deadline = step.kind === 'confirmed-apply' ? undefined : deadlineAt(startedAt, step.deadline);
+    const runs: Array<{ who: Who; report: RunReport; deadline: number | undefined }> = [];
     if (step.kind === 'confirmed-apply') {
       const report = await planThenApply(w, cred, step.knows, step.faults);
-      if (report !== undefined) count(report);
+      if (report !== undefined) runs.push({ who: 'cli', report, deadline: undefined });
     } else {
       for (const f of step.faults) w.emu.faults.add(f);
-      if (step.kind === 'run') count(await runAs(w, cred, step.who, step.knows));
-      else (await Promise.all([runAs(w, cred, 'worker', step.workerKnows), runAs(w, cred, 'cli', step.cliKnows)])).forEach(count);
+      if (step.kind === 'run') runs.push({ who: step.who, report: await runAs(w, cred, step.who, step.knows, { deadline }), deadline });
+      else {
+        const [worker, cli] = await Promise.all([runAs(w, cred, 'worker', step.workerKnows, { deadline }), runAs(w, cred, 'cli', step.cliKnows)]);
+        runs.push({ who: 'worker', report: worker, deadline }, { who: 'cli', report: cli, deadline: undefined });
+      }
     }
+    runs.forEach((r) => count(r.report));
+    // A delayed reply the client gave up on is logged when the emulator sends it: let it land in this step's log.
+    if (step.faults.some((f) => f.fault.type === 'delay' || f.fault.type === 'apply-then-delay')) await new Promise((r) => setTimeout(r, DELAY_MS + 20));
     w.emu.faults.clear();
     const after = snapshot(w, cred);
+    if (deadline !== undefined) {
+      const stepRuns = await Promise.all(
+        runs.map(async (r) => ({ callerIp: realIp(r.who), report: r.report, deadline: r.deadline, alone: runs.length === 1, record: await recordOf(w, cred, r.who, startedAt) })),
+      );
+      violations.push(...stepRunViolations(i, stepRuns, before, after, w.emu.requests));
+    }
     const who = step.kind === 'overlap' ? 'both' : step.kind === 'confirmed-apply' ? 'cli' : step.who;
     const callers: Array<[string, Knows]> =
       step.kind === 'overlap' ? [[WORKER_IP, step.workerKnows], [CLI_IP, step.cliKnows]] : [[step.kind === 'run' ? realIp(step.who) : CLI_IP, step.knows]];
@@ -137,25 +168,42 @@ async function runHistory(h: History): Promise<Violation[]> {
     violations.push(...found.filter((v) => v.rule !== STAR_COVERED_UNKNOWN_CALLER));
     allLockedOut(i, before, after);
     noteAccess(before, after, false);
+    // A run the deadline cut: once faults stop, the next runs finish what it left.
+    if (deadline !== undefined && w.clock.now() >= deadline) {
+      cutRuns++;
+      violations.push(...(await converge(cred, i)));
+    }
   }
 
   // Edits and faults stop: two clean runs by a reconciler that can still call bunq converge.
   const now = snapshot(w, cred);
-  const runner = canAuthenticate(now, WORKER_IP) ? 'worker' : canAuthenticate(now, CLI_IP) ? 'cli' : undefined;
-  if (runner === undefined) {
+  if (!anyoneIn(now)) {
     // Checked again here: bootstrap itself (or a twin's retirement) must not leave everyone out either.
     if (cutByApp.size === 0) violations.push({ step: h.steps.length + 1, rule: 'all-locked-out', detail: 'nobody can call bunq at the end, and no app-side edit caused it' });
     return violations;
   }
+  violations.push(...(await converge(cred, h.steps.length)));
+  return violations;
+}
+
+/**
+ * Two clean runs (no faults, no deadline, right caller IP) by a reconciler that can still call bunq
+ * keep every lock-out rule and leave nothing planned. Steps after `step` are numbered step+1..+3.
+ */
+async function converge(cred: Credential, step: number): Promise<Violation[]> {
+  const now = snapshot(w, cred);
+  const runner = canAuthenticate(now, WORKER_IP) ? 'worker' : canAuthenticate(now, CLI_IP) ? 'cli' : undefined;
+  if (runner === undefined) return [];
+  const violations: Violation[] = [];
   for (let run = 1; run <= 2; run++) {
     const recorded = await recordedWorkerIps(cred);
     const before = snapshot(w, cred);
     w.emu.clearRequestLog();
     count(await runAs(w, cred, runner));
-    violations.push(...lockoutViolations(h.steps.length + run, before, snapshot(w, cred), guardedIps(cred, runner, recorded), 1, w.emu.requests));
+    violations.push(...lockoutViolations(step + run, before, snapshot(w, cred), guardedIps(cred, runner, recorded), 1, w.emu.requests));
   }
   const left = await remainingOperations(w, cred, runner === 'worker' ? WORKER_IP : CLI_IP);
-  if (left > 0) violations.push({ step: h.steps.length + 3, rule: 'convergence', detail: `${left} operation(s) still planned after two clean runs` });
+  if (left > 0) violations.push({ step: step + 3, rule: 'convergence', detail: `${left} operation(s) still planned after two clean runs` });
   return violations;
 }
 
@@ -180,6 +228,7 @@ describe('lock-out property (emulator with IP whitelist enforcement)', () => {
       console.log(`[property] lock-out: ${details.numRuns} histories, ${violating} violations in ${seconds} s (${histories} run incl. shrinking)`);
       console.log(`[property] lock-out: ${starCoveredLosses} own entries switched off by a run that could not tell its IP while an ACTIVE \`*\` covered it (the issue's rule; not counted as violations)`);
       const byCount = [...outcomes].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`);
+      console.log(`[property] lock-out: ${cutRuns} runs cut by their deadline, each then converged by the next clean runs`);
       console.log(`[property] lock-out run outcomes: ${byCount.join(', ')}`);
       if (details.failed) {
         console.log(`[property] lock-out: seed ${details.seed}, path ${details.counterexamplePath ?? ''}`);
