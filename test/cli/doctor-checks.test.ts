@@ -88,6 +88,13 @@ describe('doctorChecks', () => {
     const unreadable = healthy();
     unreadable.ownership = { ok: true, value: { kind: 'unreadable', why: 'no owner attribute' } };
     expect(byId(unreadable).ownership).toMatchObject({ status: 'problem', fix: expect.stringMatching(/bootstrap prod --force/) });
+    const contested = healthy();
+    contested.ownership = { ok: true, value: { kind: 'contested', rivals: ['prod-copy'] } };
+    expect(byId(contested).ownership).toMatchObject({
+      status: 'problem',
+      summary: expect.stringMatching(/live config\(s\) "prod-copy" govern this bunq credential too/),
+      fix: expect.stringMatching(/bootstrap prod --force/),
+    });
     const unknown = healthy();
     unknown.callerIps = { ips: [], detail: 'checkip.amazonaws.com: timed out after 2000 ms' };
     expect(byId(unknown)['caller-ip']).toMatchObject({ status: 'warn', fix: expect.stringMatching(/--caller-ip/) });
