@@ -11,7 +11,7 @@ import { EGRESS_MODES, type EgressMode } from '../lib/config';
 import { parseArgs, type BenchOptions, type Section } from './lib/args';
 import { motoUnavailable, startMoto, type Moto } from './lib/moto';
 import { PRICES, PRICES_CHECKED } from './lib/prices';
-import { mergeResults, type ResultsHeader } from './lib/results-file';
+import { mergeResults, producedSections, type ResultsHeader } from './lib/results-file';
 import { round } from './lib/stats';
 import { formatCalls, runCalls, type CallsRow } from './sections/calls';
 import { formatColdStart, runColdStart, type ColdStartResult } from './sections/cold-start';
@@ -149,7 +149,7 @@ async function main(options: BenchOptions): Promise<void> {
   mkdirSync(path.dirname(out), { recursive: true });
   // A partial run (--only) keeps the other sections' figures from the file, stamped with their run.
   const previous: unknown = existsSync(out) ? parseOrNull(readFileSync(out, 'utf8')) : null;
-  writeFileSync(out, `${JSON.stringify(mergeResults(previous, results, options.sections), null, 2)}\n`);
+  writeFileSync(out, `${JSON.stringify(mergeResults(previous, results, producedSections(options.sections, { ...results })), null, 2)}\n`);
   const total = Object.values(results.durationsMs).reduce((a, b) => a + b, 0);
   process.stdout.write(`\nwrote ${path.relative(process.cwd(), out)} (sections took ${round(total / 1000, 1)} s)\n`);
 }

@@ -20,12 +20,15 @@ export const SECTION_KEYS: Readonly<Record<Section, readonly string[]>> = {
 export interface SectionStamp {
   generatedAt: string;
   mode: 'full' | 'quick';
+  /** The machine the section was measured on (results.json's `machine` of that run). */
+  machine?: unknown;
 }
 
 /** The part of results.json every run writes, whatever sections it ran. */
 export interface ResultsHeader {
   generatedAt: string;
   mode: 'full' | 'quick';
+  machine?: unknown;
   durationsMs: Partial<Record<Section, number>>;
   skipped: Partial<Record<Section, string>>;
   /** When and in which mode each section's figures were measured. */
@@ -42,11 +45,13 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /**
  * `current` as this run produced it, plus from `previous` (the file's old content, anything or
- * nothing) every section this run did not run. A previous file from before section stamps
- * existed gets its own `generatedAt`/`mode` as the stamp of what it held.
+ * nothing) every section this run did not run. `ran` must name every section whose figures are in
+ * `current` (see producedSections), or fresh figures would be replaced by old ones. A previous file
+ * from before section stamps existed gets its own `generatedAt`/`mode`/`machine` as the stamp of
+ * what it held.
  */
 export function mergeResults<T extends ResultsHeader>(previous: unknown, current: T, ran: readonly Section[]): T {
-  const stamp: SectionStamp = { generatedAt: current.generatedAt, mode: current.mode };
+  const stamp: SectionStamp = { generatedAt: current.generatedAt, mode: current.mode, machine: current.machine };
   const sections: Partial<Record<Section, SectionStamp>> = {};
   for (const s of ran) sections[s] = stamp;
   const merged: Record<string, unknown> = { ...(current as ResultsHeader & Record<string, unknown>) };
@@ -58,7 +63,9 @@ export function mergeResults<T extends ResultsHeader>(previous: unknown, current
     const oldSkipped = isRecord(previous.skipped) ? previous.skipped : {};
     const fileMode = previous.mode;
     const fileStamp: SectionStamp | undefined =
-      typeof previous.generatedAt === 'string' && isMode(fileMode) ? { generatedAt: previous.generatedAt, mode: fileMode } : undefined;
+      typeof previous.generatedAt === 'string' && isMode(fileMode)
+        ? { generatedAt: previous.generatedAt, mode: fileMode, machine: previous.machine }
+        : undefined;
     for (const s of Object.keys(SECTION_KEYS) as Section[]) {
       if (ran.includes(s)) continue;
       const keys = SECTION_KEYS[s].filter((k) => previous[k] !== undefined);
@@ -68,11 +75,19 @@ export function mergeResults<T extends ResultsHeader>(previous: unknown, current
       const old = oldStamps[s];
       const oldMode = isRecord(old) ? old.mode : undefined;
       if (isRecord(old) && typeof old.generatedAt === 'string' && isMode(oldMode)) {
-        sections[s] = { generatedAt: old.generatedAt, mode: oldMode };
+        sections[s] = { generatedAt: old.generatedAt, mode: oldMode, machine: old.machine };
       } else if ((keys.length > 0 || typeof oldSkipped[s] === 'string') && fileStamp !== undefined) {
         sections[s] = fileStamp;
       }
     }
   }
   return { ...(merged as T), durationsMs, skipped, sections };
+}
+
+/**
+ * The sections a run has figures of: those asked for, and those another section needed (`cost`
+ * runs the worker measurements, which land in `worker`).
+ */
+export function producedSections(asked: readonly Section[], current: Record<string, unknown>): Section[] {
+  return (Object.keys(SECTION_KEYS) as Section[]).filter((s) => asked.includes(s) || SECTION_KEYS[s].some((k) => current[k] !== undefined));
 }

@@ -48,11 +48,9 @@ export function buildCost(worker: WorkerResult, cold: ColdStartResult | null, fa
   let fanOutInputs = { fixedMs: 0, msPerCredential: 0 };
   let fanOutPerCredential = { dynamoReadUnits: 0, sqsRequests: 0 };
   if (small && big) {
-    const sendCalls = small.callsPerTick['SQS.SendMessageBatch'] ?? 1;
     // moto's FIFO send slows as its queue fills, which real SQS does not: per credential we take
-    // the handler's own time plus a tenth of one send at a near-empty queue (10 messages per batch).
-    const sendMs = (small.awsMs / Math.max(1, sendCalls + (small.callsPerTick['DynamoDB.Scan'] ?? 0))) / 10;
-    fanOutInputs = { fixedMs: small.medianMs, msPerCredential: big.ownMsPerCredential + sendMs };
+    // the big tick's projection in Lambda against real SQS (bench/sections/fan-out.ts).
+    fanOutInputs = { fixedMs: small.medianMs, msPerCredential: big.projectedRealSqsMs / big.credentials };
     fanOutPerCredential = {
       dynamoReadUnits: big.dynamoReadUnitsPerTick / big.credentials,
       sqsRequests: big.sqsRequestsPerTick / big.credentials,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { mergeResults, type ResultsHeader } from '../../bench/lib/results-file';
+import { mergeResults, producedSections, type ResultsHeader } from '../../bench/lib/results-file';
 
-type R = ResultsHeader & { calls?: unknown; fanOut?: unknown; cost?: unknown; stack?: unknown; machine?: string };
+type R = ResultsHeader & { calls?: unknown; fanOut?: unknown; worker?: unknown; cost?: unknown; stack?: unknown };
 
 const run = (over: Partial<R>): R => ({ generatedAt: '2026-12-02T05:00:00.000Z', mode: 'quick', durationsMs: {}, skipped: {}, ...over });
 
@@ -21,9 +21,9 @@ describe('results.json after a partial bench run', () => {
     expect(merged.machine).toBe('new box');
     expect(merged.durationsMs).toEqual({ calls: 10, 'fan-out': 4000, cost: 5 });
     expect(merged.sections).toEqual({
-      'fan-out': { generatedAt: '2026-12-02T05:00:00.000Z', mode: 'quick' },
-      calls: { generatedAt: '2026-11-30T10:00:00.000Z', mode: 'full' },
-      cost: { generatedAt: '2026-11-30T10:00:00.000Z', mode: 'full' },
+      'fan-out': { generatedAt: '2026-12-02T05:00:00.000Z', mode: 'quick', machine: 'new box' },
+      calls: { generatedAt: '2026-11-30T10:00:00.000Z', mode: 'full', machine: 'old box' },
+      cost: { generatedAt: '2026-11-30T10:00:00.000Z', mode: 'full', machine: 'old box' },
     });
   });
 
@@ -47,5 +47,14 @@ describe('results.json after a partial bench run', () => {
     }
     // A shapeless old file still hands over its section data, unstamped.
     expect(mergeResults({ calls: 'x', generatedAt: 7 }, run({}), ['fan-out']).calls).toBe('x');
+  });
+
+  it('counts a section another one ran for as run: --only=cost keeps its fresh worker figures', () => {
+    const previous = { generatedAt: '2026-11-30T10:00:00.000Z', mode: 'full', durationsMs: { worker: 1 }, skipped: {}, worker: { old: true }, cost: { old: true } };
+    const current = run({ worker: { fresh: true }, cost: { fresh: true }, durationsMs: { worker: 2, cost: 3 } });
+    const ran = producedSections(['cost'], { ...current });
+    expect(ran).toEqual(['worker', 'cost']);
+    const merged = mergeResults(previous, current, ran);
+    expect(merged).toMatchObject({ worker: { fresh: true }, cost: { fresh: true }, durationsMs: { worker: 2, cost: 3 } });
   });
 });
