@@ -3,6 +3,7 @@ import { ManualClock } from '../support/manual-clock';
 import { CLASSIC_RATE_LIMITS, RateLimiter } from '../../lambdas/bunq/rate-limiter';
 import { DEFAULT_RETRY, backoffMs, verdictFor } from '../../lambdas/bunq/retry-policy';
 import { rateWindowMs } from '../../lambdas/bunq/api-call';
+import { ERROR_KINDS, isPortErrorKind } from '../../lambdas/core/errors';
 
 const IP = '/v1/user/{id}/credential-password-ip/{id}/ip/{id}';
 
@@ -105,6 +106,12 @@ describe('retry policy', () => {
     }
     expect(verdictFor({ type: 'transport', phase: 'sent' }, true)).toBe('retry');
     expect(verdictFor({ type: 'transport', phase: 'sent' }, false)).toBe('outcome-unknown');
+  });
+
+  it('never repeats a call whose kind the error list calls terminal (the client is the one retry layer)', () => {
+    const terminal = Object.entries(ERROR_KINDS).filter(([kind, d]) => d.terminal && isPortErrorKind(kind)).map(([kind]) => kind).filter(isPortErrorKind);
+    expect(terminal.length).toBeGreaterThan(0);
+    for (const kind of terminal) expect(verdictFor({ type: 'reply', kind }, true), kind).not.toBe('retry');
   });
 
   it('never retries refusals', () => {
