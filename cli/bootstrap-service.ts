@@ -238,6 +238,17 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
       if (!checked.ok) continue;
       const expiresAt = typeof item.expiresAt === 'number' ? item.expiresAt : undefined;
       const note = `${item.note ? `${item.note}; ` : ''}taken over from "${from}" at bootstrap ${today}`;
+      const earlier = declared.find((d) => d.ip === checked.ip);
+      if (earlier !== undefined) {
+        // Two predecessors (a contested credential) declare the IP: it stays as long as either keeps
+        // it; no expiry beats any, else the later one.
+        if (earlier.expiresAt !== undefined) {
+          if (expiresAt === undefined) delete earlier.expiresAt;
+          else earlier.expiresAt = Math.max(earlier.expiresAt, expiresAt);
+        }
+        if (!earlier.note.includes(`"${from}"`)) earlier.note = `${earlier.note}; also ${note}`;
+        continue;
+      }
       const before = declared.length;
       declare(checked.ip, note);
       const added = declared[before];
@@ -267,7 +278,7 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
   const items = [
     deps.owners.claimItem(o.credential, key, expectedOwner(verdict), 'bootstrap', now),
     deps.writer.configUpdateItem(o.credential, { userId: context.userId, credentialPasswordIpId, secretName }, policy, BOOTSTRAP_DEFAULT_POLICY, now),
-    ...retire.map((name) => deps.owners.retireItem(name, o.credential, now)),
+    ...retire.map((name) => deps.owners.retireItem(name, o.credential, key, now)),
     ...declared.map((d) => deps.writer.ipPutItem(o.credential, d, now)),
   ];
   if (items.length > MAX_BOOTSTRAP_ITEMS) {

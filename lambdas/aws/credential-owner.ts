@@ -9,7 +9,8 @@ import {
   type PutCommandInput,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { CONFIG_ENTRY, coerceNumber } from './desired-store';
+import { CONFIG_ENTRY, coerceNumber, unwrapNumber } from './desired-store';
+import type { BunqEnvironment } from '../bunq/types';
 import { OWNER_ENTRY, OWNER_PARTITION_PREFIX, PARTITION_KEY, RETIRED_AT, RETIRED_IN_FAVOUR_OF, SORT_KEY } from '../shared/table-keys';
 
 /**
@@ -174,6 +175,8 @@ function ownerRecordFrom(item: Record<string, unknown>): OwnerRecord {
   return record;
 }
 
+const ENVIRONMENTS: readonly BunqEnvironment[] = ['PRODUCTION', 'SANDBOX'];
+
 /** Whether a config item names `key`'s user and CredentialPasswordIp (numbers typed as text count). */
 function governs(item: Record<string, unknown>, key: BunqCredentialKey): boolean {
   return coerceNumber(item.userId) === key.userId && coerceNumber(item.credentialPasswordIpId) === key.credentialPasswordIpId;
@@ -194,7 +197,9 @@ export class CredentialOwners {
      */
     private readonly transactions = true,
   ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    // Numbers as DesiredStore reads them: one hand-typed huge number in any config item must not
+    // make the rival scan (and so every claim) throw.
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true }, unmarshallOptions: { wrapNumbers: unwrapNumber } });
   }
 
   /** The owner record, or null when there is none or it cannot be read (verdict() tells these apart). */
@@ -243,7 +248,9 @@ export class CredentialOwners {
 
   /**
    * The live (not retired) configs other than `except` that govern `key`'s user and
-   * CredentialPasswordIp, sorted. A full scan of DesiredIps, so it runs only before a claim.
+   * CredentialPasswordIp, sorted. A full scan of DesiredIps, so it runs only when a config could
+   * claim. Config items do not say their environment; a config that owns the same ids' record in
+   * the other environment is known to be that environment's and is no rival.
    */
   async liveConfigsOf(key: BunqCredentialKey, except: string): Promise<string[]> {
     const found: string[] = [];
@@ -251,8 +258,9 @@ export class CredentialOwners {
       { client: this.doc },
       {
         TableName: this.tables.desiredTable,
+        ProjectionExpression: '#c, #e, #u, #p, #r',
         FilterExpression: '#e = :config',
-        ExpressionAttributeNames: { '#e': SORT_KEY },
+        ExpressionAttributeNames: { '#c': PARTITION_KEY, '#e': SORT_KEY, '#u': 'userId', '#p': 'credentialPasswordIpId', '#r': RETIRED_AT },
         ExpressionAttributeValues: { ':config': CONFIG_ENTRY },
         ConsistentRead: true,
       },
@@ -264,7 +272,13 @@ export class CredentialOwners {
         found.push(name);
       }
     }
-    return found.sort();
+    if (found.length === 0) return found;
+    const elsewhere = new Set<string>();
+    for (const environment of ENVIRONMENTS.filter((e) => e !== key.environment)) {
+      const record = await this.lookup({ ...key, environment });
+      if (record !== null && !('unreadable' in record)) elsewhere.add(record.owner);
+    }
+    return found.filter((name) => !elsewhere.has(name)).sort();
   }
 
   /**
@@ -336,16 +350,24 @@ export class CredentialOwners {
     };
   }
 
-  /** A transaction item that retires config `credential` in favour of `successor`. */
-  retireItem(credential: string, successor: string, now: string): TransactItem {
+  /**
+   * A transaction item that retires config `credential` in favour of `successor`, only while it is
+   * still live and still names `key`'s user and CredentialPasswordIp (as a number or as text): a
+   * config re-pointed or retired since it was judged is left alone and the transaction fails.
+   */
+  retireItem(credential: string, successor: string, key: BunqCredentialKey, now: string): TransactItem {
     return {
       Update: {
         TableName: this.tables.desiredTable,
         Key: { credential, entry: CONFIG_ENTRY },
-        UpdateExpression: 'SET #r = :r, #s = :s, #u = :r',
-        ConditionExpression: 'attribute_exists(#e)',
-        ExpressionAttributeNames: { '#r': RETIRED_AT, '#s': RETIRED_IN_FAVOUR_OF, '#u': 'updatedAt', '#e': SORT_KEY },
-        ExpressionAttributeValues: { ':r': now, ':s': successor },
+        UpdateExpression: 'SET #r = :r, #s = :s, #t = :r',
+        ConditionExpression:
+          'attribute_exists(#e) AND (attribute_not_exists(#r) OR #r = :empty) AND (#u = :un OR #u = :us) AND (#p = :pn OR #p = :ps)',
+        ExpressionAttributeNames: { '#r': RETIRED_AT, '#s': RETIRED_IN_FAVOUR_OF, '#t': 'updatedAt', '#e': SORT_KEY, '#u': 'userId', '#p': 'credentialPasswordIpId' },
+        ExpressionAttributeValues: {
+          ':r': now, ':s': successor, ':empty': '',
+          ':un': key.userId, ':us': String(key.userId), ':pn': key.credentialPasswordIpId, ':ps': String(key.credentialPasswordIpId),
+        },
       },
     };
   }

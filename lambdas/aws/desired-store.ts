@@ -59,7 +59,7 @@ export function coerceNumber(value: unknown): unknown {
  * DynamoDB numbers become JS numbers only when that is exact; otherwise they stay strings so the
  * validator rejects them by value instead of the whole read throwing.
  */
-function unwrapNumber(text: string): number | string {
+export function unwrapNumber(text: string): number | string {
   const n = Number(text);
   return Number.isFinite(n) && Math.abs(n) <= Number.MAX_SAFE_INTEGER ? n : text;
 }

@@ -76,7 +76,8 @@ describe('credential owner records (DynamoDB on moto)', () => {
     const production = { ...key, environment: 'PRODUCTION' };
     expect(ownerPartition(production)).not.toBe(ownerPartition(key));
     await putConfig('prod-live', { ...key });
-    await expect(owners.ensureOwner('prod-live', production, NOW)).rejects.toThrow(/and so do live config\(s\) "prod", "prod-copy"/);
+    // "prod" owns the sandbox record, so it is known to be sandbox's and no rival; "prod-copy" is unknown.
+    await expect(owners.ensureOwner('prod-live', production, NOW)).rejects.toThrow(/and so do live config\(s\) "prod-copy"; no owner record/);
     expect(await owners.commit([owners.claimItem('prod-live', production, null, 'bootstrap', NOW)])).toBe(true);
     expect(await owners.ensureOwner('prod-live', production, NOW)).toBe('owner');
   });
@@ -97,6 +98,52 @@ describe('credential owner records (DynamoDB on moto)', () => {
     // A retired twin is no rival.
     await putConfig('twin-b', key, { retiredAt: S(NOW), retiredInFavourOf: S('twin-a') });
     expect(await owners.ensureOwner('twin-a', key, NOW)).toBe('claimed');
+  });
+
+  it('a config that owns the same ids in the other environment is no rival', async () => {
+    const sandbox = freshKey();
+    const production = { ...sandbox, environment: 'PRODUCTION' };
+    await putConfig('sb', sandbox);
+    expect(await owners.ensureOwner('sb', sandbox, NOW)).toBe('claimed');
+    await putConfig('pr', sandbox); // same ids, typed in by hand: config items do not say their environment
+    expect(await owners.ensureOwner('pr', production, NOW)).toBe('claimed');
+    // In its own environment the same copy is a twin of the owner.
+    await expect(owners.ensureOwner('pr', sandbox, NOW)).rejects.toThrow(/"sb" already reconciles/);
+  });
+
+  it('loses a claim race to a config written and claimed between its judgement and its write, and refuses', async () => {
+    const key = freshKey();
+    await putConfig('slow', key);
+    const racing = motoClients().dynamo;
+    let slipped = false;
+    racing.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (!slipped && (context as { commandName?: string }).commandName === 'PutItemCommand') {
+          slipped = true;
+          // The other config appears and claims first, as a concurrent bootstrap would.
+          await putConfig('fast', key);
+          expect(await owners.commit([owners.claimItem('fast', key, null, 'bootstrap', NOW)])).toBe(true);
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'slipInAClaim' },
+    );
+    const slowOwners = new CredentialOwners(racing, { stateTable, desiredTable });
+    await expect(slowOwners.ensureOwner('slow', key, NOW)).rejects.toThrow(/"fast" already reconciles/);
+    expect(slipped).toBe(true);
+    expect((await owners.read(key))?.owner).toBe('fast');
+  });
+
+  it('retires a rival only while it still names the credential and is live', async () => {
+    const key = freshKey();
+    await putConfig('keep', key);
+    await putConfig('moved-away', freshKey());
+    expect(await owners.commit([owners.claimItem('keep', key, null, 'bootstrap', NOW), owners.retireItem('moved-away', 'keep', key, NOW)])).toBe(false);
+    expect(await owners.read(key)).toBeNull();
+    await putConfig('already-retired', key, { retiredAt: S('2026-11-01T00:00:00.000Z'), retiredInFavourOf: S('x') });
+    expect(await owners.commit([owners.claimItem('keep', key, null, 'bootstrap', NOW), owners.retireItem('already-retired', 'keep', key, NOW)])).toBe(false);
+    await putConfig('rival', key);
+    expect(await owners.commit([owners.claimItem('keep', key, null, 'bootstrap', NOW), owners.retireItem('rival', 'keep', key, NOW)])).toBe(true);
   });
 
   it('a stale record with a live rival beside the claimer is contested too', async () => {
@@ -161,8 +208,8 @@ describe('credential owner records (DynamoDB on moto)', () => {
     const record = judged.kind === 'claimed' ? judged.record : null;
     // Someone else moves the credential meanwhile: the judged transaction must write nothing.
     await putConfig('third', key);
-    expect(await owners.commit([owners.claimItem('third', key, record, 'bootstrap', NOW), owners.retireItem('first', 'third', NOW)])).toBe(true);
-    expect(await owners.commit([owners.claimItem('second', key, record, 'bootstrap', NOW), owners.retireItem('third', 'second', NOW)])).toBe(false);
+    expect(await owners.commit([owners.claimItem('third', key, record, 'bootstrap', NOW), owners.retireItem('first', 'third', key, NOW)])).toBe(true);
+    expect(await owners.commit([owners.claimItem('second', key, record, 'bootstrap', NOW), owners.retireItem('third', 'second', key, NOW)])).toBe(false);
     expect((await owners.read(key))?.owner).toBe('third');
     const store = new DesiredStore(dynamo, desiredTable);
     expect(retirementOf((await store.readCredential('third')).configItem)).toBeNull();
@@ -170,7 +217,7 @@ describe('credential owner records (DynamoDB on moto)', () => {
     // Retiring a config that does not exist fails the whole transaction too.
     const fresh = await owners.verdict('fourth', key);
     const freshRecord = fresh.kind === 'claimed' ? fresh.record : null;
-    expect(await owners.commit([owners.claimItem('fourth', key, freshRecord, 'bootstrap', NOW), owners.retireItem('no-such', 'fourth', NOW)])).toBe(false);
+    expect(await owners.commit([owners.claimItem('fourth', key, freshRecord, 'bootstrap', NOW), owners.retireItem('no-such', 'fourth', key, NOW)])).toBe(false);
     expect((await owners.read(key))?.owner).toBe('third');
   });
 

@@ -158,11 +158,20 @@ describe('bootstrap and ownership (moto + emulator, in process)', () => {
       }),
     );
     expect(await owners.verdict('orphan-a', ownerKey)).toEqual({ kind: 'contested', rivals: ['orphan-c'], record: null });
+    // Both declare 203.0.113.72: orphan-a for another hour, orphan-c for good.
+    const writer = new DesiredWriter(world.aws.dynamo, world.desiredTable);
+    await writer.putIp('orphan-a', { ip: '203.0.113.72', note: 'until lunch', expiresAt: Math.floor(world.clock.now() / 1000) + 3600 }, 'now');
+    await writer.putIp('orphan-c', { ip: '203.0.113.72', note: 'build server' }, 'now');
     await expect(owners.ensureOwner('orphan-c', ownerKey, 'now')).rejects.toThrow(/and so do live config\(s\) "orphan-a"; no owner record says which/);
 
     const forced = await bootstrapCredential(deps(), options('orphan-b', user.apiKey, true));
     expect(forced.owner).toEqual({ outcome: 'moved', previousOwner: 'orphan-a, orphan-c' });
-    expect((await world.desired.readCredential('orphan-b')).desired.map((d) => d.ip)).toEqual(expect.arrayContaining(['203.0.113.71', '127.0.0.1']));
+    const heir = (await world.desired.readCredential('orphan-b')).desired;
+    expect(heir.map((d) => d.ip)).toEqual(expect.arrayContaining(['203.0.113.71', '203.0.113.72', '127.0.0.1']));
+    // Kept as long as either kept it: no expiry, and both notes.
+    const merged = heir.find((d) => d.ip === '203.0.113.72');
+    expect(merged?.expiresAt).toBeUndefined();
+    expect(merged?.note).toMatch(/until lunch; taken over from "orphan-a".*also build server; taken over from "orphan-c"/);
     for (const retired of ['orphan-a', 'orphan-c']) {
       expect((await world.desired.readCredential(retired)).configItem).toMatchObject({ retiredInFavourOf: 'orphan-b' });
     }
