@@ -574,7 +574,8 @@ const NOT_RUN: ReadonlySet<RunReport['outcome']> = new Set(['retired', 'refused'
  * (outcome and end; a recorded failure is not redelivered), send no bunq request at or after its
  * deadline (judged only for a run alone: an overlapping run's waits move the shared clock between
  * another's check and its send), and write nothing its recorded plan does not hold: every PUT
- * targets a planned entry, every new entry is a planned add. A run without a deadline is judged on
+ * targets a planned entry, every new entry is a planned add or a planned re-activation (bunq refused
+ * the PUT and the executor added the IP anew: `applied-as-add`). A run without a deadline is judged on
  * the plan only.
  */
 export function stepRunViolations(step: number, runs: readonly StepRun[], before: readonly ActualEntry[], after: readonly ActualEntry[], requests: readonly RequestLogEntry[]): Violation[] {
@@ -597,10 +598,10 @@ export function stepRunViolations(step: number, runs: readonly StepRun[], before
       if (q.callerIp === r.callerIp && id !== undefined && !entryIds.has(id)) out.push({ step, rule: 'beyond-plan', detail: `the run from ${r.callerIp} sent PUT ${id}, which its plan does not hold` });
     }
   }
-  const adds = new Set(runs.flatMap((r) => planned(r).flatMap((o) => (o.kind === 'add' ? [o.ip] : []))));
+  const adds = new Set(runs.flatMap((r) => planned(r).flatMap((o) => (o.kind === 'add' || o.kind === 'reactivate' ? [o.ip] : []))));
   const known = new Set(before.map((e) => e.id));
   for (const e of after) {
-    if (!known.has(e.id) && !adds.has(e.ip)) out.push({ step, rule: 'beyond-plan', detail: `entry ${e.id} (${e.ip}) was created, but no run planned to add ${e.ip}` });
+    if (!known.has(e.id) && !adds.has(e.ip)) out.push({ step, rule: 'beyond-plan', detail: `entry ${e.id} (${e.ip}) was created, but no run planned to add or re-activate ${e.ip}` });
   }
   return out;
 }
