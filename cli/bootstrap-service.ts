@@ -91,7 +91,11 @@ export interface BootstrapResult {
   /** ACTIVE IPs declared desired by --adopt (a subset of `declared`). */
   adopted: string[];
   /** Who owns the bunq credential now, and what this run changed about it. */
-  owner: { outcome: 'claimed' | 'already-owner' | 'took-over' | 'moved'; previousOwner?: string };
+  /**
+   * `previousOwner`: the config ownership came from; for a contested credential (no record, several
+   * live configs) the first of `previousOwners`, which lists every config that was retired.
+   */
+  owner: { outcome: 'claimed' | 'already-owner' | 'took-over' | 'moved'; previousOwner?: string; previousOwners?: string[] };
   /** Things the operator should know (why IPs were declared, what could not be told). */
   notes: string[];
   deviceServerId: number;
@@ -288,14 +292,19 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
   }
   if (!(await deps.owners.commit(items))) {
     const now2 = await deps.owners.verdict(o.credential, key);
+    if (now2.kind !== 'claimed' && now2.kind !== 'stale' && now2.kind !== 'unreadable' && retire.length > 0) {
+      // Nobody claimed: a config this bootstrap was to retire changed (re-pointed, retired, deleted).
+      throw new CliError(
+        `${describeKey(key)}: ${retire.map((r) => `"${r}"`).join(', ')} changed while this bootstrap ran, so none was retired and nothing was written. ` +
+          'Check those configs, then re-run.',
+      );
+    }
     const winner =
       now2.kind === 'claimed' || now2.kind === 'stale'
         ? now2.record.owner
         : now2.kind === 'unreadable'
           ? '(an unreadable owner record)'
-          : now2.kind === 'contested'
-            ? now2.rivals.join(', ')
-            : 'another bootstrap';
+          : 'another bootstrap';
     throw new CliError(
       `${describeKey(key)} was claimed by "${winner}" while this bootstrap ran; nothing was written to the config. ` +
         `Use "${winner}", or re-run with --force to move ownership here.`,
@@ -314,7 +323,7 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
         : verdict.kind === 'unreadable'
           ? { outcome: 'took-over' }
           : verdict.kind === 'contested'
-            ? { outcome: 'moved', previousOwner: verdict.rivals.join(', ') }
+            ? { outcome: 'moved', previousOwner: verdict.rivals[0], previousOwners: [...verdict.rivals] }
             : { outcome: verdict.kind === 'claimed' ? 'moved' : 'took-over', previousOwner: verdict.record.owner };
   return {
     credential: o.credential,

@@ -86,7 +86,9 @@ function ownerText(r: BootstrapResult): string {
     case 'took-over':
       return `owns this bunq credential (the stale claim of "${r.owner.previousOwner ?? '?'}" was taken over)`;
     case 'moved':
-      return `ownership moved here from "${r.owner.previousOwner ?? '?'}" (now retired)`;
+      return r.owner.previousOwners !== undefined
+        ? `ownership moved here from ${r.owner.previousOwners.map((p) => `"${p}"`).join(', ')} (now retired)`
+        : `ownership moved here from "${r.owner.previousOwner ?? '?'}" (now retired)`;
   }
 }
 

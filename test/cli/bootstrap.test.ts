@@ -165,7 +165,7 @@ describe('bootstrap and ownership (moto + emulator, in process)', () => {
     await expect(owners.ensureOwner('orphan-c', ownerKey, 'now')).rejects.toThrow(/and so do live config\(s\) "orphan-a"; no owner record says which/);
 
     const forced = await bootstrapCredential(deps(), options('orphan-b', user.apiKey, true));
-    expect(forced.owner).toEqual({ outcome: 'moved', previousOwner: 'orphan-a, orphan-c' });
+    expect(forced.owner).toEqual({ outcome: 'moved', previousOwner: 'orphan-a', previousOwners: ['orphan-a', 'orphan-c'] });
     const heir = (await world.desired.readCredential('orphan-b')).desired;
     expect(heir.map((d) => d.ip)).toEqual(expect.arrayContaining(['203.0.113.71', '203.0.113.72', '127.0.0.1']));
     // Kept as long as either kept it: no expiry, and both notes.
@@ -177,5 +177,33 @@ describe('bootstrap and ownership (moto + emulator, in process)', () => {
     }
     const stored = await world.aws.dynamo.send(new GetItemCommand({ TableName: world.stateTable, Key: recordKey }));
     expect(stored.Item).toMatchObject({ owner: { S: 'orphan-b' }, claimedBy: { S: 'bootstrap' } });
+  });
+
+  it('--force on a contested credential writes nothing when a rival changes before the commit, and says so', async () => {
+    const user = world.emulator.createUser({ displayName: 'shifting' });
+    const first = await bootstrapCredential(deps(), options('shift-a', user.apiKey));
+    const ownerKey = { environment: 'SANDBOX', userId: first.userId, credentialPasswordIpId: first.credentialPasswordIpId };
+    await world.aws.dynamo.send(new DeleteItemCommand({ TableName: world.stateTable, Key: { credential: { S: ownerPartition(ownerKey) }, entry: { S: 'owner' } } }));
+    const real = deps();
+    const owners = new CredentialOwners(world.aws.dynamo, { stateTable: world.stateTable, desiredTable: world.desiredTable });
+    const racing: BootstrapDeps = {
+      ...real,
+      owners: {
+        verdict: (c, k) => owners.verdict(c, k),
+        claimItem: (...a) => owners.claimItem(...a),
+        retireItem: (...a) => owners.retireItem(...a),
+        commit: async (items) => {
+          // Between judging and committing, someone re-points shift-a at another bunq user.
+          await world.aws.dynamo.send(
+            new PutItemCommand({ TableName: world.desiredTable, Item: { credential: { S: 'shift-a' }, entry: { S: 'config' }, userId: { N: '1' }, credentialPasswordIpId: { N: '2' }, secretName: { S: first.secretName } } }),
+          );
+          return owners.commit(items);
+        },
+      },
+    };
+    const attempt = bootstrapCredential(racing, options('shift-b', user.apiKey, true));
+    await expect(attempt).rejects.toThrow(/"shift-a" changed while this bootstrap ran, so none was retired and nothing was written/);
+    expect((await world.desired.readCredential('shift-b')).configItem).toBeNull();
+    expect((await world.desired.readCredential('shift-a')).configItem?.retiredAt).toBeUndefined();
   });
 });
