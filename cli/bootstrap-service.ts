@@ -278,11 +278,10 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
   // Owner record, config, retirement of the previous owner and the declared IPs in one transaction:
   // two concurrent bootstraps cannot both own the credential, and no run ever sees the new config
   // without the IPs it must keep.
-  const retire = predecessors;
   const items = [
     deps.owners.claimItem(o.credential, key, expectedOwner(verdict), 'bootstrap', now),
     deps.writer.configUpdateItem(o.credential, { userId: context.userId, credentialPasswordIpId, secretName }, policy, BOOTSTRAP_DEFAULT_POLICY, now),
-    ...retire.map((name) => deps.owners.retireItem(name, o.credential, key, now)),
+    ...predecessors.map((name) => deps.owners.retireItem(name, o.credential, key, now)),
     ...declared.map((d) => deps.writer.ipPutItem(o.credential, d, now)),
   ];
   if (items.length > MAX_BOOTSTRAP_ITEMS) {
@@ -292,10 +291,10 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
   }
   if (!(await deps.owners.commit(items))) {
     const now2 = await deps.owners.verdict(o.credential, key);
-    if (now2.kind !== 'claimed' && now2.kind !== 'stale' && now2.kind !== 'unreadable' && retire.length > 0) {
+    if (now2.kind !== 'claimed' && now2.kind !== 'stale' && now2.kind !== 'unreadable' && predecessors.length > 0) {
       // Nobody claimed: a config this bootstrap was to retire changed (re-pointed, retired, deleted).
       throw new CliError(
-        `${describeKey(key)}: ${retire.map((r) => `"${r}"`).join(', ')} changed while this bootstrap ran, so none was retired and nothing was written. ` +
+        `${describeKey(key)}: ${predecessors.map((r) => `"${r}"`).join(', ')} changed while this bootstrap ran, so none was retired and nothing was written. ` +
           'Check those configs, then re-run.',
       );
     }
@@ -311,9 +310,9 @@ export async function bootstrapCredential(deps: BootstrapDeps, o: BootstrapOptio
     );
   }
   if (verdict.kind === 'unreadable') notes.push(`replaced the unreadable owner record of ${describeKey(key)} (${verdict.why}) by --force`);
-  if (retire.length > 0) {
-    const names = retire.map((r) => `"${r}"`).join(', ');
-    notes.push(`ownership moved from ${names}, ${retire.length === 1 ? 'which is' : 'which are'} retired (the config stays, marked retiredAt / retiredInFavourOf; it is no longer reconciled)`);
+  if (predecessors.length > 0) {
+    const names = predecessors.map((r) => `"${r}"`).join(', ');
+    notes.push(`ownership moved from ${names}, ${predecessors.length === 1 ? 'which is' : 'which are'} retired (the config stays, marked retiredAt / retiredInFavourOf; it is no longer reconciled)`);
   }
   const owner: BootstrapResult['owner'] =
     verdict.kind === 'unclaimed'

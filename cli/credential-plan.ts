@@ -3,7 +3,7 @@
  * and desired items, the bunq context, a fresh list of bunq's entries) and the core's plan(). Any
  * session the client opens is stored back, so repeated CLI calls do not hammer session-server.
  */
-import { CredentialClaimedTwiceError, OwnerRecordUnreadableError, retirementOf, type CredentialOwners } from '../lambdas/aws/credential-owner';
+import { refusalOf, retirementOf, type CredentialOwners } from '../lambdas/aws/credential-owner';
 import { resolveBaseUrl } from '../lambdas/bunq/call-environment';
 import { isBunqError } from '../lambdas/bunq/errors';
 import { plan, type ActualEntry, type CredentialConfig, type Plan } from '../lambdas/core';
@@ -58,10 +58,8 @@ export async function planCredential(
   const config = deps.desired.configOf(state);
   const loaded = await loadCredentialContext(deps, config);
   const key = { environment: loaded.context.environment, userId: config.userId, credentialPasswordIpId: config.credentialPasswordIpId };
-  const owner = await deps.owners.verdict(credential, key);
-  if (owner.kind === 'claimed') throw new CliError(new CredentialClaimedTwiceError(credential, owner.record.owner, key).message);
-  if (owner.kind === 'contested') throw new CliError(new CredentialClaimedTwiceError(credential, owner.rivals.join(', '), key, owner.rivals).message);
-  if (owner.kind === 'unreadable') throw new CliError(new OwnerRecordUnreadableError(credential, key, owner.why).message);
+  const refusal = refusalOf(credential, key, await deps.owners.verdict(credential, key));
+  if (refusal !== null) throw new CliError(refusal.message);
   const caller =
     typeof callerOrResolver === 'function'
       ? await callerOrResolver(resolveBaseUrl(loaded.context.environment, loaded.context.baseUrl))

@@ -47,8 +47,8 @@ export const BUNDLE_SIZE_TARGETS: Readonly<Record<'fan-out' | 'stream-trigger' |
  * The SDK clients each handler constructs (lambdas/handlers/*-deps.ts); the bench bundles an entry
  * with only these and Powertools to show how much of a bundle is the SDK's fixed cost.
  */
-export const HANDLER_SDK_CLIENTS: Readonly<Record<keyof typeof BUNDLE_SIZE_TARGETS, readonly string[]>> = {
-  'fan-out': ['client-dynamodb:DynamoDBClient', 'client-sqs:SQSClient'],
-  'stream-trigger': ['client-sqs:SQSClient'],
-  'reconcile-worker': ['client-dynamodb:DynamoDBClient', 'client-secrets-manager:SecretsManagerClient'],
+export const HANDLER_SDK_CLIENTS: Readonly<Record<keyof typeof BUNDLE_SIZE_TARGETS, ReadonlyArray<{ pkg: string; client: string }>>> = {
+  'fan-out': [{ pkg: '@aws-sdk/client-dynamodb', client: 'DynamoDBClient' }, { pkg: '@aws-sdk/client-sqs', client: 'SQSClient' }],
+  'stream-trigger': [{ pkg: '@aws-sdk/client-sqs', client: 'SQSClient' }],
+  'reconcile-worker': [{ pkg: '@aws-sdk/client-dynamodb', client: 'DynamoDBClient' }, { pkg: '@aws-sdk/client-secrets-manager', client: 'SecretsManagerClient' }],
 };

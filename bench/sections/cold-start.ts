@@ -91,12 +91,12 @@ const jsclientBunqPlugin: Plugin = {
  * Powertools' Logger and Metrics and does nothing else, bundled with the shipped options.
  */
 export async function sdkFloorBytes(handler: Variant['handler']): Promise<number> {
-  const clients = HANDLER_SDK_CLIENTS[handler].map((spec) => spec.split(':') as [string, string]);
+  const clients = HANDLER_SDK_CLIENTS[handler];
   const contents = [
-    ...clients.map(([pkg, name]) => `import { ${name} } from '@aws-sdk/${pkg}';`),
+    ...clients.map(({ pkg, client }) => `import { ${client} } from '${pkg}';`),
     "import { Logger } from '@aws-lambda-powertools/logger';",
     "import { Metrics } from '@aws-lambda-powertools/metrics';",
-    `export const handler = async () => [${clients.map(([, name]) => `new ${name}({})`).join(', ')}, new Logger(), new Metrics()];`,
+    `export const handler = async () => [${clients.map(({ client }) => `new ${client}({})`).join(', ')}, new Logger(), new Metrics()];`,
   ].join('\n');
   const { entryPoints: _entry, outfile: _out, ...options } = esbuildOptions('', '');
   const out = await build({ ...options, stdin: { contents, resolveDir: ROOT, loader: 'js' }, write: false, sourcemap: false, outfile: 'floor.js' });
@@ -282,11 +282,8 @@ export async function runColdStart(endpoint: string, quick: boolean): Promise<Co
       ours && theirs && theirs.importMs !== null && ours.importMs !== null && theirs.totalMs !== null && ours.totalMs !== null
         ? { bytes: round(theirs.bytes / ours.bytes, 2), importMs: round(theirs.importMs / ours.importMs, 2), totalMs: round(theirs.totalMs / ours.totalMs, 2) }
         : null;
-    const sdkFloor = {
-      'fan-out': await sdkFloorBytes('fan-out'),
-      'stream-trigger': await sdkFloorBytes('stream-trigger'),
-      'reconcile-worker': await sdkFloorBytes('reconcile-worker'),
-    };
+    const handlers = Object.keys(HANDLER_SDK_CLIENTS) as Array<Variant['handler']>;
+    const sdkFloor = Object.fromEntries(await Promise.all(handlers.map(async (h) => [h, await sdkFloorBytes(h)] as const))) as Record<Variant['handler'], number>;
     return { nodeOptions: deployed, rows, sdkFloor, jsclientRatio };
   } finally {
     await world.close();

@@ -28,7 +28,7 @@ import { OWNER_ENTRY, OWNER_PARTITION_PREFIX, PARTITION_KEY, RETIRED_AT, RETIRED
  * A config that owns nothing yet (made by hand, or before owner records existed) claims on its first
  * run; a record whose owner config is gone, retired or re-pointed is stale and may be taken over.
  * Either claim first looks for other live configs of the same bunq credential (a scan of the config
- * items, only on a claim): with the record missing (deleted in the console, say) nothing says which
+ * items, only when a config could claim): with the record missing (deleted in the console, say) nothing says which
  * of them the operator meant, so none claims by itself (`contested`) until `bootstrap --force`
  * picks one.
  * ReconcileState has no stream and is written only by the reconciler and bootstrap, so these
@@ -70,9 +70,9 @@ export interface Retirement {
  * - `claimed`: another live config owns it.
  * - `contested`: no owner record names a live config (none, or a stale one) and other live configs
  *   govern the same bunq credential: claiming would pick one of them by who runs first. The worker
- *   refuses (terminal `credential-claimed-twice`) and only `bootstrap --force` settles it. The same
- *   user and CredentialPasswordIp ids in the other environment count too (config items do not say
- *   their environment): in doubt, nobody claims.
+ *   refuses (terminal `credential-claimed-twice`) and only `bootstrap --force` settles it. Config
+ *   items do not say their environment, so a config with the same ids counts unless it owns their
+ *   record in the other environment: in doubt, nobody claims.
  * - `unreadable`: a record exists but names no owner we can read (edited by hand). It may have named
  *   another live config, so the worker refuses (terminal `owner-record-unreadable`) and only an
  *   explicit `bootstrap --force` replaces it, conditioned on the record still being unreadable.
@@ -132,7 +132,8 @@ export class OwnerRecordUnreadableError extends Error {
 
 /**
  * The worker's terminal refusal: error kind `credential-claimed-twice`. `owner` is the config the
- * owner record names, or for a contested credential (no record to go by) the other live configs.
+ * owner record names, or for a contested credential (no record to go by) the other live configs,
+ * listed (refusalOf builds both).
  */
 export class CredentialClaimedTwiceError extends Error {
   constructor(
@@ -173,6 +174,23 @@ function ownerRecordFrom(item: Record<string, unknown>): OwnerRecord {
   };
   if (typeof item.previousOwner === 'string') record.previousOwner = item.previousOwner;
   return record;
+}
+
+/**
+ * Why config `credential` must not call bunq for `key`, given the verdict, or null when it may (it
+ * owns the record, or could claim it). The one mapping the worker's claim and the CLI's plan share.
+ */
+export function refusalOf(credential: string, key: BunqCredentialKey, verdict: OwnerVerdict): CredentialClaimedTwiceError | OwnerRecordUnreadableError | null {
+  switch (verdict.kind) {
+    case 'claimed':
+      return new CredentialClaimedTwiceError(credential, verdict.record.owner, key);
+    case 'contested':
+      return new CredentialClaimedTwiceError(credential, verdict.rivals.join(', '), key, verdict.rivals);
+    case 'unreadable':
+      return new OwnerRecordUnreadableError(credential, key, verdict.why);
+    default:
+      return null;
+  }
 }
 
 const ENVIRONMENTS: readonly BunqEnvironment[] = ['PRODUCTION', 'SANDBOX'];
@@ -290,9 +308,8 @@ export class CredentialOwners {
     for (let attempt = 0; attempt < 3; attempt++) {
       const verdict = await this.verdict(credential, key);
       if (verdict.kind === 'ours') return 'owner';
-      if (verdict.kind === 'claimed') throw new CredentialClaimedTwiceError(credential, verdict.record.owner, key);
-      if (verdict.kind === 'contested') throw new CredentialClaimedTwiceError(credential, verdict.rivals.join(', '), key, verdict.rivals);
-      if (verdict.kind === 'unreadable') throw new OwnerRecordUnreadableError(credential, key, verdict.why);
+      const refusal = refusalOf(credential, key, verdict);
+      if (refusal !== null) throw refusal;
       const expected = verdict.kind === 'stale' ? verdict.record : null;
       try {
         await this.doc.send(new PutCommand(this.claimPut(credential, key, expected, 'worker', now)));
